@@ -1,0 +1,144 @@
+//! [`Builder`]: the settings of a [`Cache`].
+
+use core::hash::{BuildHasher, Hash};
+use std::time::Duration;
+
+use super::{Cache, DefaultHashBuilder, Shared, Weigher};
+use crate::error::BuildError;
+use crate::index::{FastHash, Index};
+use crate::map::{ConcurrentMap, Domain, Map};
+use crate::ring::Ring;
+use crate::stats::Recorder;
+use crate::sync::{Arc, AtomicU64, AtomicUsize};
+use crate::time::{ManualClock, TimeSource};
+use crate::Dependency;
+
+/// Largest `max_entries` (slot indices are `u32`).
+pub(crate) const MAX_CAPACITY: usize = u32::MAX as usize;
+const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Settings of a [`Cache`], from [`Cache::builder`].
+///
+/// ```
+/// use depcache::Cache;
+/// use std::time::Duration;
+///
+/// let cache: Cache<String, Vec<u8>> = Cache::builder()
+///     .max_entries(10_000)
+///     .max_weight(64 << 20)
+///     .weigher(|k: &String, v: &Vec<u8>| (k.len() + v.len()) as u64)
+///     .ttl(Duration::from_secs(300))
+///     .build()
+///     .expect("valid settings");
+/// assert!(cache.is_empty());
+/// ```
+pub struct Builder<K, V, D, S = DefaultHashBuilder> {
+    max_entries: usize,
+    max_weight: Option<u64>,
+    weigher: Option<Weigher<K, V>>,
+    ttl: Option<Duration>,
+    time: Option<TimeSource>,
+    hasher: S,
+    _dep: core::marker::PhantomData<fn() -> D>,
+}
+
+impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
+    pub(crate) fn new() -> Self {
+        Builder {
+            max_entries: DEFAULT_CAPACITY,
+            max_weight: None,
+            weigher: None,
+            ttl: None,
+            time: None,
+            hasher: DefaultHashBuilder::default(),
+            _dep: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<K, V, D, S> Builder<K, V, D, S> {
+    /// The most entries the cache holds (default 10,000). Memory for this many
+    /// CLOCK slots (8 bytes each) is allocated up front.
+    pub fn max_entries(mut self, n: usize) -> Self {
+        self.max_entries = n;
+        self
+    }
+
+    /// A weight budget: the CLOCK hand evicts until the resident entries' total
+    /// weight fits. Without a [`weigher`](Builder::weigher), every entry weighs 1.
+    pub fn max_weight(mut self, w: u64) -> Self {
+        self.max_weight = Some(w);
+        self
+    }
+
+    /// The weight of an entry, computed once at insert.
+    pub fn weigher(mut self, f: impl Fn(&K, &V) -> u64 + Send + Sync + 'static) -> Self {
+        self.weigher = Some(Box::new(f));
+        self
+    }
+
+    /// Entries expire this long after their insert; checked on read, reclaimed
+    /// when read or when the CLOCK hand passes.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// Use a [`ManualClock`] for TTLs instead of the real clock (tests).
+    pub fn clock(mut self, clock: &ManualClock) -> Self {
+        self.time = Some(TimeSource::manual(clock));
+        self
+    }
+
+    /// Hash keys with `hasher` instead of the default (foldhash).
+    pub fn hasher<S2>(self, hasher: S2) -> Builder<K, V, D, S2> {
+        Builder {
+            max_entries: self.max_entries,
+            max_weight: self.max_weight,
+            weigher: self.weigher,
+            ttl: self.ttl,
+            time: self.time,
+            hasher,
+            _dep: core::marker::PhantomData,
+        }
+    }
+
+    /// Checks the settings and builds the cache.
+    pub fn build(self) -> Result<Cache<K, V, D, S>, BuildError>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        D: Dependency,
+        S: BuildHasher + Send + Sync + 'static,
+    {
+        if self.max_entries == 0 || self.max_entries > MAX_CAPACITY {
+            return Err(BuildError::Capacity {
+                got: self.max_entries,
+                max: MAX_CAPACITY,
+            });
+        }
+        if self.max_weight == Some(0) {
+            return Err(BuildError::ZeroWeight);
+        }
+        if self.ttl == Some(Duration::ZERO) {
+            return Err(BuildError::ZeroTtl);
+        }
+        let domain = Domain::new();
+        let shared = Shared {
+            entries: Map::with_hasher_in(&domain, self.hasher),
+            flights: Map::with_hasher_in(&domain, FastHash::default()),
+            index: Arc::new(Index::new(domain)),
+            ring: Ring::new(self.max_entries),
+            len: AtomicUsize::new(0),
+            weight: AtomicU64::new(0),
+            max_weight: self.max_weight,
+            weigher: self.weigher,
+            ttl: self.ttl.map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)),
+            time: self.time.unwrap_or_else(TimeSource::real),
+            stats: Recorder::new(),
+        };
+        Ok(Cache {
+            shared: Arc::new(shared),
+        })
+    }
+}

@@ -1,0 +1,286 @@
+//! Tickets, inserts, and the CLOCK hand that makes room for them.
+
+use core::hash::{BuildHasher, Hash};
+
+use super::{Cache, Shared};
+use crate::entry::{Entry, Stamp, INIT, LIVE};
+use crate::error::InsertError;
+use crate::index::Reg;
+use crate::map::{ConcurrentMap, Guard};
+use crate::stats::Counter;
+use crate::sync::{fence, Arc, Ordering};
+use crate::ticket::Ticket;
+use crate::{Dep, Dependency, Scope};
+
+impl<K, V, D, S> Cache<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Takes a ticket on `deps`: call it *before* reading the data the value is
+    /// computed from, then publish with [`insert_with_ticket`](Cache::insert_with_ticket).
+    ///
+    /// ```
+    /// use depcache::{Cache, InsertError};
+    ///
+    /// let cache: Cache<&str, String, &str> = Cache::new(100);
+    /// let ticket = cache.ticket(["a.py"]);
+    /// let content = String::from("old"); // read a.py ...
+    /// cache.invalidate("a.py");           // ... while someone edits it
+    /// let err = cache.insert_with_ticket("cat a.py", content, ticket).unwrap_err();
+    /// assert!(matches!(err, InsertError::Stale(_)));
+    /// assert_eq!(cache.get("cat a.py"), None);
+    /// ```
+    pub fn ticket<I>(&self, deps: I) -> Ticket<K, V, D>
+    where
+        I: IntoIterator,
+        I::Item: Into<Dep<D>>,
+    {
+        self.shared.ticket(deps)
+    }
+
+    /// Publishes `value` under `key` if none of the ticket's dependencies was
+    /// invalidated since the ticket was taken; otherwise hands the value back.
+    pub fn insert_with_ticket(&self, key: K, value: V, ticket: Ticket<K, V, D>) -> Result<(), InsertError<V>> {
+        self.shared.insert_with_ticket(key, value, ticket)
+    }
+
+    /// Inserts `value` under `key`, depending on `deps` (a bare `D` is
+    /// [`Scope::Exact`]; use [`Dep::subtree`] for a directory's contents).
+    /// Replaces any previous value of `key`.
+    ///
+    /// The ticket is taken here, so a value computed *before* this call may be
+    /// stale; use [`ticket`](Cache::ticket) or
+    /// [`get_or_insert_with`](Cache::get_or_insert_with) when a write can race the
+    /// computation. A value heavier than `max_weight` is not cached.
+    pub fn insert<I>(&self, key: K, value: V, deps: I)
+    where
+        I: IntoIterator,
+        I::Item: Into<Dep<D>>,
+    {
+        let ticket = self.shared.ticket(deps);
+        // Stale: an invalidation ran between the ticket above and the publication;
+        // the insert is ordered before it and so is already undone. Too heavy: not
+        // cacheable, as documented. A foreign ticket cannot happen here.
+        let _ = self.shared.insert_with_ticket(key, value, ticket);
+    }
+}
+
+impl<K, V, D, S> Shared<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    pub(crate) fn ticket<I>(&self, deps: I) -> Ticket<K, V, D>
+    where
+        I: IntoIterator,
+        I::Item: Into<Dep<D>>,
+    {
+        // One stamp per dependency; Subtree covers Exact.
+        let mut wanted: Vec<Dep<D>> = Vec::new();
+        for d in deps {
+            let d = d.into();
+            match wanted.iter_mut().find(|w| w.dep == d.dep) {
+                Some(w) => w.scope = w.scope.max(d.scope),
+                None => wanted.push(d),
+            }
+        }
+        let guard = self.index.domain.guard();
+        // `G` and the epoch before the generations: a bump we miss is one that
+        // comes after these loads, so the entry's first validation sees it.
+        let g = self.index.g();
+        let flush = self.index.flush_epoch();
+        let stamps = wanted
+            .into_iter()
+            .map(|d| {
+                let node = self.index.pin(&d.dep, &guard);
+                let subtree = d.scope == Scope::Subtree;
+                let seen = node.stamp(subtree);
+                Stamp { node, subtree, seen }
+            })
+            .collect();
+        Ticket {
+            index: self.index.clone(),
+            g,
+            flush,
+            stamps,
+        }
+    }
+
+    pub(crate) fn insert_with_ticket(
+        &self,
+        key: K,
+        value: V,
+        mut ticket: Ticket<K, V, D>,
+    ) -> Result<(), InsertError<V>> {
+        if !Arc::ptr_eq(&ticket.index, &self.index) {
+            return Err(InsertError::ForeignTicket(value));
+        }
+        let weight = match &self.weigher {
+            Some(w) => w(&key, &value),
+            None => 1,
+        };
+        if let Some(max_weight) = self.max_weight {
+            if weight > max_weight {
+                return Err(InsertError::TooHeavy {
+                    value,
+                    weight,
+                    max_weight,
+                });
+            }
+        }
+        if !ticket.is_valid() {
+            self.stats.add(Counter::StaleInserts, 1);
+            return Err(InsertError::Stale(value));
+        }
+        let expires_at = match self.ttl {
+            Some(ttl) => self.time.now().saturating_add(ttl),
+            None => u64::MAX,
+        };
+        // The ticket's pins move into the entry; its cleanup gives them back.
+        let stamps = core::mem::take(&mut ticket.stamps).into_boxed_slice();
+        let e = Arc::new(Entry::new(
+            key,
+            value,
+            stamps,
+            ticket.g,
+            ticket.flush,
+            expires_at,
+            weight,
+        ));
+        drop(ticket);
+
+        let guard = self.index.domain.guard();
+        // Relaxed: a budget counter; `make_weight_room` re-reads it.
+        self.weight.fetch_add(weight, Ordering::Relaxed);
+        self.place(&e, &guard);
+        if self.max_weight.is_some() {
+            self.make_weight_room(&guard);
+        }
+        // Register in the reverse index *before* publishing, then publish, then
+        // re-check: an invalidation either finds the registration or is seen by
+        // the re-check (the SeqCst fences on both sides).
+        let id = e.id();
+        for s in e.stamps.iter() {
+            s.node.dependents.insert(
+                id,
+                Reg {
+                    entry: e.clone(),
+                    subtree: s.subtree,
+                },
+                &guard,
+            );
+        }
+        if let Some(old) = self.entries.insert(e.key.clone(), e.clone(), &guard) {
+            self.kill(&old, &guard);
+        }
+        fence(Ordering::SeqCst);
+        let valid = e.stamps_valid(self.index.flush_epoch());
+        if valid && e.go_live() {
+            // Relaxed: a counter (see `Cache::len`).
+            self.len.fetch_add(1, Ordering::Relaxed);
+            self.stats.add(Counter::Inserts, 1);
+            return Ok(());
+        }
+        // Stale, or killed while INIT (an invalidation, a `remove`, or a newer
+        // insert of the key): this thread owns the cleanup.
+        e.kill();
+        self.cleanup(&e, true, &guard);
+        let value = e.value.clone();
+        if valid {
+            // Superseded by a remove or a newer insert: ordered just before it.
+            self.stats.add(Counter::Inserts, 1);
+            Ok(())
+        } else {
+            self.stats.add(Counter::StaleInserts, 1);
+            Err(InsertError::Stale(value))
+        }
+    }
+
+    /// Puts `e` in a slot: a fresh or freed one if there is one, else the one of
+    /// the entry the CLOCK hand evicts.
+    fn place(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+        while let Some(i) = self.ring.probably_free() {
+            e.set_slot(i);
+            if self.ring.claim(i, None, e) {
+                return;
+            }
+        }
+        loop {
+            let i = self.ring.advance();
+            e.set_slot(i);
+            match self.ring.load(i) {
+                None => {
+                    if self.ring.claim(i, None, e) {
+                        return;
+                    }
+                }
+                Some(victim) => {
+                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&victim), e) {
+                        return;
+                    }
+                }
+            }
+            crate::sync::spin();
+        }
+    }
+
+    /// The hand passes `victim`: true if its slot may be taken (it is dead, or
+    /// was invalid, expired or unreferenced and has now been removed; in the last
+    /// three cases the caller takes over its slot, so it is not released).
+    fn sweep(&self, victim: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> bool {
+        match victim.state() {
+            INIT => false,
+            LIVE => {
+                let g = self.index.g();
+                let usable = self.usable(victim, g);
+                if usable && !victim.age() {
+                    return false;
+                }
+                if let Some(LIVE) = victim.kill() {
+                    // Relaxed: a counter (see `Cache::len`).
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                    self.cleanup(victim, false, guard);
+                    if usable {
+                        self.stats.add(Counter::Evictions, 1);
+                    } else if self.ttl.is_some() && victim.expired(self.time.now()) {
+                        self.stats.add(Counter::Expirations, 1);
+                    }
+                }
+                true
+            }
+            _dead => true,
+        }
+    }
+
+    /// Evicts until the resident weight fits `max_weight`. Entries being inserted
+    /// (this thread's included) are skipped, so the budget can be exceeded by at
+    /// most one entry per inserting thread.
+    fn make_weight_room(&self, guard: &Guard<'_>) {
+        let Some(max) = self.max_weight else { return };
+        // Enough steps for the hand to age every counter to zero and come back.
+        let mut budget = self
+            .ring
+            .capacity()
+            .saturating_mul(usize::from(crate::entry::MAX_REFS) + 2);
+        // Relaxed: see `cleanup`; a stale read costs one more or one less step.
+        while self.weight.load(Ordering::Relaxed) > max && budget > 0 {
+            budget -= 1;
+            let i = self.ring.advance();
+            let Some(victim) = self.ring.load(i) else {
+                continue;
+            };
+            if victim.state() != LIVE {
+                continue;
+            }
+            if self.sweep(&victim, guard) {
+                // `sweep` left the slot to us; we only wanted the weight back.
+                self.ring.release(i, &victim);
+            }
+        }
+    }
+}

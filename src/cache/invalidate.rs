@@ -1,0 +1,118 @@
+//! Invalidation: eager (`invalidate`), lazy (`mark_stale`), and total.
+
+use core::borrow::Borrow;
+use core::hash::{BuildHasher, Hash};
+use std::time::Instant;
+
+use super::{Cache, Shared};
+use crate::entry::{Entry, LIVE};
+use crate::index::BumpSet;
+use crate::stats::Counter;
+use crate::sync::Arc;
+use crate::Dependency;
+
+impl<K, V, D, S> Cache<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Invalidates `dep` and removes the affected entries now; returns how many
+    /// visible entries it removed.
+    ///
+    /// Affected: entries that depend on `dep` (either scope), entries with a
+    /// `Subtree` dependency on an ancestor of `dep`, and entries that depend on
+    /// anything below `dep`. When this returns, no lookup returns any of them.
+    ///
+    /// Cost: O(depth) atomic increments, then O(k) in the entries removed,
+    /// independent of the cache size.
+    pub fn invalidate(&self, dep: impl Borrow<D>) -> usize {
+        self.invalidate_many([dep.borrow()])
+    }
+
+    /// [`invalidate`](Cache::invalidate) for several dependencies at once; an
+    /// entry that several of them reach is counted once.
+    pub fn invalidate_many<'d, I>(&self, deps: I) -> usize
+    where
+        I: IntoIterator<Item = &'d D>,
+    {
+        let start = Instant::now();
+        let n = self.shared.invalidate(deps, true);
+        self.shared.stats.record_latency(start.elapsed());
+        n
+    }
+
+    /// Invalidates `dep` lazily: O(depth) atomic increments. The affected entries
+    /// are invisible when this returns, and are reclaimed when next looked up or
+    /// when the CLOCK hand passes (until then they count in [`len`](Cache::len)).
+    pub fn mark_stale(&self, dep: impl Borrow<D>) {
+        self.shared.invalidate([dep.borrow()], false);
+    }
+
+    /// [`mark_stale`](Cache::mark_stale) for several dependencies.
+    pub fn mark_stale_many<'d, I>(&self, deps: I)
+    where
+        I: IntoIterator<Item = &'d D>,
+    {
+        self.shared.invalidate(deps, false);
+    }
+
+    /// Invalidates every entry and every outstanding ticket, in O(1). Entries are
+    /// reclaimed lazily, as after [`mark_stale`](Cache::mark_stale).
+    pub fn invalidate_all(&self) {
+        self.shared.stats.add(Counter::InvalidationCalls, 1);
+        self.shared.index.flush_all();
+    }
+}
+
+impl<K, V, D, S> Shared<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    fn invalidate<'d>(&self, deps: impl IntoIterator<Item = &'d D>, eager: bool) -> usize {
+        self.stats.add(Counter::InvalidationCalls, 1);
+        let guard = self.index.domain.guard();
+        let set = self.index.plan(deps, &guard);
+        if set.is_empty() {
+            // No node on any chain: no entry and no ticket depends on these.
+            return 0;
+        }
+        // The linearization point: the generation bumps. `G` follows them.
+        set.apply();
+        self.index.publish_invalidation();
+        if !eager {
+            return 0;
+        }
+        let hit: Vec<Arc<Entry<K, V, D>>> = self.index.affected(&set, &guard);
+        let flush = self.index.flush_epoch();
+        let mut removed = 0;
+        for e in hit {
+            // A registration made after our bumps belongs to a fresh entry.
+            if e.stamps_valid(flush) {
+                continue;
+            }
+            let expired = self.ttl.is_some() && e.expired(self.time.now());
+            let counts = !expired && was_visible(&e, &set, flush);
+            if self.kill(&e, &guard) == Some(LIVE) && counts {
+                removed += 1;
+            }
+        }
+        self.stats.add(Counter::EntriesInvalidated, removed as u64);
+        removed
+    }
+}
+
+/// Was `e` valid just before the bumps of `set`? (Not if an earlier lazy
+/// invalidation had already made it invisible: it is reclaimed, not counted.)
+fn was_visible<K, V, D>(e: &Entry<K, V, D>, set: &BumpSet<K, V, D>, flush: u64) -> bool
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    e.valid_before(set, flush)
+}

@@ -1,0 +1,377 @@
+//! [`Cache`]: the core engine.
+
+mod builder;
+#[cfg(any(test, fuzzing, feature = "invariants"))]
+mod check;
+mod flight;
+mod insert;
+mod invalidate;
+
+use core::borrow::Borrow;
+use core::hash::{BuildHasher, Hash};
+
+pub use builder::Builder;
+
+use crate::entry::{Entry, LIVE};
+use crate::index::{FastHash, Index};
+use crate::map::{ConcurrentMap, Guard, Map};
+use crate::ring::Ring;
+use crate::stats::{Counter, Recorder, Stats};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::time::TimeSource;
+use crate::Dependency;
+
+/// The default hasher: foldhash, fast and seeded per cache. (SipHash made
+/// papaya hits four times slower in our benchmarks.)
+pub type DefaultHashBuilder = foldhash::fast::RandomState;
+
+/// A weigher: the cost of one entry against `max_weight`.
+pub type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u64 + Send + Sync>;
+
+/// A lock-free concurrent cache whose entries know what they depend on.
+///
+/// Every entry is inserted with the dependencies its value was computed from;
+/// [`invalidate`](Cache::invalidate) drops exactly the entries that depend on
+/// what changed. Lookups never take a lock and never write a shared cache line.
+/// `Cache` is a cheap handle: clones share the same cache.
+///
+/// ```
+/// use depcache::{Cache, Dep, DepPath};
+///
+/// let cache: Cache<String, String, DepPath> = Cache::new(1000);
+/// cache.insert("cat src/a.py".into(), "print(1)".into(), [DepPath::new("src/a.py")]);
+/// cache.insert("ls src".into(), "a.py".into(), [Dep::subtree(DepPath::new("src"))]);
+/// cache.insert("cat README".into(), "hi".into(), [DepPath::new("README")]);
+///
+/// // Editing src/a.py drops the file's entry and the listing of src, nothing else.
+/// assert_eq!(cache.invalidate(DepPath::new("./src/a.py")), 2);
+/// assert_eq!(cache.get("cat src/a.py"), None);
+/// assert_eq!(cache.get("ls src"), None);
+/// assert_eq!(cache.get("cat README").as_deref(), Some("hi"));
+/// ```
+pub struct Cache<K, V, D = String, S = DefaultHashBuilder>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    shared: Arc<Shared<K, V, D, S>>,
+}
+
+pub(crate) struct Shared<K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) entries: Map<K, Arc<Entry<K, V, D>>, S>,
+    pub(crate) index: Arc<Index<K, V, D>>,
+    pub(crate) ring: Ring<K, V, D>,
+    pub(crate) flights: Map<K, Arc<flight::Flight<V>>, FastHash>,
+    /// Published entries (state LIVE).
+    pub(crate) len: AtomicUsize,
+    /// Weight of resident entries, including ones being inserted.
+    pub(crate) weight: AtomicU64,
+    pub(crate) max_weight: Option<u64>,
+    pub(crate) weigher: Option<Weigher<K, V>>,
+    pub(crate) ttl: Option<u64>,
+    pub(crate) time: TimeSource,
+    pub(crate) stats: Recorder,
+}
+
+impl<K, V, D, S> Clone for Cache<K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn clone(&self) -> Self {
+        Cache {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<K, V, D> Cache<K, V, D, DefaultHashBuilder>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+{
+    /// A cache of at most `max_entries` entries (clamped to `1..=u32::MAX`), with
+    /// no weight budget and no TTL. See [`Cache::builder`] for the other settings.
+    pub fn new(max_entries: usize) -> Self {
+        let n = max_entries.clamp(1, builder::MAX_CAPACITY);
+        match Builder::new().max_entries(n).build() {
+            Ok(c) => c,
+            // `n` is in range and nothing else is set, so `build` cannot fail.
+            Err(e) => unreachable!("{e}"),
+        }
+    }
+
+    /// A builder for a cache with a weight budget, a TTL or a custom hasher.
+    pub fn builder() -> Builder<K, V, D, DefaultHashBuilder> {
+        Builder::new()
+    }
+}
+
+impl<K, V, D, S> Cache<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// The value of `key`, if present and valid.
+    ///
+    /// Lock-free: one map probe, one load of the global invalidation counter (and
+    /// a walk of the entry's dependency stamps only after some invalidation), and
+    /// a relaxed store to the entry's CLOCK counter only if it changes.
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let guard = self.shared.index.domain.guard();
+        self.shared.get(key, &guard)
+    }
+
+    /// True if `get(key)` would return a value (without counting a hit or miss).
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let guard = self.shared.index.domain.guard();
+        let sh = &*self.shared;
+        let g = sh.index.g();
+        sh.entries.get(key, &guard, |e| sh.usable(e, g)).unwrap_or(false)
+    }
+
+    /// A handle that reuses one memory-reclamation guard across lookups, for
+    /// loops of many `get`s on one thread (saves the per-call pin).
+    ///
+    /// ```
+    /// let cache: depcache::Cache<u32, u32> = depcache::Cache::new(10);
+    /// cache.insert(1, 10, ["a".to_string()]);
+    /// let pinned = cache.pin();
+    /// assert_eq!(pinned.get(&1), Some(10));
+    /// ```
+    pub fn pin(&self) -> CacheRef<'_, K, V, D, S> {
+        CacheRef {
+            cache: self,
+            guard: self.shared.index.domain.guard(),
+        }
+    }
+
+    /// Removes `key`; returns its value if it was present and valid.
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let guard = self.shared.index.domain.guard();
+        let sh = &*self.shared;
+        let g = sh.index.g();
+        let e = sh.entries.get(key, &guard, Arc::clone)?;
+        let visible = sh.usable(&e, g);
+        if sh.kill(&e, &guard) == Some(LIVE) && visible {
+            Some(e.value.clone())
+        } else {
+            None
+        }
+    }
+
+    /// Entries resident in the cache: published and not yet removed.
+    ///
+    /// Eager removals (`remove`, `invalidate`, eviction) show at once. Entries made
+    /// invisible lazily (`mark_stale`, `invalidate_all`, an expired TTL) count
+    /// until reclaimed, on their next lookup or when the CLOCK hand passes; call
+    /// [`purge`](Cache::purge) to reclaim them all now.
+    pub fn len(&self) -> usize {
+        // Relaxed: a statistic; no data is read through it.
+        self.shared.len.load(Ordering::Relaxed)
+    }
+
+    /// True if [`len`](Cache::len) is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most entries the cache holds.
+    pub fn capacity(&self) -> usize {
+        self.shared.ring.capacity()
+    }
+
+    /// Reclaims every resident entry that is invalid or expired. O(capacity).
+    pub fn purge(&self) -> usize {
+        let guard = self.shared.index.domain.guard();
+        let sh = &*self.shared;
+        let g = sh.index.g();
+        let mut n = 0;
+        for i in 0..sh.ring.capacity() {
+            if let Some(e) = sh.ring.load(i) {
+                if e.state() == LIVE && !sh.usable(&e, g) && sh.kill(&e, &guard) == Some(LIVE) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let sh = &*self.shared;
+        let r = &sh.stats;
+        Stats {
+            hits: r.sum(Counter::Hits),
+            misses: r.sum(Counter::Misses),
+            inserts: r.sum(Counter::Inserts),
+            stale_inserts_rejected: r.sum(Counter::StaleInserts),
+            evictions: r.sum(Counter::Evictions),
+            expirations: r.sum(Counter::Expirations),
+            invalidation_calls: r.sum(Counter::InvalidationCalls),
+            entries_invalidated: r.sum(Counter::EntriesInvalidated),
+            live_entries: self.len() as u64,
+            // Relaxed: a statistic.
+            weight: sh.weight.load(Ordering::Relaxed),
+            index_nodes: sh.index.nodes.len() as u64,
+            invalidation_latency: r.latency(),
+        }
+    }
+}
+
+impl<K, V, D, S> Shared<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// The lookup behind `get`, under a caller's guard.
+    #[inline]
+    pub(crate) fn get<Q>(&self, key: &Q, guard: &Guard<'_>) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        // Load `G` before anything of the entry: see `Entry::is_valid`.
+        let g = self.index.g();
+        let found = self.entries.get(key, guard, |e| {
+            if self.usable(e, g) {
+                e.touch();
+                Ok(e.value.clone())
+            } else {
+                Err(e.clone())
+            }
+        });
+        match found {
+            Some(Ok(v)) => {
+                self.stats.add(Counter::Hits, 1);
+                Some(v)
+            }
+            Some(Err(dead)) => {
+                self.stats.add(Counter::Misses, 1);
+                self.reclaim(&dead, guard);
+                None
+            }
+            None => {
+                self.stats.add(Counter::Misses, 1);
+                None
+            }
+        }
+    }
+
+    /// Valid and not expired.
+    #[inline]
+    pub(crate) fn usable(&self, e: &Entry<K, V, D>, g: u64) -> bool {
+        if let Some(_ttl) = self.ttl {
+            if e.expired(self.time.now()) {
+                return false;
+            }
+        }
+        e.is_valid(g, || self.index.flush_epoch())
+    }
+
+    /// Removes an entry found invalid or expired (by a lookup or the hand).
+    pub(crate) fn reclaim(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+        let expired = self.ttl.is_some() && e.expired(self.time.now());
+        if self.kill(e, guard) == Some(LIVE) && expired {
+            self.stats.add(Counter::Expirations, 1);
+        }
+    }
+
+    /// Kills `e` and, if it was published, cleans it up (map, reverse index, pins,
+    /// slot). An INIT entry is left to its inserter. Returns the state it had, or
+    /// `None` if someone else killed it first.
+    pub(crate) fn kill(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
+        let was = e.kill()?;
+        if was == LIVE {
+            // Relaxed: a counter (see `len`).
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            self.cleanup(e, true, guard);
+        }
+        Some(was)
+    }
+
+    /// Undoes everything the insert of a dead entry did. Every removal checks
+    /// the entry's identity, so it never touches a newer entry of the same key.
+    pub(crate) fn cleanup(&self, e: &Arc<Entry<K, V, D>>, release_slot: bool, guard: &Guard<'_>) {
+        self.entries.remove_if(&e.key, guard, |x| Arc::ptr_eq(x, e));
+        let id = e.id();
+        for s in e.stamps.iter() {
+            s.node.dependents.remove_if(&id, guard, |r| Arc::ptr_eq(&r.entry, e));
+            self.index.unpin(&s.node, guard);
+        }
+        if release_slot {
+            self.ring.release(e.slot(), e);
+        }
+        // Relaxed: a budget counter; eviction re-reads it in a loop.
+        self.weight.fetch_sub(e.weight, Ordering::Relaxed);
+    }
+}
+
+/// A pinned handle on a [`Cache`], from [`Cache::pin`]: lookups through it reuse
+/// one guard. Not `Send`; keep it short-lived (it delays memory reclamation).
+pub struct CacheRef<'c, K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    cache: &'c Cache<K, V, D, S>,
+    guard: Guard<'c>,
+}
+
+impl<K, V, D, S> CacheRef<'_, K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// As [`Cache::get`].
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.cache.shared.get(key, &self.guard)
+    }
+}
+
+impl<K, V, D, S> core::fmt::Debug for Cache<K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Cache")
+            .field("len", &self.shared.len.load(Ordering::Relaxed))
+            .field("capacity", &self.shared.ring.capacity())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,177 @@
+//! A cache entry: its value, the stamps it was computed under, and its state.
+
+use crate::index::{BumpSet, Node};
+use crate::sync::{Arc, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use crate::Dependency;
+
+/// What an entry saw of one dependency before its value was computed.
+pub(crate) struct Stamp<K, V, D> {
+    pub(crate) node: Arc<Node<K, V, D>>,
+    pub(crate) subtree: bool,
+    pub(crate) seen: u64,
+}
+
+/// Not yet published: its inserter owns its cleanup.
+pub(crate) const INIT: u8 = 0;
+/// Published and counted in `len`.
+pub(crate) const LIVE: u8 = 1;
+/// Removed; its cleanup is done or under way by the thread that set it.
+pub(crate) const DEAD: u8 = 2;
+
+/// Largest CLOCK counter (2 bits).
+pub(crate) const MAX_REFS: u8 = 3;
+
+pub(crate) struct Entry<K, V, D> {
+    pub(crate) key: K,
+    pub(crate) value: V,
+    pub(crate) stamps: Box<[Stamp<K, V, D>]>,
+    /// `invalidate_all` epoch seen by the ticket.
+    pub(crate) flush: u64,
+    pub(crate) expires_at: u64,
+    pub(crate) weight: u64,
+    /// The global invalidation counter `G` at which the stamps were last verified.
+    verified_at: AtomicU64,
+    state: AtomicU8,
+    /// CLOCK counter: raised by hits, lowered by the hand.
+    refs: AtomicU8,
+    /// The CLOCK slot holding this entry (written before the slot is published).
+    slot: AtomicU32,
+}
+
+impl<K, V, D> Entry<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) fn new(
+        key: K,
+        value: V,
+        stamps: Box<[Stamp<K, V, D>]>,
+        verified_at: u64,
+        flush: u64,
+        expires_at: u64,
+        weight: u64,
+    ) -> Self {
+        Entry {
+            key,
+            value,
+            stamps,
+            flush,
+            expires_at,
+            weight,
+            verified_at: AtomicU64::new(verified_at),
+            state: AtomicU8::new(INIT),
+            refs: AtomicU8::new(0),
+            slot: AtomicU32::new(u32::MAX),
+        }
+    }
+
+    /// True while no dependency moved. `g` is the global counter loaded (Acquire)
+    /// *before* this call: an invalidation bumps its generations before `G`, so
+    /// if `g` is the latest value, every invalidation counted in it is visible.
+    #[inline]
+    pub(crate) fn is_valid(&self, g: u64, flush: impl FnOnce() -> u64) -> bool {
+        // Relaxed: `verified_at` only ever holds a `G` at which a validation that
+        // started after loading that `G` (Acquire) succeeded; equal to the current
+        // `G` means no invalidation completed since, whatever we read it with.
+        if self.verified_at.load(Ordering::Relaxed) == g {
+            return true;
+        }
+        if !self.stamps_valid(flush()) {
+            return false;
+        }
+        // Relaxed: see above; a late smaller store only costs one more walk.
+        self.verified_at.store(g, Ordering::Relaxed);
+        true
+    }
+
+    /// Walks the stamps (no fast path).
+    pub(crate) fn stamps_valid(&self, flush: u64) -> bool {
+        self.flush == flush && self.stamps.iter().all(|s| s.node.stamp(s.subtree) == s.seen)
+    }
+
+    /// Valid but for the bumps of `set` (this entry was live just before them).
+    pub(crate) fn valid_before(&self, set: &BumpSet<K, V, D>, flush: u64) -> bool {
+        self.flush == flush
+            && self
+                .stamps
+                .iter()
+                .all(|s| s.node.stamp(s.subtree).wrapping_sub(set.delta(&s.node, s.subtree)) == s.seen)
+    }
+
+    pub(crate) fn expired(&self, now: u64) -> bool {
+        now >= self.expires_at
+    }
+
+    pub(crate) fn state(&self) -> u8 {
+        // Acquire: a thread that sees DEAD also sees the cleanup decisions before it.
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// INIT or LIVE → DEAD. Returns the state it replaced, or `None` if it was
+    /// already DEAD. Exactly one caller wins per entry.
+    pub(crate) fn kill(&self) -> Option<u8> {
+        // AcqRel: the winner's cleanup must follow everything the publisher did.
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur == DEAD {
+                return None;
+            }
+            match self
+                .state
+                .compare_exchange_weak(cur, DEAD, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Some(cur),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// INIT → LIVE, by the inserter; false if someone killed it first.
+    pub(crate) fn go_live(&self) -> bool {
+        // AcqRel: as `kill`.
+        self.state
+            .compare_exchange(INIT, LIVE, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// A hit: raise the CLOCK counter, writing only if it changes.
+    #[inline]
+    pub(crate) fn touch(&self) {
+        // Relaxed: the counter is a hint for the eviction policy; a lost update
+        // changes which entry is evicted, never correctness.
+        let r = self.refs.load(Ordering::Relaxed);
+        if r < MAX_REFS {
+            self.refs.store(r + 1, Ordering::Relaxed);
+        }
+    }
+
+    /// The hand passes: lower the counter; true if it was already zero.
+    pub(crate) fn age(&self) -> bool {
+        // Relaxed: see `touch`.
+        let r = self.refs.load(Ordering::Relaxed);
+        if r == 0 {
+            return true;
+        }
+        self.refs.store(r - 1, Ordering::Relaxed);
+        false
+    }
+
+    pub(crate) fn slot(&self) -> usize {
+        // Relaxed: written before the slot CAS that publishes this entry, read by
+        // threads that reached the entry through that slot or the map (both
+        // publish with Release/Acquire).
+        self.slot.load(Ordering::Relaxed) as usize
+    }
+
+    pub(crate) fn set_slot(&self, i: usize) {
+        // Relaxed: see `slot`. `i` < capacity ≤ u32::MAX (checked by the builder).
+        self.slot.store(i as u32, Ordering::Relaxed);
+    }
+
+    /// The entry's address: its key in the reverse index.
+    pub(crate) fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+}

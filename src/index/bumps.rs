@@ -1,0 +1,108 @@
+//! The set of generation bumps one invalidation call performs.
+
+use super::Node;
+use crate::sync::Arc;
+
+struct Bump<K, V, D> {
+    node: Arc<Node<K, V, D>>,
+    /// `gen` bumped: the node is invalidated as a whole.
+    whole: bool,
+    /// `tree_gen` bumped: something strictly below it was invalidated.
+    tree: bool,
+}
+
+/// The nodes one invalidation call bumps, each at most once.
+///
+/// It answers "by how much did *this call* move the stamp of a dependency?",
+/// which tells an entry made invalid by this call from one that was already
+/// invalid (lazily) before it, so the returned counts are exact.
+pub(crate) struct BumpSet<K, V, D> {
+    bumps: Vec<Bump<K, V, D>>,
+}
+
+impl<K, V, D> BumpSet<K, V, D> {
+    pub(crate) fn new() -> Self {
+        BumpSet { bumps: Vec::new() }
+    }
+
+    fn find(&self, node: &Node<K, V, D>) -> Option<usize> {
+        // Linear: an invalidation call names few dependencies, each with a short chain.
+        self.bumps
+            .iter()
+            .position(|b| core::ptr::eq(Arc::as_ptr(&b.node), node))
+    }
+
+    pub(crate) fn add_gen(&mut self, node: Arc<Node<K, V, D>>) {
+        match self.find(&node) {
+            Some(i) => self.bumps[i].whole = true,
+            None => self.bumps.push(Bump {
+                node,
+                whole: true,
+                tree: false,
+            }),
+        }
+    }
+
+    /// Adds a `tree_gen` bump; false if it was already planned.
+    pub(crate) fn add_tree(&mut self, node: Arc<Node<K, V, D>>) -> bool {
+        match self.find(&node) {
+            Some(i) if self.bumps[i].tree => false,
+            Some(i) => {
+                self.bumps[i].tree = true;
+                true
+            }
+            None => {
+                self.bumps.push(Bump {
+                    node,
+                    whole: false,
+                    tree: true,
+                });
+                true
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bumps.is_empty()
+    }
+
+    /// Applies every bump.
+    pub(crate) fn apply(&self)
+    where
+        K: Send + Sync + 'static,
+        V: Send + Sync + 'static,
+        D: crate::Dependency,
+    {
+        for b in &self.bumps {
+            if b.whole {
+                b.node.bump_gen();
+            }
+            if b.tree {
+                b.node.bump_tree();
+            }
+        }
+    }
+
+    /// Nodes with `true` if invalidated as a whole, `false` if only below.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Arc<Node<K, V, D>>, bool)> {
+        self.bumps.iter().map(|b| (&b.node, b.whole))
+    }
+
+    /// How much this call moved the stamp an entry recorded for `node`.
+    pub(crate) fn delta(&self, node: &Node<K, V, D>, subtree: bool) -> u64 {
+        let mut d = 0;
+        if subtree {
+            if let Some(i) = self.find(node) {
+                d += u64::from(self.bumps[i].tree);
+            }
+        }
+        let mut n = Some(node);
+        while let Some(x) = n {
+            if let Some(i) = self.find(x) {
+                d += u64::from(self.bumps[i].whole);
+            }
+            n = x.parent.as_deref();
+        }
+        d
+    }
+}

@@ -1,0 +1,212 @@
+//! The dependency index: dependency → [`Node`], with the generation counters
+//! that make invalidation O(depth) and the reverse index that makes eager
+//! invalidation O(k) in the entries it removes.
+
+mod bumps;
+mod node;
+
+pub(crate) use bumps::BumpSet;
+pub(crate) use node::{FastHash, Node, Reg};
+
+use crate::entry::Entry;
+
+use crate::map::{ConcurrentMap, Domain, Guard, Map};
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{fence, Arc, AtomicU64, Ordering};
+use crate::Dependency;
+
+pub(crate) struct Index<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) domain: Domain,
+    pub(crate) nodes: Map<D, Arc<Node<K, V, D>>, FastHash>,
+    /// `G`: bumped by every invalidation after its generation bumps. An entry
+    /// verified at the current `G` needs no stamp walk (the `get` fast path).
+    g: CachePadded<AtomicU64>,
+    /// Bumped by `invalidate_all`; entries from an older epoch are invalid.
+    flush: AtomicU64,
+}
+
+impl<K, V, D> Index<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) fn new(domain: Domain) -> Self {
+        let nodes = Map::with_hasher_in(&domain, FastHash::default());
+        Index {
+            domain,
+            nodes,
+            g: CachePadded::new(AtomicU64::new(0)),
+            flush: AtomicU64::new(0),
+        }
+    }
+
+    /// The global invalidation counter.
+    #[inline]
+    pub(crate) fn g(&self) -> u64 {
+        // Acquire: pairs with the AcqRel increment in `publish_invalidation`, which
+        // follows the generation bumps: seeing the new `G` means seeing the bumps.
+        self.g.load(Ordering::Acquire)
+    }
+
+    /// The `invalidate_all` epoch.
+    pub(crate) fn flush_epoch(&self) -> u64 {
+        // Acquire: as `g`.
+        self.flush.load(Ordering::Acquire)
+    }
+
+    /// Makes finished generation bumps visible to the `get` fast path, and orders
+    /// them before the caller's reverse-index scan.
+    pub(crate) fn publish_invalidation(&self) {
+        // AcqRel: releases the bumps before it to every reader that acquires `G`.
+        self.g.fetch_add(1, Ordering::AcqRel);
+        // SeqCst fence: the invalidation side of a store-buffering pair with the
+        // inserter's fence between registering an entry and re-checking its
+        // stamps; at least one of the two sees the other.
+        fence(Ordering::SeqCst);
+    }
+
+    /// `invalidate_all`: every entry and ticket of an older epoch becomes invalid.
+    pub(crate) fn flush_all(&self) {
+        // AcqRel: as `publish_invalidation`; `G` follows so the fast path notices.
+        self.flush.fetch_add(1, Ordering::AcqRel);
+        self.publish_invalidation();
+    }
+
+    /// The node of `dep`, if it is in the index (not pinned).
+    pub(crate) fn get(&self, dep: &D, guard: &Guard<'_>) -> Option<Arc<Node<K, V, D>>> {
+        self.nodes.get(dep, guard, Arc::clone)
+    }
+
+    /// The node of `dep`, created with its ancestors if absent, pinned once for the caller.
+    pub(crate) fn pin(&self, dep: &D, guard: &Guard<'_>) -> Arc<Node<K, V, D>> {
+        loop {
+            if let Some(node) = self.get(dep, guard) {
+                if node.try_pin() {
+                    return node;
+                }
+                // Retired but not yet removed: help its retirer, then look again.
+                self.nodes.remove_if(dep, guard, |n| Arc::ptr_eq(n, &node));
+                crate::sync::spin();
+                continue;
+            }
+            // The child pins its parent for its whole life.
+            let parent = dep.parent().map(|p| self.pin(&p, guard));
+            let node = Arc::new(Node::new(dep.clone(), parent));
+            match self.nodes.try_insert(dep.clone(), node.clone(), guard) {
+                Ok(()) => {
+                    if let Some(p) = &node.parent {
+                        p.children.insert(dep.clone(), node.clone(), guard);
+                    }
+                    return node;
+                }
+                Err(_) => {
+                    // Lost the race to create it: give back the parent pin and retry.
+                    if let Some(p) = &node.parent {
+                        self.unpin(p, guard);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops one pin of `node`; the last one retires it and unpins its parent.
+    pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
+        let mut cur = node.clone();
+        while cur.unpin() {
+            self.nodes.remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            let Some(parent) = cur.parent.clone() else {
+                break;
+            };
+            parent.children.remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            cur = parent;
+        }
+    }
+
+    /// What invalidating `deps` must bump: each dependency's own `gen` (if it has
+    /// a node), and the `tree_gen` of every ancestor that has one.
+    pub(crate) fn plan<'d>(&self, deps: impl IntoIterator<Item = &'d D>, guard: &Guard<'_>) -> BumpSet<K, V, D> {
+        let mut set = BumpSet::new();
+        for dep in deps {
+            let above = match self.get(dep, guard) {
+                Some(node) => {
+                    let parent = node.parent.clone();
+                    set.add_gen(node);
+                    parent
+                }
+                None => {
+                    // No node: nothing depends on `dep` or below it, but `Subtree`
+                    // dependents of its ancestors must still learn of the change.
+                    let mut up = dep.parent();
+                    let mut found = None;
+                    while let Some(p) = up {
+                        if let Some(n) = self.get(&p, guard) {
+                            found = Some(n);
+                            break;
+                        }
+                        up = p.parent();
+                    }
+                    found
+                }
+            };
+            let mut a = above;
+            while let Some(n) = a {
+                let next = n.parent.clone();
+                if !set.add_tree(n) {
+                    break; // this ancestor and all above it are already planned
+                }
+                a = next;
+            }
+        }
+        set
+    }
+
+    /// Calls `f` on every registration an invalidation described by `set` can
+    /// have made invalid: all dependents of the nodes invalidated as a whole and of
+    /// everything below them, and the `Subtree` dependents of their ancestors.
+    pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Vec<Arc<Entry<K, V, D>>> {
+        let mut out = Vec::new();
+        for (node, whole) in set.iter() {
+            if whole {
+                let mut stack = vec![node.clone()];
+                while let Some(n) = stack.pop() {
+                    n.dependents.for_each(guard, |_, reg| out.push(reg.entry.clone()));
+                    n.children.for_each(guard, |_, c| stack.push(c.clone()));
+                }
+            } else {
+                node.dependents.for_each(guard, |_, reg| {
+                    if reg.subtree {
+                        out.push(reg.entry.clone())
+                    }
+                });
+            }
+        }
+        out
+    }
+}
+
+impl<K, V, D> Drop for Index<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn drop(&mut self) {
+        // Entries and nodes point at each other (stamps, registrations, parents,
+        // children); break the cycles so that everything is freed.
+        let guard = self.domain.guard();
+        let mut nodes = Vec::new();
+        self.nodes.for_each(&guard, |_, n| nodes.push(n.clone()));
+        drop(guard);
+        for n in nodes {
+            drop(n.dependents.take_all());
+            drop(n.children.take_all());
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! One node of the dependency index: the generations of a dependency, the
+//! entries registered on it, its children, and the pins that keep it alive.
+
+use core::borrow::Borrow;
+use core::hash::Hash;
+use std::collections::HashMap;
+
+use crate::entry::Entry;
+use crate::map::Guard;
+use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::Dependency;
+
+/// The hasher of the internal maps (keys are pointers and dependencies we own).
+pub(crate) type FastHash = foldhash::fast::RandomState;
+
+/// `pins` of a node that has left the index; it can never be pinned again.
+const RETIRED: usize = usize::MAX;
+
+/// An entry's registration on a node (the reverse index), keyed by the entry's
+/// address so that entries of one key never overwrite each other's registration.
+pub(crate) struct Reg<K, V, D> {
+    pub(crate) entry: Arc<Entry<K, V, D>>,
+    pub(crate) subtree: bool,
+}
+
+impl<K, V, D> Clone for Reg<K, V, D> {
+    fn clone(&self) -> Self {
+        Reg {
+            entry: self.entry.clone(),
+            subtree: self.subtree,
+        }
+    }
+}
+
+pub(crate) struct Node<K, V, D> {
+    pub(crate) dep: D,
+    /// The node of `dep.parent()`, pinned by this node for its whole life.
+    pub(crate) parent: Option<Arc<Node<K, V, D>>>,
+    /// Bumped when this dependency, as a whole, is invalidated.
+    gen: AtomicU64,
+    /// Bumped when something strictly below this dependency is invalidated.
+    tree_gen: AtomicU64,
+    /// Tickets and entries holding this node, plus its children; `RETIRED` once gone.
+    pins: AtomicUsize,
+    /// Entries that depend on this node directly.
+    pub(crate) dependents: Registry<usize, Reg<K, V, D>>,
+    /// Index nodes whose parent is this node.
+    pub(crate) children: Registry<D, Arc<Node<K, V, D>>>,
+}
+
+/// A node's small set (its dependents or its children): a hash map behind the
+/// node's own lock, taken only by inserts, removals and eager invalidations of
+/// entries on this node — never by a lookup.
+///
+/// Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
+/// costs 328 bytes and one with an element 768 (measured), against 56 and ~130
+/// here; and papaya maps sharing one collector must not own one another
+/// (reclaiming an entry would drop a node whose maps re-enter the collector's
+/// `reclaim_all`, which aborts). Per-node locks keep writers on different
+/// dependencies independent, which is the concurrency that matters here.
+pub(crate) struct Registry<K2, V2>(Mutex<HashMap<K2, V2, FastHash>>);
+
+impl<K2: Hash + Eq, V2> Registry<K2, V2> {
+    fn new() -> Self {
+        Registry(Mutex::new(HashMap::with_hasher(FastHash::default())))
+    }
+
+    pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
+        lock(&self.0).insert(k, v);
+    }
+
+    pub(crate) fn get<Q, R>(&self, k: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R>
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        lock(&self.0).get(k).map(f)
+    }
+
+    /// Removes `k` if its value satisfies `pred` (an identity check).
+    pub(crate) fn remove_if<Q>(&self, k: &Q, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let mut m = lock(&self.0);
+        if m.get(k).is_some_and(pred) {
+            m.remove(k);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Visits every pair under the lock; `f` must not touch this registry.
+    pub(crate) fn for_each(&self, _guard: &Guard<'_>, mut f: impl FnMut(&K2, &V2)) {
+        for (k, v) in lock(&self.0).iter() {
+            f(k, v);
+        }
+    }
+
+    /// Empties the registry, returning what it held (dropped by the caller,
+    /// outside the lock).
+    pub(crate) fn take_all(&self) -> HashMap<K2, V2, FastHash> {
+        core::mem::replace(&mut *lock(&self.0), HashMap::with_hasher(FastHash::default()))
+    }
+}
+
+impl<K, V, D> Node<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// A node pinned once, by its creator.
+    pub(crate) fn new(dep: D, parent: Option<Arc<Node<K, V, D>>>) -> Self {
+        Node {
+            dep,
+            parent,
+            gen: AtomicU64::new(0),
+            tree_gen: AtomicU64::new(0),
+            pins: AtomicUsize::new(1),
+            dependents: Registry::new(),
+            children: Registry::new(),
+        }
+    }
+
+    /// Adds a pin unless the node is retired.
+    pub(crate) fn try_pin(&self) -> bool {
+        // Relaxed first read: the CAS below re-checks the value.
+        let mut cur = self.pins.load(Ordering::Relaxed);
+        loop {
+            if cur == RETIRED {
+                return false;
+            }
+            // Acquire on success: pairs with the Release half of the last unpin so
+            // that what its holder did to the node is visible before we use it.
+            match self
+                .pins
+                .compare_exchange_weak(cur, cur + 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => {
+                    cur = now;
+                    crate::sync::spin();
+                }
+            }
+        }
+    }
+
+    /// Drops a pin; true if this was the last one and the caller retired the node
+    /// (it must then remove the node from the index and unpin its parent).
+    pub(crate) fn unpin(&self) -> bool {
+        // AcqRel: the last unpinner must see every earlier holder's writes
+        // (registrations removed) before it retires the node.
+        if self.pins.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return false;
+        }
+        // A `try_pin` may revive the node between the decrement and here; then this
+        // CAS fails and the reviver owns the next retirement.
+        self.pins
+            .compare_exchange(0, RETIRED, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    pub(crate) fn is_retired(&self) -> bool {
+        // Relaxed: used by the invariant checker at quiescence only.
+        self.pins.load(Ordering::Relaxed) == RETIRED
+    }
+
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    pub(crate) fn pins(&self) -> usize {
+        // Relaxed: used by the invariant checker at quiescence only.
+        self.pins.load(Ordering::Relaxed)
+    }
+
+    /// The stamp an entry records for this node: the sum of the `gen`s of the node
+    /// and all its ancestors, plus its own `tree_gen` for a `Subtree` dependency.
+    ///
+    /// Every term only grows, so the sum is unchanged exactly when every term is:
+    /// one number checks the whole chain. Reads that race a bump see it or not;
+    /// either way a later read sees a larger sum, so a bump is never missed.
+    pub(crate) fn stamp(&self, subtree: bool) -> u64 {
+        // Acquire: pairs with the bump (AcqRel) so that an invalidation seen in a
+        // generation is seen together with everything before it.
+        let mut sum = if subtree {
+            self.tree_gen.load(Ordering::Acquire)
+        } else {
+            0
+        };
+        let mut n = Some(self);
+        while let Some(x) = n {
+            sum = sum.wrapping_add(x.gen.load(Ordering::Acquire));
+            n = x.parent.as_deref();
+        }
+        sum
+    }
+
+    /// Invalidates this dependency as a whole (and so everything below it).
+    pub(crate) fn bump_gen(&self) {
+        // AcqRel: the bump is the linearization point of an invalidation; the
+        // SeqCst fence that follows it orders it before the reverse-index scan.
+        self.gen.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Records that something strictly below this dependency changed.
+    pub(crate) fn bump_tree(&self) {
+        // AcqRel: as `bump_gen`.
+        self.tree_gen.fetch_add(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,83 @@
+//! The real maps: papaya, all in one shared `seize` collector.
+
+use core::borrow::Borrow;
+use core::hash::Hash;
+
+use super::{ConcurrentMap, MapHasher, MapKey};
+
+/// The reclamation domain shared by every map of one cache: one collector, so one
+/// guard serves all maps (papaya checks that a guard belongs to the map's collector).
+#[derive(Clone)]
+pub(crate) struct Domain(std::sync::Arc<seize::Collector>);
+
+/// A pinned guard of a [`Domain`].
+pub(crate) type Guard<'a> = seize::LocalGuard<'a>;
+
+impl Domain {
+    pub(crate) fn new() -> Self {
+        Domain(std::sync::Arc::new(seize::Collector::new()))
+    }
+
+    /// Pins the current thread; references read under the guard stay valid while it lives.
+    #[inline]
+    pub(crate) fn guard(&self) -> Guard<'_> {
+        self.0.enter()
+    }
+}
+
+/// A papaya map in a shared domain.
+pub(crate) struct PapayaMap<K, V, S>(papaya::HashMap<K, V, S>);
+
+impl<K, V, S> ConcurrentMap<K, V, S> for PapayaMap<K, V, S>
+where
+    K: MapKey,
+    V: Clone + Send + Sync + 'static,
+    S: MapHasher,
+{
+    fn with_hasher_in(domain: &Domain, hasher: S) -> Self {
+        PapayaMap(
+            papaya::HashMap::builder()
+                .hasher(hasher)
+                .shared_collector(domain.0.clone())
+                .build(),
+        )
+    }
+
+    #[inline]
+    fn get<Q, R>(&self, key: &Q, guard: &Guard<'_>, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.0.get(key, guard).map(f)
+    }
+
+    fn insert(&self, key: K, value: V, guard: &Guard<'_>) -> Option<V> {
+        self.0.insert(key, value, guard).cloned()
+    }
+
+    fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V> {
+        match self.0.try_insert(key, value, guard) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.current.clone()),
+        }
+    }
+
+    fn remove_if<Q>(&self, key: &Q, guard: &Guard<'_>, mut pred: impl FnMut(&V) -> bool) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        matches!(self.0.remove_if(key, |_, v| pred(v), guard), Ok(Some(_)))
+    }
+
+    fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&K, &V)) {
+        for (k, v) in self.0.iter(guard) {
+            f(k, v);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}

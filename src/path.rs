@@ -1,0 +1,186 @@
+//! [`DepPath`]: a normalized path, a hierarchical [`Dependency`].
+
+use core::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use crate::dep::Dependency;
+
+/// A lexically normalized path: the hierarchical dependency of file tools.
+///
+/// Relative paths are relative to the workspace root, which is the empty path
+/// `""`; `.` components, repeated and trailing separators vanish, and `..` removes
+/// the component before it (a leading `..` of a relative path is kept). Absolute
+/// paths stay absolute, so files outside the workspace are tracked too. Its
+/// [`parent`](Dependency::parent) is the containing directory, up to the root.
+///
+/// ```
+/// use depcache::{DepPath, Dependency};
+///
+/// let p = DepPath::new("./src//lib/../a.py/");
+/// assert_eq!(p.as_path(), std::path::Path::new("src/a.py"));
+/// assert_eq!(p.parent(), Some(DepPath::new("src")));
+/// assert_eq!(DepPath::new("src").parent(), Some(DepPath::root()));
+/// assert_eq!(DepPath::root().parent(), None);
+///
+/// // Inside a workspace, absolute and relative spellings are one dependency.
+/// let ws = std::path::Path::new("/repo");
+/// assert_eq!(DepPath::in_workspace(ws, "/repo/src/a.py"), DepPath::new("src/a.py"));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DepPath(std::sync::Arc<Path>);
+
+impl DepPath {
+    /// Normalizes `path` lexically (no file system access).
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        DepPath(normalize(path.as_ref()).into())
+    }
+
+    /// The workspace root (the empty relative path).
+    pub fn root() -> Self {
+        DepPath(PathBuf::new().into())
+    }
+
+    /// Normalizes `path` against the workspace `root`: an absolute path inside
+    /// `root` becomes relative to it; `~` and `~/x` expand to `$HOME`.
+    pub fn in_workspace(root: &Path, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let expanded;
+        let path = match path.strip_prefix("~") {
+            Ok(rest) => match std::env::var_os("HOME") {
+                Some(home) => {
+                    expanded = Path::new(&home).join(rest);
+                    expanded.as_path()
+                }
+                None => path,
+            },
+            Err(_) => path,
+        };
+        let norm = normalize(path);
+        let root = normalize(root);
+        if root.is_absolute() {
+            if let Ok(rel) = norm.strip_prefix(&root) {
+                return DepPath(rel.to_path_buf().into());
+            }
+        }
+        DepPath(norm.into())
+    }
+
+    /// The normalized path.
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
+
+    /// True for the workspace root and for `/`.
+    pub fn is_root(&self) -> bool {
+        self.0.parent().is_none()
+    }
+
+    /// True if `self` is `other` or an ancestor of it.
+    pub fn contains(&self, other: &DepPath) -> bool {
+        other.0.starts_with(&self.0) && (self.0.is_absolute() == other.0.is_absolute())
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    let mut depth = 0usize; // normal components in `out`, which `..` may pop
+    for c in path.components() {
+        match c {
+            Component::Prefix(p) => out.push(p.as_os_str()),
+            Component::RootDir => {
+                out.push(Component::RootDir.as_os_str());
+            }
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if depth > 0 {
+                    out.pop();
+                    depth -= 1;
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+                // `/..` is `/`.
+            }
+            Component::Normal(s) => {
+                out.push(s);
+                depth += 1;
+            }
+        }
+    }
+    out
+}
+
+impl Dependency for DepPath {
+    fn parent(&self) -> Option<Self> {
+        self.0.parent().map(|p| DepPath(p.into()))
+    }
+}
+
+impl fmt::Debug for DepPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl fmt::Display for DepPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.as_os_str().is_empty() {
+            f.write_str(".")
+        } else {
+            write!(f, "{}", self.0.display())
+        }
+    }
+}
+
+impl From<&str> for DepPath {
+    fn from(s: &str) -> Self {
+        DepPath::new(s)
+    }
+}
+
+impl From<String> for DepPath {
+    fn from(s: String) -> Self {
+        DepPath::new(s)
+    }
+}
+
+impl From<&Path> for DepPath {
+    fn from(p: &Path) -> Self {
+        DepPath::new(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(DepPath::new("a/./b//c/"), DepPath::new("a/b/c"));
+        assert_eq!(DepPath::new("a/b/../c"), DepPath::new("a/c"));
+        assert_eq!(DepPath::new("../x").as_path(), Path::new("../x"));
+        assert_eq!(DepPath::new("a/../../x").as_path(), Path::new("../x"));
+        assert_eq!(DepPath::new("/../x").as_path(), Path::new("/x"));
+        assert_eq!(DepPath::new("."), DepPath::root());
+        assert_eq!(DepPath::new(""), DepPath::root());
+    }
+
+    #[test]
+    fn hierarchy() {
+        let p = DepPath::new("/etc/x");
+        assert_eq!(p.parent(), Some(DepPath::new("/etc")));
+        assert_eq!(DepPath::new("/etc").parent(), Some(DepPath::new("/")));
+        assert_eq!(DepPath::new("/").parent(), None);
+        assert!(DepPath::new("src").contains(&DepPath::new("src/a")));
+        assert!(!DepPath::new("src").contains(&DepPath::new("srcx")));
+        assert!(DepPath::root().contains(&DepPath::new("a")));
+    }
+
+    #[test]
+    fn workspace() {
+        let ws = Path::new("/ws");
+        assert_eq!(DepPath::in_workspace(ws, "/ws/src/a.py"), DepPath::new("src/a.py"));
+        assert_eq!(DepPath::in_workspace(ws, "./src/a.py"), DepPath::new("src/a.py"));
+        assert_eq!(DepPath::in_workspace(ws, "/other/a"), DepPath::new("/other/a"));
+        assert_eq!(DepPath::in_workspace(ws, "/ws"), DepPath::root());
+    }
+}

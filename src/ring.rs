@@ -1,0 +1,105 @@
+//! The CLOCK ring: a fixed array of slots, one per entry the cache may hold, a
+//! shared hand, and a queue of slots freed by removals.
+//!
+//! A slot is owned by whoever moves it by CAS: from empty or from its old entry
+//! to a new entry (an inserter), or from its entry to empty (the entry's cleaner,
+//! who then offers the index on the free queue). Exactly one of the racers wins,
+//! so a slot never holds two entries and the cache never holds more entries than
+//! slots.
+
+use crate::entry::Entry;
+use crate::sync::{Arc, ArcCell, AtomicUsize, Ordering};
+
+pub(crate) struct Ring<K, V, D> {
+    slots: Box<[ArcCell<Entry<K, V, D>>]>,
+    /// Slots never used yet: `fresh..len` (a bump allocator for the first fill).
+    fresh: AtomicUsize,
+    /// The CLOCK hand (unbounded; taken modulo the length).
+    hand: AtomicUsize,
+    free: FreeQueue,
+}
+
+impl<K, V, D> Ring<K, V, D> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Ring {
+            slots: (0..capacity).map(|_| ArcCell::empty()).collect(),
+            fresh: AtomicUsize::new(0),
+            hand: AtomicUsize::new(0),
+            free: FreeQueue::new(capacity),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// A slot that was probably empty: never used, or freed by a removal. The
+    /// caller still claims it by CAS from empty.
+    pub(crate) fn probably_free(&self) -> Option<usize> {
+        // Relaxed: a hint; the slot CAS decides.
+        if self.fresh.load(Ordering::Relaxed) < self.slots.len() {
+            // Relaxed: the counter only hands out distinct indices.
+            let i = self.fresh.fetch_add(1, Ordering::Relaxed);
+            if i < self.slots.len() {
+                return Some(i);
+            }
+        }
+        self.free.pop()
+    }
+
+    /// The next slot under the hand.
+    pub(crate) fn advance(&self) -> usize {
+        // Relaxed: the hand only spreads inserters over the slots; the slot CAS
+        // orders everything that matters.
+        self.hand.fetch_add(1, Ordering::Relaxed) % self.slots.len()
+    }
+
+    pub(crate) fn load(&self, i: usize) -> Option<Arc<Entry<K, V, D>>> {
+        self.slots[i].load()
+    }
+
+    pub(crate) fn claim(&self, i: usize, current: Option<&Arc<Entry<K, V, D>>>, new: &Arc<Entry<K, V, D>>) -> bool {
+        self.slots[i].compare_and_swap(current, Some(new.clone()))
+    }
+
+    /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
+    pub(crate) fn release(&self, i: usize, entry: &Arc<Entry<K, V, D>>) {
+        if self.slots[i].compare_and_swap(Some(entry), None) {
+            self.free.push(i);
+        }
+    }
+}
+
+#[cfg(not(depcache_loom))]
+struct FreeQueue(crossbeam_queue::ArrayQueue<usize>);
+
+#[cfg(not(depcache_loom))]
+impl FreeQueue {
+    fn new(capacity: usize) -> Self {
+        FreeQueue(crossbeam_queue::ArrayQueue::new(capacity.max(1)))
+    }
+    fn pop(&self) -> Option<usize> {
+        self.0.pop()
+    }
+    fn push(&self, i: usize) {
+        // Full only if stale indices piled up (a freed slot the hand reused
+        // directly); dropping one is harmless, the hand finds empty slots too.
+        let _ = self.0.push(i);
+    }
+}
+
+#[cfg(depcache_loom)]
+struct FreeQueue(crate::sync::Mutex<std::collections::VecDeque<usize>>);
+
+#[cfg(depcache_loom)]
+impl FreeQueue {
+    fn new(_capacity: usize) -> Self {
+        FreeQueue(crate::sync::Mutex::new(Default::default()))
+    }
+    fn pop(&self) -> Option<usize> {
+        crate::sync::lock(&self.0).pop_front()
+    }
+    fn push(&self, i: usize) {
+        crate::sync::lock(&self.0).push_back(i)
+    }
+}

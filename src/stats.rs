@@ -1,0 +1,162 @@
+//! Statistics: striped counters (no shared write on the hit path) and an
+//! invalidation latency histogram.
+
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+use hdrhistogram::Histogram;
+
+use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+
+/// What the counters count.
+#[derive(Clone, Copy, Debug)]
+#[repr(usize)]
+pub(crate) enum Counter {
+    Hits,
+    Misses,
+    Inserts,
+    StaleInserts,
+    Evictions,
+    Expirations,
+    InvalidationCalls,
+    EntriesInvalidated,
+}
+const COUNTERS: usize = 8;
+
+struct Stripe {
+    counts: [AtomicU64; COUNTERS],
+    latency: Mutex<Histogram<u64>>,
+}
+
+/// Per-stripe counters: each thread adds to the stripe its thread-local address
+/// hashes to, so two threads share a cache line only by collision.
+pub(crate) struct Recorder {
+    stripes: Box<[CachePadded<Stripe>]>,
+}
+
+thread_local! {
+    static STRIPE_SEED: u8 = const { 0 };
+}
+
+fn stripe_of(n: usize) -> usize {
+    // The address of a thread-local is distinct per live thread; mix its bits.
+    let addr = STRIPE_SEED.with(|s| s as *const u8 as usize);
+    let h = (addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
+    (h >> 20) & (n - 1)
+}
+
+impl Recorder {
+    pub(crate) fn new() -> Self {
+        let n = std::thread::available_parallelism()
+            .map_or(4, |n| n.get())
+            .next_power_of_two()
+            * 2;
+        let stripes = (0..n)
+            .map(|_| {
+                CachePadded::new(Stripe {
+                    counts: Default::default(),
+                    // 1 ns .. 60 s at 3 significant digits; these bounds are valid, so `new_with_bounds` cannot fail.
+                    latency: Mutex::new(
+                        Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds"),
+                    ),
+                })
+            })
+            .collect();
+        Recorder { stripes }
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, c: Counter, n: u64) {
+        let s = &self.stripes[stripe_of(self.stripes.len())];
+        // Relaxed: a statistic orders nothing; readers sum the stripes.
+        s.counts[c as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_latency(&self, d: Duration) {
+        let s = &self.stripes[stripe_of(self.stripes.len())];
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
+        lock(&s.latency).saturating_record(nanos);
+    }
+
+    pub(crate) fn sum(&self, c: Counter) -> u64 {
+        // Relaxed: see `add`.
+        self.stripes
+            .iter()
+            .map(|s| s.counts[c as usize].load(Ordering::Relaxed))
+            .sum()
+    }
+
+    pub(crate) fn latency(&self) -> Latency {
+        let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
+        for s in self.stripes.iter() {
+            // Same bounds on both sides, so `add` cannot fail.
+            let _ = all.add(&*lock(&s.latency));
+        }
+        if all.is_empty() {
+            return Latency::default();
+        }
+        Latency {
+            samples: all.len(),
+            p50: Duration::from_nanos(all.value_at_quantile(0.5)),
+            p99: Duration::from_nanos(all.value_at_quantile(0.99)),
+            max: Duration::from_nanos(all.max()),
+        }
+    }
+}
+
+/// Percentiles of the wall time of eager invalidation calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Number of calls measured.
+    pub samples: u64,
+    /// Median.
+    pub p50: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// Slowest.
+    pub max: Duration,
+}
+
+/// A snapshot of a cache's counters, from [`Cache::stats`](crate::Cache::stats).
+///
+/// Counters are summed from per-thread stripes, so a snapshot taken while other
+/// threads work is a consistent view of each counter, not of all of them at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `get`s (and single-flight lookups) that returned a value.
+    pub hits: u64,
+    /// `get`s that returned nothing.
+    pub misses: u64,
+    /// Values published.
+    pub inserts: u64,
+    /// Values not published because a dependency was invalidated after their ticket.
+    pub stale_inserts_rejected: u64,
+    /// Entries removed by the CLOCK hand to make room.
+    pub evictions: u64,
+    /// Entries removed because their TTL ran out.
+    pub expirations: u64,
+    /// Calls of `invalidate`, `invalidate_many`, `mark_stale`, `mark_stale_many`, `invalidate_all`.
+    pub invalidation_calls: u64,
+    /// Entries the eager invalidations removed (each once).
+    pub entries_invalidated: u64,
+    /// Entries resident now (see [`Cache::len`](crate::Cache::len)).
+    pub live_entries: u64,
+    /// Total weight of the resident entries.
+    pub weight: u64,
+    /// Nodes in the dependency index.
+    pub index_nodes: u64,
+    /// Wall time of eager invalidation calls.
+    pub invalidation_latency: Latency,
+}
+
+impl Stats {
+    /// `hits / (hits + misses)`, or 0 with no lookups.
+    pub fn hit_ratio(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}

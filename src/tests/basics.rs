@@ -1,0 +1,305 @@
+use crate::{Cache, Dep, DepPath, InsertError, ManualClock};
+use std::time::Duration;
+
+fn p(s: &str) -> DepPath {
+    DepPath::new(s)
+}
+
+fn path_cache(n: usize) -> Cache<String, String, DepPath> {
+    Cache::new(n)
+}
+
+#[test]
+fn insert_get_remove() {
+    let c = path_cache(10);
+    c.insert("k".into(), "v".into(), [p("a")]);
+    assert_eq!(c.get("k").as_deref(), Some("v"));
+    assert!(c.contains_key("k"));
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.remove("k").as_deref(), Some("v"));
+    assert_eq!(c.get("k"), None);
+    assert_eq!(c.len(), 0);
+    c.check_invariants().unwrap();
+    assert_eq!(c.stats().index_nodes, 0, "nodes retire with their last entry");
+}
+
+#[test]
+fn replace_keeps_index_exact() {
+    let c = path_cache(10);
+    c.insert("k".into(), "1".into(), [p("a")]);
+    c.insert("k".into(), "2".into(), [p("b")]);
+    assert_eq!(c.get("k").as_deref(), Some("2"));
+    c.check_invariants().unwrap();
+    assert_eq!(c.invalidate(p("a")), 0);
+    assert_eq!(c.invalidate(p("b")), 1);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn invalidate_file_hits_subtree_of_ancestors_only() {
+    let c = path_cache(100);
+    c.insert("cat src/a.py".into(), "a".into(), [p("src/a.py")]);
+    c.insert("cat src/b.py".into(), "b".into(), [p("src/b.py")]);
+    c.insert("ls src".into(), "a b".into(), [Dep::subtree(p("src"))]);
+    c.insert("stat src".into(), "dir".into(), [p("src")]);
+    c.insert("grep -r x .".into(), "".into(), [Dep::subtree(DepPath::root())]);
+    assert_eq!(c.invalidate(p("./src/a.py")), 3);
+    assert_eq!(c.get("cat src/a.py"), None);
+    assert_eq!(c.get("ls src"), None);
+    assert_eq!(c.get("grep -r x ."), None);
+    assert!(c.get("cat src/b.py").is_some());
+    assert!(c.get("stat src").is_some(), "Exact dependents of an ancestor stay");
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn invalidate_directory_hits_everything_below() {
+    let c = path_cache(100);
+    c.insert("a".into(), "".into(), [p("src/x/a.py")]);
+    c.insert("b".into(), "".into(), [p("src/b.py")]);
+    c.insert("c".into(), "".into(), [p("docs/c.md")]);
+    c.insert("stat src".into(), "".into(), [p("src")]);
+    assert_eq!(c.invalidate(p("src")), 3);
+    assert!(c.get("c").is_some());
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn invalidate_new_file_reaches_listing() {
+    // A file nobody depends on yet: `ls src` must still go.
+    let c = path_cache(100);
+    c.insert("ls src".into(), "".into(), [Dep::subtree(p("src"))]);
+    assert_eq!(c.invalidate(p("src/new/deep/file.rs")), 1);
+    assert_eq!(c.get("ls src"), None);
+    assert_eq!(c.invalidate(p("elsewhere/x")), 0);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn invalidate_many_counts_each_entry_once() {
+    let c: Cache<u32, u32, &'static str> = Cache::new(100);
+    c.insert(1, 1, ["a", "b"]);
+    c.insert(2, 2, ["b"]);
+    c.insert(3, 3, ["c"]);
+    assert_eq!(c.invalidate_many(&["a", "b", "a"]), 2);
+    assert_eq!(c.get(&3), Some(3));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn mark_stale_is_lazy_and_not_counted_twice() {
+    let c: Cache<u32, u32, &'static str> = Cache::new(100);
+    for k in 0..10 {
+        c.insert(k, k, ["a"]);
+    }
+    c.mark_stale("a");
+    assert_eq!(c.get(&0), None);
+    assert!(!c.contains_key(&1));
+    // Already invisible: reclaimed, not counted.
+    assert_eq!(c.invalidate("a"), 0);
+    assert_eq!(c.len(), 0);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn invalidate_all_then_purge() {
+    let c: Cache<u32, u32, &'static str> = Cache::new(100);
+    for k in 0..10 {
+        c.insert(k, k, ["a"]);
+    }
+    let t = c.ticket(["b"]);
+    c.invalidate_all();
+    assert_eq!(c.get(&3), None);
+    assert!(matches!(c.insert_with_ticket(100, 1, t), Err(InsertError::Stale(1))));
+    assert_eq!(c.purge(), 9); // 3 was reclaimed by its lookup
+    assert_eq!(c.len(), 0);
+    c.insert(3, 33, ["a"]);
+    assert_eq!(c.get(&3), Some(33));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn stale_set_is_rejected() {
+    let c: Cache<&str, &str, &str> = Cache::new(10);
+    let t = c.ticket(["a.py"]);
+    assert_eq!(c.invalidate("a.py"), 0);
+    assert_eq!(
+        c.insert_with_ticket("cat a.py", "old", t),
+        Err(InsertError::Stale("old"))
+    );
+    assert_eq!(c.get("cat a.py"), None);
+    assert_eq!(c.stats().stale_inserts_rejected, 1);
+    // Unrelated invalidation does not hurt a ticket.
+    let t = c.ticket(["a.py"]);
+    c.invalidate("b.py");
+    assert!(t.is_valid());
+    c.insert_with_ticket("cat a.py", "new", t).unwrap();
+    assert_eq!(c.get("cat a.py"), Some("new"));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn stale_set_through_ancestor() {
+    let c = path_cache(10);
+    let t = c.ticket([Dep::subtree(p("src"))]);
+    c.invalidate(p("src/a.py"));
+    assert!(c.insert_with_ticket("ls src".into(), "".into(), t).is_err());
+    let t = c.ticket([p("src/a.py")]);
+    c.invalidate(p("src"));
+    assert!(c.insert_with_ticket("cat".into(), "".into(), t).is_err());
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn foreign_ticket() {
+    let a: Cache<u32, u32, &str> = Cache::new(10);
+    let b: Cache<u32, u32, &str> = Cache::new(10);
+    let t = a.ticket(["x"]);
+    assert_eq!(b.insert_with_ticket(1, 1, t), Err(InsertError::ForeignTicket(1)));
+}
+
+#[test]
+fn capacity_is_bounded_and_clock_keeps_hot_entries() {
+    let c: Cache<u32, u32, u32> = Cache::new(100);
+    for k in 0..100 {
+        c.insert(k, k, [k % 7]);
+    }
+    // Make 0..50 hot.
+    for _ in 0..3 {
+        for k in 0..50 {
+            assert_eq!(c.get(&k), Some(k));
+        }
+    }
+    for k in 100..150 {
+        c.insert(k, k, [k % 7]);
+        assert!(c.len() <= 100);
+    }
+    let hot = (0..50).filter(|k| c.get(k).is_some()).count();
+    assert!(hot >= 45, "CLOCK kept only {hot} of 50 hot entries");
+    assert_eq!(c.stats().evictions, 50);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn weight_budget() {
+    let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
+        .max_entries(1000)
+        .max_weight(100)
+        .weigher(|_, v: &Vec<u8>| v.len() as u64)
+        .build()
+        .unwrap();
+    for k in 0..50 {
+        c.insert(k, vec![0; 10], [k]);
+        assert!(c.stats().weight <= 100);
+    }
+    assert_eq!(c.len(), 10);
+    let err = c.ticket([1]);
+    assert!(matches!(
+        c.insert_with_ticket(999, vec![0; 101], err),
+        Err(InsertError::TooHeavy {
+            weight: 101,
+            max_weight: 100,
+            ..
+        })
+    ));
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn ttl_with_manual_clock() {
+    let clock = ManualClock::new();
+    let c: Cache<u32, u32, u32> = Cache::builder()
+        .max_entries(10)
+        .ttl(Duration::from_secs(10))
+        .clock(&clock)
+        .build()
+        .unwrap();
+    c.insert(1, 1, [1]);
+    clock.advance(Duration::from_secs(5));
+    c.insert(2, 2, [1]);
+    assert_eq!(c.get(&1), Some(1));
+    clock.advance(Duration::from_secs(6));
+    assert_eq!(c.get(&1), None);
+    assert_eq!(c.get(&2), Some(2));
+    assert_eq!(c.stats().expirations, 1);
+    // Expired entries are not counted by invalidation.
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(c.invalidate(1), 0);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn builder_rejects_bad_settings() {
+    let r = Cache::<u32, u32, u32>::builder().max_entries(0).build();
+    assert!(r.unwrap_err().to_string().contains("max_entries"));
+    assert!(Cache::<u32, u32, u32>::builder().max_weight(0).build().is_err());
+    assert!(Cache::<u32, u32, u32>::builder().ttl(Duration::ZERO).build().is_err());
+    assert_eq!(Cache::<u32, u32, u32>::new(0).capacity(), 1);
+}
+
+#[test]
+fn single_flight_runs_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let c: Cache<u32, u32, u32> = Cache::new(10);
+    let runs = AtomicUsize::new(0);
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                barrier.wait();
+                let v = c.get_or_insert_with(7, [1], || {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(50));
+                    70
+                });
+                assert_eq!(v, 70);
+            });
+        }
+    });
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn single_flight_leader_panic_does_not_hang() {
+    let c: Cache<u32, u32, u32> = Cache::new(10);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c.get_or_insert_with(1, [1], || panic!("boom"))
+    }));
+    assert!(r.is_err());
+    assert_eq!(c.get_or_insert_with(1, [1], || 5), 5);
+    let e: Result<u32, &str> = c.try_get_or_insert_with(2, [1], || Err("no"));
+    assert_eq!(e, Err("no"));
+    assert_eq!(c.get(&2), None);
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn single_flight_rejects_compute_across_invalidation() {
+    let c: Cache<u32, u32, u32> = Cache::new(10);
+    let v = c.get_or_insert_with(1, [9], || {
+        c.invalidate(9);
+        1
+    });
+    assert_eq!(v, 1, "the caller still gets its value");
+    assert_eq!(c.get(&1), None, "but it is not cached");
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn python_seed_scenario() {
+    // 1000 entries over 100 files: invalidate one file (10 dependents), then ten.
+    let c: Cache<u32, u32, String> = Cache::new(2000);
+    for k in 0..1000u32 {
+        c.insert(k, k, [format!("f{}", k % 100)]);
+    }
+    assert_eq!(c.invalidate("f3".to_string()), 10);
+    let ten: Vec<String> = (10..20).map(|i| format!("f{i}")).collect();
+    assert_eq!(c.invalidate_many(&ten), 100);
+    assert_eq!(c.len(), 890);
+    let s = c.stats();
+    assert_eq!(s.entries_invalidated, 110);
+    assert_eq!(s.index_nodes, 89);
+    assert_eq!(s.invalidation_latency.samples, 2);
+    c.check_invariants().unwrap();
+}

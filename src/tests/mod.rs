@@ -1,0 +1,3 @@
+//! Unit tests of the core against DESIGN.md §4.
+
+mod basics;

@@ -1,0 +1,84 @@
+//! Tickets: the generations of a set of dependencies, taken before a value is
+//! computed, so that a value computed across an invalidation is never published.
+
+use crate::entry::Stamp;
+use crate::index::Index;
+use crate::sync::Arc;
+use crate::Dependency;
+
+/// A lease on a set of dependencies, from [`Cache::ticket`](crate::Cache::ticket).
+///
+/// Take it *before* reading the data a value is computed from; hand it to
+/// [`Cache::insert_with_ticket`](crate::Cache::insert_with_ticket) with the
+/// value. If any of its dependencies was invalidated in between, the value is
+/// refused (it may describe data that has changed since). A ticket keeps its
+/// dependencies' index nodes alive until it is used or dropped.
+pub struct Ticket<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) index: Arc<Index<K, V, D>>,
+    /// The global invalidation counter, read before the stamps.
+    pub(crate) g: u64,
+    /// The `invalidate_all` epoch, read before the stamps.
+    pub(crate) flush: u64,
+    /// Pinned nodes with what was seen of them; moved into the entry on insert.
+    pub(crate) stamps: Vec<Stamp<K, V, D>>,
+}
+
+impl<K, V, D> Ticket<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// True while none of the ticket's dependencies has been invalidated.
+    pub fn is_valid(&self) -> bool {
+        // The entry-side check, without an entry: same stamps, same epoch.
+        self.stamps.iter().all(|s| s.node.stamp(s.subtree) == s.seen) && self.flush == self.index.flush_epoch()
+    }
+
+    /// Number of distinct dependencies the ticket covers.
+    pub fn len(&self) -> usize {
+        self.stamps.len()
+    }
+
+    /// True if the ticket covers no dependency (its value can only be made stale
+    /// by `invalidate_all`).
+    pub fn is_empty(&self) -> bool {
+        self.stamps.is_empty()
+    }
+}
+
+impl<K, V, D> core::fmt::Debug for Ticket<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ticket")
+            .field("deps", &self.stamps.iter().map(|s| &s.node.dep).collect::<Vec<_>>())
+            .field("valid", &self.is_valid())
+            .finish()
+    }
+}
+
+impl<K, V, D> Drop for Ticket<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn drop(&mut self) {
+        if self.stamps.is_empty() {
+            return;
+        }
+        let guard = self.index.domain.guard();
+        for s in self.stamps.drain(..) {
+            self.index.unpin(&s.node, &guard);
+        }
+    }
+}
