@@ -69,6 +69,7 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
         lock(&self.0).insert(k, v);
     }
 
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
     pub(crate) fn get<Q, R>(&self, k: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R>
     where
         K2: Borrow<Q>,

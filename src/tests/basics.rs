@@ -239,16 +239,15 @@ fn builder_rejects_bad_settings() {
 
 #[test]
 fn single_flight_runs_once() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let c: Cache<u32, u32, u32> = Cache::new(10);
-    let runs = AtomicUsize::new(0);
+    let runs = std::sync::Mutex::new(0);
     let barrier = std::sync::Barrier::new(4);
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
                 barrier.wait();
                 let v = c.get_or_insert_with(7, [1], || {
-                    runs.fetch_add(1, Ordering::SeqCst);
+                    *runs.lock().unwrap() += 1;
                     std::thread::sleep(Duration::from_millis(50));
                     70
                 });
@@ -256,7 +255,7 @@ fn single_flight_runs_once() {
             });
         }
     });
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(*runs.lock().unwrap(), 1);
     c.check_invariants().unwrap();
 }
 
