@@ -1,6 +1,8 @@
 //! The set of generation bumps one invalidation call performs.
 
-use super::Node;
+use std::collections::HashMap;
+
+use super::{FastHash, Node};
 use crate::sync::Arc;
 
 struct Bump<K, V, D> {

@@ -302,3 +302,23 @@ fn python_seed_scenario() {
     assert_eq!(s.invalidation_latency.samples, 2);
     c.check_invariants().unwrap();
 }
+
+#[test]
+fn invalidate_many_large_sets_count_exactly() {
+    // More dependencies than the bump set scans linearly, with shared ancestors.
+    let c = path_cache(1000);
+    for d in 0..10 {
+        for f in 0..10 {
+            c.insert(format!("cat {d}/{f}"), String::new(), [p(&format!("src/{d}/{f}.rs"))]);
+        }
+        c.insert(format!("ls {d}"), String::new(), [Dep::subtree(p(&format!("src/{d}")))]);
+    }
+    c.mark_stale(p("src/0/0.rs"));
+    let deps: Vec<DepPath> = (0..5)
+        .flat_map(|d| (0..10).map(move |f| p(&format!("src/{d}/{f}.rs"))))
+        .collect();
+    // 50 files and 5 listings, minus the file and listing already hidden by mark_stale.
+    assert_eq!(c.invalidate_many(&deps), 53);
+    assert_eq!(c.len(), 55);
+    c.check_invariants().unwrap();
+}
