@@ -73,9 +73,16 @@ fn main() {
                         edits.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    let files: Vec<usize> = if roll < 70 { vec![f] } else { (d * FILES_PER_DIR..(d + 1) * FILES_PER_DIR).collect() };
+                    let files: Vec<usize> = if roll < 70 {
+                        vec![f]
+                    } else {
+                        (d * FILES_PER_DIR..(d + 1) * FILES_PER_DIR).collect()
+                    };
                     // Versions that must be visible to this lookup.
-                    let floor: Vec<u64> = files.iter().map(|&f| repo.invalidated[f].load(Ordering::SeqCst)).collect();
+                    let floor: Vec<u64> = files
+                        .iter()
+                        .map(|&f| repo.invalidated[f].load(Ordering::SeqCst))
+                        .collect();
                     let out = if roll < 70 {
                         cache.get_or_insert_with(format!("cat {}", Repo::path(f)), [Repo::path(f)], || {
                             repo.read(files.iter().copied())
@@ -85,9 +92,11 @@ fn main() {
                             repo.read(files.iter().copied())
                         })
                     } else {
-                        cache.get_or_insert_with(format!("grep -r x {}", Repo::dir(d)), [Dep::subtree(Repo::dir(d))], || {
-                            repo.read(files.iter().copied())
-                        })
+                        cache.get_or_insert_with(
+                            format!("grep -r x {}", Repo::dir(d)),
+                            [Dep::subtree(Repo::dir(d))],
+                            || repo.read(files.iter().copied()),
+                        )
                     };
                     for (&(_, seen), &min) in out.iter().zip(&floor) {
                         if seen < min {
@@ -102,12 +111,31 @@ fn main() {
     let s = cache.stats();
     let total = (threads * ops) as f64;
     println!("depcache agents example: {threads} threads x {ops} operations over {n} files in {DIRS} directories");
-    println!("  elapsed               {:>10.2?}  ({:.2} M ops/s)", elapsed, total / elapsed.as_secs_f64() / 1e6);
-    println!("  lookups               {:>10}  hits {} ({:.1}%)", s.hits + s.misses, s.hits, 100.0 * s.hit_ratio());
-    println!("  edits                 {:>10}  entries removed by them {}", edits.into_inner(), removed.into_inner());
-    println!("  inserts               {:>10}  stale inserts refused {}", s.inserts, s.stale_inserts_rejected);
+    println!(
+        "  elapsed               {:>10.2?}  ({:.2} M ops/s)",
+        elapsed,
+        total / elapsed.as_secs_f64() / 1e6
+    );
+    println!(
+        "  lookups               {:>10}  hits {} ({:.1}%)",
+        s.hits + s.misses,
+        s.hits,
+        100.0 * s.hit_ratio()
+    );
+    println!(
+        "  edits                 {:>10}  entries removed by them {}",
+        edits.into_inner(),
+        removed.into_inner()
+    );
+    println!(
+        "  inserts               {:>10}  stale inserts refused {}",
+        s.inserts, s.stale_inserts_rejected
+    );
     println!("  evictions             {:>10}", s.evictions);
-    println!("  live entries          {:>10}  index nodes {}", s.live_entries, s.index_nodes);
+    println!(
+        "  live entries          {:>10}  index nodes {}",
+        s.live_entries, s.index_nodes
+    );
     println!(
         "  invalidation latency  p50 {:?}  p99 {:?}  max {:?}",
         s.invalidation_latency.p50, s.invalidation_latency.p99, s.invalidation_latency.max
