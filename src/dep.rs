@@ -36,10 +36,12 @@ impl Dependency for i32 {}
 impl Dependency for i64 {}
 
 /// How much of a dependency an entry depends on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// This dependency itself (`read_file a.py` depends on `a.py`). Also invalidated
     /// by the invalidation of any ancestor (a directory removed as a whole).
+    #[default]
     Exact,
     /// This dependency and anything below it (`ls src`, `grep -r x src`).
     Subtree,

@@ -68,6 +68,8 @@ mod stats;
 mod sync;
 mod ticket;
 mod time;
+#[cfg(not(depcache_loom))]
+pub mod tool;
 
 pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};
@@ -76,6 +78,11 @@ pub use path::DepPath;
 pub use stats::{Latency, Stats};
 pub use ticket::Ticket;
 pub use time::ManualClock;
+
+/// Fault injection for the loom models (`--cfg depcache_loom` only; not an API).
+#[cfg(depcache_loom)]
+#[doc(hidden)]
+pub use sync::fault as loom_fault;
 
 #[cfg(test)]
 mod tests;

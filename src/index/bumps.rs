@@ -20,24 +20,49 @@ struct Bump<K, V, D> {
 /// invalid (lazily) before it, so the returned counts are exact.
 pub(crate) struct BumpSet<K, V, D> {
     bumps: Vec<Bump<K, V, D>>,
+    /// Node address → position in `bumps`, built once the set outgrows a linear scan.
+    positions: Option<HashMap<usize, usize, FastHash>>,
 }
+
+/// Up to this many bumps, a linear scan beats hashing.
+const LINEAR: usize = 16;
 
 impl<K, V, D> BumpSet<K, V, D> {
     pub(crate) fn new() -> Self {
-        BumpSet { bumps: Vec::new() }
+        BumpSet {
+            bumps: Vec::new(),
+            positions: None,
+        }
     }
 
     fn find(&self, node: &Node<K, V, D>) -> Option<usize> {
-        // Linear: an invalidation call names few dependencies, each with a short chain.
-        self.bumps
-            .iter()
-            .position(|b| core::ptr::eq(Arc::as_ptr(&b.node), node))
+        let addr = node as *const Node<K, V, D> as usize;
+        match &self.positions {
+            Some(p) => p.get(&addr).copied(),
+            None => self.bumps.iter().position(|b| Arc::as_ptr(&b.node) as usize == addr),
+        }
+    }
+
+    fn push(&mut self, b: Bump<K, V, D>) {
+        let addr = Arc::as_ptr(&b.node) as usize;
+        self.bumps.push(b);
+        if let Some(p) = &mut self.positions {
+            p.insert(addr, self.bumps.len() - 1);
+        } else if self.bumps.len() > LINEAR {
+            let p = self
+                .bumps
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (Arc::as_ptr(&b.node) as usize, i))
+                .collect();
+            self.positions = Some(p);
+        }
     }
 
     pub(crate) fn add_gen(&mut self, node: Arc<Node<K, V, D>>) {
         match self.find(&node) {
             Some(i) => self.bumps[i].whole = true,
-            None => self.bumps.push(Bump {
+            None => self.push(Bump {
                 node,
                 whole: true,
                 tree: false,
@@ -54,7 +79,7 @@ impl<K, V, D> BumpSet<K, V, D> {
                 true
             }
             None => {
-                self.bumps.push(Bump {
+                self.push(Bump {
                     node,
                     whole: false,
                     tree: true,

@@ -1,0 +1,340 @@
+//! [`ToolCache`]: a [`Cache`] that takes tool calls.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use super::call::{canonical_key, ToolCall, ToolKey};
+use super::error::ToolError;
+use super::extract::{DefaultExtractor, DepExtractor};
+use super::policy::{Policy, ToolPolicy};
+use crate::{Cache, Dep, DepPath, Stats, Ticket};
+
+/// What the cache does with one call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// A cacheable read: its key and dependencies.
+    Read {
+        /// The cache key.
+        key: ToolKey,
+        /// What the result depends on.
+        deps: Vec<Dep<DepPath>>,
+    },
+    /// A write: these paths are invalidated before and after it runs.
+    Write {
+        /// The paths it changes.
+        paths: Vec<DepPath>,
+    },
+    /// May change anything: the whole cache is invalidated before and after.
+    Opaque,
+    /// Run, not cached, invalidates nothing.
+    Uncached {
+        /// Why: the policy says so, or the call could not be understood.
+        reason: Option<ToolError>,
+    },
+}
+
+/// A tool-call cache: keys from tool names and canonical arguments, dependencies
+/// from path arguments, and a policy table that says which tools are reads,
+/// writes, opaque, or never cached.
+///
+/// ```
+/// use depcache::tool::{ToolCache, ToolCall};
+/// use serde_json::json;
+///
+/// let tools: ToolCache = ToolCache::new("/repo", 10_000);
+/// let read = ToolCall::new("read_file", json!({"path": "src/a.py"}));
+/// let ls = ToolCall::new("list_directory", json!({"path": "src"}));
+///
+/// let out = tools.execute(&read, |_| Ok::<_, ()>("print(1)".into())).unwrap();
+/// assert_eq!(&*out, "print(1)");
+/// tools.execute(&ls, |_| Ok::<_, ()>("a.py".into())).unwrap();
+/// assert!(tools.get(&read).is_some());
+///
+/// // The agent edits /repo/src/a.py: the read and the listing of src go.
+/// let edit = ToolCall::new("edit", json!({"path": "/repo/src/a.py", "old": "1", "new": "2"}));
+/// tools.execute(&edit, |_| Ok::<_, ()>("ok".into())).unwrap();
+/// assert!(tools.get(&read).is_none());
+/// assert!(tools.get(&ls).is_none());
+/// ```
+pub struct ToolCache<V = Arc<str>>
+where
+    V: Clone + Send + Sync + 'static,
+{
+    cache: Cache<ToolKey, V, DepPath>,
+    root: PathBuf,
+    policy: ArcSwap<Policy>,
+    extractor: Box<dyn DepExtractor>,
+    opaque_invalidates: bool,
+    #[cfg(feature = "async")]
+    flights: super::flight_async::Flights<V>,
+}
+
+impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
+    /// A cache of at most `max_entries` results for the workspace at `root`,
+    /// with the built-in [`Policy::defaults`].
+    pub fn new(root: impl Into<PathBuf>, max_entries: usize) -> Self {
+        Self::with_cache(root, Cache::new(max_entries))
+    }
+
+    /// A tool cache over a configured core cache (weights, TTL).
+    pub fn with_cache(root: impl Into<PathBuf>, cache: Cache<ToolKey, V, DepPath>) -> Self {
+        let root = root.into();
+        let root = DepPath::new(&root).as_path().to_path_buf();
+        ToolCache {
+            cache,
+            root,
+            policy: ArcSwap::from_pointee(Policy::defaults()),
+            extractor: Box::new(DefaultExtractor),
+            opaque_invalidates: true,
+            #[cfg(feature = "async")]
+            flights: Default::default(),
+        }
+    }
+
+    /// Replaces the dependency extractor.
+    pub fn with_extractor(mut self, extractor: impl DepExtractor + 'static) -> Self {
+        self.extractor = Box::new(extractor);
+        self
+    }
+
+    /// If `false`, opaque tools invalidate nothing: for setups where a file
+    /// watcher sees every change they make. Default `true`.
+    pub fn opaque_invalidates(mut self, yes: bool) -> Self {
+        self.opaque_invalidates = yes;
+        self
+    }
+
+    /// Swaps the policy table; lock-free for concurrent callers, who see the old
+    /// or the new table, never a mix.
+    pub fn set_policy(&self, policy: Policy) {
+        self.policy.store(Arc::new(policy));
+    }
+
+    /// The current policy table.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy.load_full()
+    }
+
+    /// The workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The core cache.
+    pub fn cache(&self) -> &Cache<ToolKey, V, DepPath> {
+        &self.cache
+    }
+
+    /// What the cache does with `call` (never fails: a call it cannot
+    /// understand is [`Decision::Uncached`] with the reason).
+    pub fn classify(&self, call: &ToolCall) -> Decision {
+        let policy = self.policy.load();
+        let decided = match policy.get(&call.name) {
+            ToolPolicy::Read(read) => canonical_key(call, &self.root, &read.defaults).and_then(|key| {
+                let deps = self.extractor.read_deps(call, read, &self.root)?;
+                Ok(if deps.is_empty() {
+                    Decision::Uncached { reason: None }
+                } else {
+                    Decision::Read { key, deps }
+                })
+            }),
+            ToolPolicy::Write(w) => self
+                .extractor
+                .written_paths(call, &w.args, &self.root)
+                .map(|mut paths| {
+                    paths.extend(w.fixed.iter().map(|f| DepPath::in_workspace(&self.root, f)));
+                    if paths.is_empty() && w.opaque_if_no_path {
+                        Decision::Opaque
+                    } else {
+                        Decision::Write { paths }
+                    }
+                }),
+            ToolPolicy::Opaque => Ok(Decision::Opaque),
+            ToolPolicy::Never => Ok(Decision::Uncached { reason: None }),
+        };
+        decided.unwrap_or_else(|e| match policy.get(&call.name) {
+            // A write we cannot parse may still write: be safe.
+            ToolPolicy::Write(_) => Decision::Opaque,
+            _ => Decision::Uncached { reason: Some(e) },
+        })
+    }
+
+    /// The cache key of `call`, or why it has none.
+    pub fn key(&self, call: &ToolCall) -> Result<Option<ToolKey>, ToolError> {
+        match self.classify(call) {
+            Decision::Read { key, .. } => Ok(Some(key)),
+            Decision::Uncached { reason: Some(e) } => Err(e),
+            _ => Ok(None),
+        }
+    }
+
+    /// The cached result of `call`, if it is a cacheable read and cached.
+    pub fn get(&self, call: &ToolCall) -> Option<V> {
+        match self.classify(call) {
+            Decision::Read { key, .. } => self.cache.get(&key),
+            _ => None,
+        }
+    }
+
+    /// Runs `call` through the cache: a cacheable read is looked up and, on a
+    /// miss, run once for all concurrent callers (single-flight) with a ticket, and
+    /// cached if it succeeds; a write invalidates what it changes before and after
+    /// it runs; an opaque call invalidates everything before and after.
+    pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
+        match self.classify(call) {
+            Decision::Read { key, deps } => self.cache.try_get_or_insert_with(key, deps, || run(call)),
+            Decision::Write { paths } => {
+                self.cache.invalidate_many(&paths);
+                let _after = Invalidate {
+                    cache: &self.cache,
+                    what: Some(&paths),
+                };
+                run(call)
+            }
+            Decision::Opaque => {
+                let _after = self.opaque_before();
+                run(call)
+            }
+            Decision::Uncached { .. } => run(call),
+        }
+    }
+
+    /// Starts a call that the executor runs itself: applies the write/opaque
+    /// policy's "before" step and, for a read, takes the ticket. Finish with
+    /// [`complete`](ToolCache::complete).
+    pub fn begin(&self, call: &ToolCall) -> Pending<V> {
+        let decision = self.classify(call);
+        let ticket = match &decision {
+            Decision::Read { deps, .. } => Some(self.cache.ticket(deps.iter().cloned())),
+            Decision::Write { paths } => {
+                self.cache.invalidate_many(paths);
+                None
+            }
+            Decision::Opaque => {
+                if self.opaque_invalidates {
+                    self.cache.invalidate_all();
+                }
+                None
+            }
+            Decision::Uncached { .. } => None,
+        };
+        Pending { decision, ticket }
+    }
+
+    /// Finishes a call begun with [`begin`](ToolCache::begin): caches a
+    /// successful read (unless something it depends on changed meanwhile) and
+    /// applies the write/opaque policy's "after" step. True if it cached.
+    pub fn complete<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
+        match pending.decision {
+            Decision::Read { key, .. } => match (result, pending.ticket) {
+                (Ok(v), Some(t)) => self.cache.insert_with_ticket(key, v.clone(), t).is_ok(),
+                _ => false,
+            },
+            Decision::Write { paths } => {
+                self.cache.invalidate_many(&paths);
+                false
+            }
+            Decision::Opaque => {
+                if self.opaque_invalidates {
+                    self.cache.invalidate_all();
+                }
+                false
+            }
+            Decision::Uncached { .. } => false,
+        }
+    }
+
+    /// Records the result of a call the executor ran without [`begin`](ToolCache::begin).
+    /// The ticket is taken now, so a write that raced the call before this point
+    /// goes unnoticed: prefer `begin`/`complete` or `execute`. True if cached.
+    pub fn record<E>(&self, call: &ToolCall, result: &Result<V, E>) -> bool {
+        let pending = self.begin(call);
+        self.complete(pending, result)
+    }
+
+    /// Invalidates one file (and the listings and searches above it).
+    pub fn invalidate_file(&self, path: impl AsRef<Path>) -> usize {
+        self.cache.invalidate(DepPath::in_workspace(&self.root, path))
+    }
+
+    /// Invalidates several files; each entry counted once.
+    pub fn invalidate_files<P: AsRef<Path>>(&self, paths: impl IntoIterator<Item = P>) -> usize {
+        let deps: Vec<DepPath> = paths
+            .into_iter()
+            .map(|p| DepPath::in_workspace(&self.root, p))
+            .collect();
+        self.cache.invalidate_many(&deps)
+    }
+
+    /// Invalidates a directory: everything below it, and the listings and
+    /// searches above it.
+    pub fn invalidate_dir(&self, path: impl AsRef<Path>) -> usize {
+        self.invalidate_file(path)
+    }
+
+    /// Lazily invalidates a path, in O(depth).
+    pub fn mark_stale(&self, path: impl AsRef<Path>) {
+        self.cache.mark_stale(DepPath::in_workspace(&self.root, path))
+    }
+
+    /// The core cache's counters.
+    pub fn stats(&self) -> Stats {
+        self.cache.stats()
+    }
+
+    pub(crate) fn opaque_before(&self) -> Invalidate<'_, V> {
+        if self.opaque_invalidates {
+            self.cache.invalidate_all();
+            Invalidate {
+                cache: &self.cache,
+                what: None,
+            }
+        } else {
+            Invalidate {
+                cache: &self.cache,
+                what: Some(&[]),
+            }
+        }
+    }
+
+    #[cfg(feature = "async")]
+    pub(crate) fn flights(&self) -> &super::flight_async::Flights<V> {
+        &self.flights
+    }
+}
+
+/// A call begun with [`ToolCache::begin`].
+pub struct Pending<V: Clone + Send + Sync + 'static> {
+    decision: Decision,
+    ticket: Option<Ticket<ToolKey, V, DepPath>>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Pending<V> {
+    /// What the cache decided for the call.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+}
+
+/// Invalidates on drop: the "after" step of a write or an opaque call runs even
+/// if the tool fails or panics (it may have written part of its output).
+pub(crate) struct Invalidate<'a, V: Clone + Send + Sync + 'static> {
+    pub(crate) cache: &'a Cache<ToolKey, V, DepPath>,
+    /// `None`: everything.
+    pub(crate) what: Option<&'a [DepPath]>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
+    fn drop(&mut self) {
+        match self.what {
+            Some(paths) => {
+                if !paths.is_empty() {
+                    self.cache.invalidate_many(paths);
+                }
+            }
+            None => self.cache.invalidate_all(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The tool layer: caching an agent's tool calls.
+//!
+//! A [`ToolCall`] (a name and JSON arguments) becomes a [`ToolKey`] (the name
+//! and canonical arguments: keys sorted, numbers normalized, paths normalized
+//! against the workspace, declared defaults dropped) and a list of
+//! [`DepPath`](crate::DepPath) dependencies (from path arguments, nested
+//! objects and arrays, and globs). A [`Policy`] table says what each tool is:
+//!
+//! | kind | cached? | invalidates |
+//! |---|---|---|
+//! | read (`read_file`, `grep`, `ls`, `git_status`, ...) | yes, successful results | nothing |
+//! | write (`edit`, `write`, `remove_file`, `git_commit`, ...) | no | the paths it changes, before and after |
+//! | opaque (`bash`, `run_command`, ...) | no | everything, O(1), before and after |
+//! | never (unknown tools, network, time) | no | nothing |
+//!
+//! **Unknown tools are not cached and invalidate nothing**: if an unknown tool
+//! can write files, add it to the policy (or set `unknown` to opaque), or run a
+//! file watcher.
+
+mod cache;
+mod call;
+mod error;
+mod extract;
+#[cfg(feature = "async")]
+mod flight_async;
+mod policy;
+
+pub use cache::{Decision, Pending, ToolCache};
+pub use call::{ToolCall, ToolKey, MAX_DEPTH};
+pub use error::ToolError;
+pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
+pub use policy::{Policy, ReadPolicy, ToolPolicy, WritePolicy};

@@ -1,0 +1,379 @@
+//! The policy table: which tools are cacheable reads, writes, opaque, or never cached.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::error::ToolError;
+use crate::Scope;
+
+/// How the cache treats one tool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ToolPolicy {
+    /// A read-only tool whose successful results are cached.
+    Read(ReadPolicy),
+    /// A tool that changes files: the paths it writes are invalidated before it
+    /// starts (so a racing read cannot cache the old content) and after it ends.
+    Write(WritePolicy),
+    /// May change anything (a shell command, a build): invalidates the whole
+    /// cache, in O(1), before and after.
+    Opaque,
+    /// Never cached and invalidates nothing (network, time, randomness).
+    Never,
+}
+
+/// The settings of a cacheable read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadPolicy {
+    /// Scope of its path arguments (`exact` for a file read, `subtree` for a
+    /// listing or a search).
+    #[serde(default = "exact")]
+    pub scope: Scope,
+    /// Per-argument scopes that differ from `scope`.
+    #[serde(default)]
+    pub arg_scopes: BTreeMap<String, Scope>,
+    /// Argument names that hold paths, beyond the built-in list.
+    #[serde(default)]
+    pub path_args: Vec<String>,
+    /// Argument names that hold glob patterns (depend on their literal prefix).
+    #[serde(default)]
+    pub glob_args: Vec<String>,
+    /// Paths it always depends on (e.g. `.git` for `git_log`).
+    #[serde(default)]
+    pub fixed: Vec<String>,
+    /// With no path argument, it reads the whole workspace (`grep` with no path,
+    /// `git_status`); otherwise a call without a path is not cached.
+    #[serde(default)]
+    pub workspace_if_no_path: bool,
+    /// Arguments the tool fills in when absent: a call that spells out a default
+    /// shares the entry of one that does not.
+    #[serde(default)]
+    pub defaults: Map<String, Value>,
+}
+
+fn exact() -> Scope {
+    Scope::Exact
+}
+
+impl ReadPolicy {
+    /// Reads the files it names.
+    pub fn exact() -> Self {
+        ReadPolicy {
+            scope: Scope::Exact,
+            ..Default::default()
+        }
+    }
+
+    /// Reads everything below the paths it names.
+    pub fn subtree() -> Self {
+        ReadPolicy {
+            scope: Scope::Subtree,
+            ..Default::default()
+        }
+    }
+
+    /// Reads below the paths it names, or the whole workspace if it names none.
+    pub fn workspace() -> Self {
+        ReadPolicy {
+            scope: Scope::Subtree,
+            workspace_if_no_path: true,
+            ..Default::default()
+        }
+    }
+
+    fn with_defaults(mut self, defaults: Value) -> Self {
+        if let Value::Object(m) = defaults {
+            self.defaults = m;
+        }
+        self
+    }
+
+    fn with_globs(mut self, args: &[&str]) -> Self {
+        self.glob_args = args.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    fn with_fixed(mut self, paths: &[&str]) -> Self {
+        self.fixed = paths.iter().map(|s| s.to_string()).collect();
+        self
+    }
+}
+
+/// The settings of a write.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WritePolicy {
+    /// Arguments whose paths it changes; empty means every path argument.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Paths it always changes (e.g. `.git` for `git_commit`).
+    #[serde(default)]
+    pub fixed: Vec<String>,
+    /// If it names no path (and has no fixed path), treat it as opaque.
+    #[serde(default = "yes")]
+    pub opaque_if_no_path: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl WritePolicy {
+    fn fixed(paths: &[&str]) -> Self {
+        WritePolicy {
+            args: vec![],
+            fixed: paths.iter().map(|s| s.to_string()).collect(),
+            opaque_if_no_path: true,
+        }
+    }
+}
+
+/// The policy of every tool, by name. Tools it does not name get `unknown`
+/// (by default [`ToolPolicy::Never`]: an unknown tool is not cached and does not
+/// invalidate anything — teach the table your tools, or set `unknown`).
+///
+/// ```
+/// use depcache::tool::{Policy, ToolPolicy};
+///
+/// let policy = Policy::defaults()
+///     .merged(Policy::from_toml_str(r#"
+///         [tools.cargo_check]
+///         kind = "read"
+///         scope = "subtree"
+///         workspace_if_no_path = true
+///
+///         [tools.deploy]
+///         kind = "never"
+///     "#).unwrap());
+/// assert!(matches!(policy.get("cargo_check"), ToolPolicy::Read(_)));
+/// assert!(matches!(policy.get("read_file"), ToolPolicy::Read(_)));
+/// assert!(matches!(policy.get("no_such_tool"), ToolPolicy::Never));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Per-tool policies.
+    #[serde(default)]
+    pub tools: HashMap<String, ToolPolicy>,
+    /// The policy of tools not in `tools`.
+    #[serde(default = "never")]
+    pub unknown: ToolPolicy,
+}
+
+fn never() -> ToolPolicy {
+    ToolPolicy::Never
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::defaults()
+    }
+}
+
+impl Policy {
+    /// An empty table: every tool gets [`ToolPolicy::Never`].
+    pub fn empty() -> Self {
+        Policy {
+            tools: HashMap::new(),
+            unknown: ToolPolicy::Never,
+        }
+    }
+
+    /// The built-in table: the tool vocabularies of common coding agents
+    /// (read_file / list_directory / search_file_content / find_files /
+    /// modify_file / generate_file / remove_file / run_command; read / edit / run /
+    /// bash; read / grep / search / ls / glob / find / file_info / git_status /
+    /// git_diff / git_log / write / edit / execute_bash; and the usual synonyms).
+    /// Shell tools are opaque here.
+    pub fn defaults() -> Self {
+        use ToolPolicy::*;
+        let mut t = HashMap::new();
+        let mut add = |names: &[&str], p: ToolPolicy| {
+            for n in names {
+                t.insert(n.to_string(), p.clone());
+            }
+        };
+        let file_read = ReadPolicy::exact().with_defaults(serde_json::json!({"offset": 0, "startLine": 1}));
+        add(
+            &[
+                "read_file",
+                "read",
+                "view",
+                "cat",
+                "file_info",
+                "check_file_exists",
+                "stat",
+                "open_file",
+            ],
+            Read(file_read),
+        );
+        add(
+            &["list_directory", "ls", "list_dir", "list_files", "tree"],
+            Read(ReadPolicy::workspace().with_defaults(serde_json::json!({"recursive": false}))),
+        );
+        add(
+            &["search_file_content", "grep", "search", "code_search", "rg", "ripgrep"],
+            Read(ReadPolicy::workspace()),
+        );
+        add(
+            &["find_files", "find", "glob", "file_search"],
+            Read(ReadPolicy::workspace().with_globs(&["pattern", "glob"])),
+        );
+        add(
+            &["git_status", "get_git_status", "git_diff", "git_log", "git_show"],
+            Read(ReadPolicy::workspace().with_fixed(&[".git"])),
+        );
+        add(
+            &[
+                "modify_file",
+                "generate_file",
+                "remove_file",
+                "create_file",
+                "delete_file",
+                "write_file",
+                "write",
+                "edit",
+                "edit_file",
+                "str_replace",
+                "str_replace_editor",
+                "apply_patch",
+                "create_directory",
+                "move_file",
+                "rename_file",
+                "copy_file",
+            ],
+            Write(WritePolicy {
+                opaque_if_no_path: true,
+                ..Default::default()
+            }),
+        );
+        add(
+            &[
+                "git_add",
+                "git_add_all",
+                "git_commit",
+                "git_push",
+                "git_fetch",
+                "git_tag",
+            ],
+            Write(WritePolicy::fixed(&[".git"])),
+        );
+        add(
+            &[
+                "git_checkout",
+                "git_reset",
+                "git_stash",
+                "git_merge",
+                "git_pull",
+                "git_rebase",
+                "git_apply",
+            ],
+            Opaque,
+        );
+        add(
+            &[
+                "run_command",
+                "bash",
+                "execute_bash",
+                "run",
+                "shell",
+                "execute",
+                "exec",
+                "terminal",
+                "run_terminal_cmd",
+            ],
+            Opaque,
+        );
+        Policy {
+            tools: t,
+            unknown: Never,
+        }
+    }
+
+    /// The policy of `tool`.
+    pub fn get(&self, tool: &str) -> &ToolPolicy {
+        self.tools.get(tool).unwrap_or(&self.unknown)
+    }
+
+    /// This table with every entry of `other` added or replacing ours (and
+    /// `other.unknown` if it names one other than `never`).
+    pub fn merged(mut self, other: Policy) -> Self {
+        self.tools.extend(other.tools);
+        if other.unknown != ToolPolicy::Never {
+            self.unknown = other.unknown;
+        }
+        self
+    }
+
+    /// Parses a TOML policy (`[tools.NAME] kind = "read" ...`).
+    pub fn from_toml_str(s: &str) -> Result<Self, ToolError> {
+        Self::parse_toml(s, "<string>")
+    }
+
+    /// Parses a JSON policy (`{"tools": {"NAME": {"kind": "read", ...}}}`).
+    pub fn from_json_str(s: &str) -> Result<Self, ToolError> {
+        Self::parse_json(s, "<string>")
+    }
+
+    /// Reads a policy file, TOML or JSON by its extension (`.json` is JSON,
+    /// anything else TOML).
+    pub fn load(path: &Path) -> Result<Self, ToolError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ToolError::Policy {
+            origin: origin.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        if path.extension().is_some_and(|e| e == "json") {
+            Self::parse_json(&text, &origin)
+        } else {
+            Self::parse_toml(&text, &origin)
+        }
+    }
+
+    fn parse_toml(s: &str, origin: &str) -> Result<Self, ToolError> {
+        // toml's message names the line and column and quotes the offending text.
+        toml::from_str(s).map_err(|e| ToolError::Policy {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    fn parse_json(s: &str, origin: &str) -> Result<Self, ToolError> {
+        serde_json::from_str(s).map_err(|e| ToolError::Policy {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_errors() {
+        let p =
+            Policy::from_json_str(r#"{"tools": {"lint": {"kind": "opaque"}}, "unknown": {"kind": "opaque"}}"#).unwrap();
+        assert_eq!(p.get("lint"), &ToolPolicy::Opaque);
+        assert_eq!(p.get("zzz"), &ToolPolicy::Opaque);
+        let e = Policy::from_json_str(r#"{"tools": {"lint": {"kind": "bogus"}}}"#).unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = Policy::from_toml_str("[tools.x]\nkind = \"read\"\nscope = \"sideways\"\n").unwrap_err();
+        assert!(
+            e.to_string().contains("sideways") && e.to_string().contains("line"),
+            "{e}"
+        );
+        let e = Policy::load(Path::new("/no/such/policy.toml")).unwrap_err();
+        assert!(e.to_string().contains("/no/such/policy.toml"), "{e}");
+    }
+
+    #[test]
+    fn round_trip() {
+        let p = Policy::defaults();
+        let text = serde_json::to_string(&p).unwrap();
+        assert_eq!(Policy::from_json_str(&text).unwrap(), p);
+    }
+}
