@@ -65,6 +65,26 @@ impl DepPath {
         DepPath(norm.into())
     }
 
+    /// As [`in_workspace`](DepPath::in_workspace), but if the file exists, its
+    /// symlinks are resolved first (so a link and its target are one dependency).
+    /// Touches the file system; falls back to the lexical form when the path
+    /// does not exist or cannot be resolved.
+    pub fn resolved(root: &Path, path: impl AsRef<Path>) -> Self {
+        let lexical = Self::in_workspace(root, path);
+        let full = if lexical.0.is_absolute() {
+            lexical.0.to_path_buf()
+        } else {
+            root.join(&lexical.0)
+        };
+        match (std::fs::canonicalize(&full), std::fs::canonicalize(root)) {
+            (Ok(real), Ok(real_root)) => match real.strip_prefix(&real_root) {
+                Ok(rel) => DepPath(rel.to_path_buf().into()),
+                Err(_) => DepPath(real.into()),
+            },
+            _ => lexical,
+        }
+    }
+
     /// The normalized path.
     pub fn as_path(&self) -> &Path {
         &self.0
@@ -173,6 +193,31 @@ mod tests {
         assert!(DepPath::new("src").contains(&DepPath::new("src/a")));
         assert!(!DepPath::new("src").contains(&DepPath::new("srcx")));
         assert!(DepPath::root().contains(&DepPath::new("a")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_paths() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let raw = OsStr::from_bytes(b"src/\xff\xfe.bin");
+        let p = DepPath::new(raw);
+        assert_eq!(p.parent(), Some(DepPath::new("src")));
+        assert_eq!(DepPath::new(OsStr::from_bytes(b"./src//\xff\xfe.bin")), p);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_resolve_when_asked() {
+        let dir = std::env::temp_dir().join(format!("depcache-symlink-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("real")).unwrap();
+        std::fs::write(dir.join("real/a.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+        assert_eq!(DepPath::resolved(&dir, "link/a.txt"), DepPath::new("real/a.txt"));
+        assert_eq!(DepPath::in_workspace(&dir, "link/a.txt"), DepPath::new("link/a.txt"));
+        assert_eq!(DepPath::resolved(&dir, "missing/b"), DepPath::new("missing/b"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

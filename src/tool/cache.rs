@@ -86,7 +86,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             cache,
             root,
             policy: ArcSwap::from_pointee(Policy::defaults()),
-            extractor: Box::new(DefaultExtractor),
+            extractor: Box::new(DefaultExtractor::default()),
             opaque_invalidates: true,
             #[cfg(feature = "async")]
             flights: Default::default(),

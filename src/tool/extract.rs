@@ -69,7 +69,11 @@ pub trait DepExtractor: Send + Sync {
 /// the `Subtree` of its literal prefix (`src`). A read that names no path
 /// depends on the whole workspace if its policy says it reads the workspace.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct DefaultExtractor;
+pub struct DefaultExtractor {
+    /// Resolve symlinks of paths that exist ([`DepPath::resolved`]), so that a
+    /// link and its target are one dependency. Costs a `stat` per path.
+    pub resolve_symlinks: bool,
+}
 
 impl DepExtractor for DefaultExtractor {
     fn read_deps(&self, call: &ToolCall, policy: &ReadPolicy, root: &Path) -> Result<Vec<Dep<DepPath>>, ToolError> {
@@ -79,11 +83,18 @@ impl DepExtractor for DefaultExtractor {
         let mut deps = Vec::with_capacity(found.len() + 1);
         for (arg, raw) in found {
             let scope = policy.arg_scopes.get(&arg).copied().unwrap_or(policy.scope);
-            deps.push(path_dep(&call.name, &arg, &raw, scope, root)?);
+            deps.push(path_dep(&call.name, &arg, &raw, scope, root, self.resolve_symlinks)?);
         }
         for glob_arg in &policy.glob_args {
             if let Some(Value::String(raw)) = call.args.get(glob_arg) {
-                deps.push(path_dep(&call.name, glob_arg, raw, Scope::Subtree, root)?);
+                deps.push(path_dep(
+                    &call.name,
+                    glob_arg,
+                    raw,
+                    Scope::Subtree,
+                    root,
+                    self.resolve_symlinks,
+                )?);
             }
         }
         for fixed in &policy.fixed {
@@ -110,7 +121,9 @@ impl DepExtractor for DefaultExtractor {
         collect(&call.name, &call.args, &wanted, None, 0, &mut found)?;
         found
             .into_iter()
-            .map(|(arg, raw)| path_dep(&call.name, &arg, &raw, Scope::Exact, root).map(|d| d.dep))
+            .map(|(arg, raw)| {
+                path_dep(&call.name, &arg, &raw, Scope::Exact, root, self.resolve_symlinks).map(|d| d.dep)
+            })
             .collect()
     }
 }
@@ -152,7 +165,14 @@ fn collect(
 }
 
 /// A path argument as a dependency; globs become the subtree of their prefix.
-fn path_dep(tool: &str, arg: &str, raw: &str, scope: Scope, root: &Path) -> Result<Dep<DepPath>, ToolError> {
+fn path_dep(
+    tool: &str,
+    arg: &str,
+    raw: &str,
+    scope: Scope,
+    root: &Path,
+    resolve: bool,
+) -> Result<Dep<DepPath>, ToolError> {
     if raw.contains('\0') {
         return Err(ToolError::InvalidPath {
             tool: tool.into(),
@@ -160,12 +180,16 @@ fn path_dep(tool: &str, arg: &str, raw: &str, scope: Scope, root: &Path) -> Resu
             reason: "it contains a NUL byte",
         });
     }
+    let path = |p: &str| {
+        if resolve {
+            DepPath::resolved(root, p)
+        } else {
+            DepPath::in_workspace(root, p)
+        }
+    };
     match glob_prefix(raw) {
-        Some(prefix) => Ok(Dep::subtree(DepPath::in_workspace(root, prefix))),
-        None => Ok(Dep {
-            dep: DepPath::in_workspace(root, raw),
-            scope,
-        }),
+        Some(prefix) => Ok(Dep::subtree(path(prefix))),
+        None => Ok(Dep { dep: path(raw), scope }),
     }
 }
 
@@ -183,7 +207,7 @@ mod tests {
     use serde_json::json;
 
     fn deps(args: Value, policy: &ReadPolicy) -> Vec<Dep<DepPath>> {
-        DefaultExtractor
+        DefaultExtractor::default()
             .read_deps(&ToolCall::new("t", args), policy, Path::new("/ws"))
             .unwrap()
     }
@@ -216,7 +240,7 @@ mod tests {
 
     #[test]
     fn nul_bytes_are_refused() {
-        let e = DefaultExtractor
+        let e = DefaultExtractor::default()
             .read_deps(
                 &ToolCall::new("t", json!({"path": "a\u{0}b"})),
                 &ReadPolicy::exact(),
