@@ -63,6 +63,8 @@ mod error;
 mod index;
 mod map;
 mod path;
+#[cfg(not(depcache_loom))]
+pub mod replay;
 mod ring;
 mod stats;
 mod sync;
@@ -70,6 +72,8 @@ mod ticket;
 mod time;
 #[cfg(not(depcache_loom))]
 pub mod tool;
+#[cfg(not(depcache_loom))]
+pub mod trace;
 
 pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};

@@ -161,6 +161,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         })
     }
 
+    /// The canonical key of `call` whatever its policy (no defaults dropped).
+    pub fn canonical_key(&self, call: &ToolCall) -> Result<ToolKey, ToolError> {
+        canonical_key(call, &self.root, &serde_json::Map::new())
+    }
+
     /// The cache key of `call`, or why it has none.
     pub fn key(&self, call: &ToolCall) -> Result<Option<ToolKey>, ToolError> {
         match self.classify(call) {

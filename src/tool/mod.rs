@@ -26,6 +26,7 @@ mod flight_async;
 mod policy;
 
 pub use cache::{Decision, Pending, ToolCache};
+pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};

@@ -1,0 +1,399 @@
+//! Replays agent traces through a [`ToolCache`] and checks every hit.
+//!
+//! Each session of a trace runs on a worker thread, its calls in order; sessions
+//! run concurrently and share the trace's cache. Keys are namespaced by session
+//! (sessions are different tasks), paths are not (a write in one session
+//! invalidates every session's entries on that path: conservative).
+//!
+//! A **stale serve** is a hit whose cached output differs from the truth for the
+//! call it answers: the recorded output when the trace has one; otherwise a
+//! simulated output, built per session from a file system that versions every
+//! path the session writes (with the conservative default classification), so
+//! that a hit must reflect every write before it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde_json::Value;
+
+use crate::sync::{AtomicUsize, Ordering};
+use crate::tool::{Decision, Policy, ToolCache, ToolCall, ToolKey, ToolPolicy};
+use crate::trace::{Trace, TraceCall};
+use crate::{Cache, Dep, DepPath, Scope};
+
+/// How the cache is used, to compare policies in one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// No cache: every call runs.
+    NoCache,
+    /// depcache with its default policies (targeted invalidation).
+    Depcache,
+    /// Naive: any write or opaque call flushes the whole cache.
+    FlushOnWrite,
+    /// Naive: shell commands are cacheable reads and never invalidate anything.
+    ShellNeverWrites,
+}
+
+impl Mode {
+    /// Every mode, in report order.
+    pub const ALL: [Mode; 4] = [
+        Mode::NoCache,
+        Mode::Depcache,
+        Mode::FlushOnWrite,
+        Mode::ShellNeverWrites,
+    ];
+
+    /// A short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::NoCache => "no cache",
+            Mode::Depcache => "depcache",
+            Mode::FlushOnWrite => "flush on write",
+            Mode::ShellNeverWrites => "shell never writes",
+        }
+    }
+}
+
+/// Settings of a replay.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Worker threads (sessions run one per worker at a time).
+    pub threads: usize,
+    /// Cache capacity (entries).
+    pub capacity: usize,
+    /// Optional byte budget (outputs weighed by length).
+    pub max_bytes: Option<u64>,
+    /// Optional TTL.
+    pub ttl: Option<Duration>,
+    /// Policy table (default: [`Policy::defaults`]).
+    pub policy: Policy,
+    /// How to use the cache.
+    pub mode: Mode,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: 4,
+            capacity: 10_000,
+            max_bytes: None,
+            ttl: None,
+            policy: Policy::defaults(),
+            mode: Mode::Depcache,
+        }
+    }
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// The mode's name.
+    pub mode: String,
+    /// Calls replayed.
+    pub calls: u64,
+    /// Calls that were cacheable reads under the mode.
+    pub lookups: u64,
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Hits whose output differed from the truth.
+    pub stale_serves: u64,
+    /// Hits checked against recorded outputs (the rest against the simulation).
+    pub checked_recorded: u64,
+    /// Invalidation calls made.
+    pub invalidations: u64,
+    /// Entries they removed.
+    pub entries_invalidated: u64,
+    /// Cache operation latency per call, nanoseconds: p50, p99, max.
+    pub latency_ns: [u64; 3],
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Calls per second.
+    pub calls_per_sec: f64,
+    /// Up to 5 examples of stale serves: (session, line, tool).
+    pub stale_examples: Vec<(String, usize, String)>,
+}
+
+impl Report {
+    /// hits / lookups.
+    pub fn hit_ratio(&self) -> f64 {
+        if self.lookups == 0 {
+            0.0
+        } else {
+            self.hits as f64 / self.lookups as f64
+        }
+    }
+}
+
+/// Shell tools: their calls are what `ShellNeverWrites` caches blindly.
+fn is_shell_tool(policy: &Policy, name: &str) -> bool {
+    matches!(policy.get(name), ToolPolicy::Opaque)
+        && matches!(
+            name,
+            "bash"
+                | "run"
+                | "run_command"
+                | "execute_bash"
+                | "shell"
+                | "execute"
+                | "exec"
+                | "terminal"
+                | "run_terminal_cmd"
+        )
+}
+
+/// A session's simulated file system: versions of the paths it wrote.
+#[derive(Default)]
+struct SimFs {
+    versions: BTreeMap<DepPath, u64>,
+    epoch: u64,
+    clock: u64,
+}
+
+impl SimFs {
+    fn write(&mut self, paths: &[DepPath]) {
+        self.clock += 1;
+        for p in paths {
+            self.versions.insert(p.clone(), self.clock);
+        }
+    }
+
+    fn opaque(&mut self) {
+        self.epoch += 1;
+    }
+
+    /// The simulated output of a read: every written path its dependencies reach
+    /// (by the invalidation rules), with its version.
+    fn output(&self, key: &ToolKey, deps: &[Dep<DepPath>]) -> String {
+        let mut out = format!("{key}@{}", self.epoch);
+        for (p, v) in &self.versions {
+            let reached = deps.iter().any(|d| match d.scope {
+                Scope::Exact => p.contains(&d.dep),
+                Scope::Subtree => p.contains(&d.dep) || d.dep.contains(p),
+            });
+            if reached {
+                out.push_str(&format!(";{p}={v}"));
+            }
+        }
+        out
+    }
+}
+
+struct Shared<'a> {
+    tools: ToolCache,
+    /// The conservative classification, for the simulated truth.
+    truth: ToolCache,
+    opts: &'a Options,
+    lat: Mutex<Histogram<u64>>,
+    counts: Mutex<Report>,
+}
+
+/// Replays `traces`, each through its own cache (its own workspace); calls
+/// `progress` with the number of calls done so far, from worker threads.
+pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync)) -> Report {
+    let start = Instant::now();
+    let mut total = Report {
+        mode: opts.mode.name().to_string(),
+        ..Default::default()
+    };
+    let mut lat = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
+    let done = AtomicUsize::new(0);
+    for trace in traces {
+        let cache = {
+            let mut b = Cache::builder().max_entries(opts.capacity.max(1));
+            if let Some(m) = opts.max_bytes {
+                b = b
+                    .max_weight(m.max(1))
+                    .weigher(|k: &ToolKey, v: &Arc<str>| (k.args().len() + v.len()) as u64);
+            }
+            if let Some(t) = opts.ttl.filter(|t| !t.is_zero()) {
+                b = b.ttl(t);
+            }
+            b.build().unwrap_or_else(|_| Cache::new(opts.capacity))
+        };
+        let tools = ToolCache::with_cache(&trace.header.workspace, cache);
+        tools.set_policy(opts.policy.clone());
+        let truth = ToolCache::new(&trace.header.workspace, 1);
+        truth.set_policy(opts.policy.clone());
+        let shared = Shared {
+            tools,
+            truth,
+            opts,
+            lat: Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")),
+            counts: Mutex::new(Report::default()),
+        };
+        // Sessions in first-appearance order, each with its calls in order.
+        let mut order = Vec::new();
+        let mut sessions: HashMap<&str, Vec<&TraceCall>> = HashMap::new();
+        for c in &trace.calls {
+            sessions
+                .entry(c.session.as_str())
+                .or_insert_with(|| {
+                    order.push(c.session.as_str());
+                    Vec::new()
+                })
+                .push(c);
+        }
+        let queue: Mutex<VecDeque<Vec<&TraceCall>>> =
+            Mutex::new(order.iter().filter_map(|s| sessions.remove(s)).collect());
+        std::thread::scope(|s| {
+            for _ in 0..opts.threads.max(1) {
+                s.spawn(|| loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some(calls) = next else { break };
+                    run_session(&shared, &calls, &done, progress);
+                });
+            }
+        });
+        let stats = shared.tools.stats();
+        let c = shared.counts.into_inner().unwrap_or_else(|p| p.into_inner());
+        total.calls += c.calls;
+        total.lookups += c.lookups;
+        total.hits += c.hits;
+        total.stale_serves += c.stale_serves;
+        total.checked_recorded += c.checked_recorded;
+        total.stale_examples.extend(c.stale_examples);
+        total.invalidations += stats.invalidation_calls;
+        total.entries_invalidated += stats.entries_invalidated;
+        let _ = lat.add(&*shared.lat.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+    total.stale_examples.truncate(5);
+    total.seconds = start.elapsed().as_secs_f64();
+    total.calls_per_sec = if total.seconds > 0.0 {
+        total.calls as f64 / total.seconds
+    } else {
+        0.0
+    };
+    if !lat.is_empty() {
+        total.latency_ns = [lat.value_at_quantile(0.5), lat.value_at_quantile(0.99), lat.max()];
+    }
+    total
+}
+
+fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
+    let mut sim = SimFs::default();
+    let mut local = Report::default();
+    let mut lat = Vec::with_capacity(calls.len());
+    for tc in calls {
+        let call = namespaced(tc);
+        let truth_decision = sh.truth.classify(&call);
+        // The truth for this call, before it runs.
+        let truth: Option<String> = match (&tc.output, &truth_decision) {
+            (Some(o), _) => Some(o.clone()),
+            (None, Decision::Read { key, deps }) => Some(sim.output(key, deps)),
+            _ => None,
+        };
+        let output: Arc<str> = truth.as_deref().unwrap_or("").into();
+        let ran = std::cell::Cell::new(false);
+        let run = |_: &ToolCall| {
+            ran.set(true);
+            if tc.ok {
+                Ok(output.clone())
+            } else {
+                Err(())
+            }
+        };
+        let t0 = Instant::now();
+        let mut lookup = false;
+        let result: Result<Arc<str>, ()> = match sh.opts.mode {
+            Mode::NoCache => {
+                lookup = matches!(truth_decision, Decision::Read { .. });
+                run(&call)
+            }
+            Mode::Depcache => {
+                lookup = matches!(sh.tools.classify(&call), Decision::Read { .. });
+                sh.tools.execute(&call, run)
+            }
+            Mode::FlushOnWrite => match sh.tools.classify(&call) {
+                Decision::Read { .. } => {
+                    lookup = true;
+                    sh.tools.execute(&call, run)
+                }
+                Decision::Write { .. } | Decision::Opaque => {
+                    sh.tools.cache().invalidate_all();
+                    let r = run(&call);
+                    sh.tools.cache().invalidate_all();
+                    r
+                }
+                Decision::Uncached { .. } => run(&call),
+            },
+            Mode::ShellNeverWrites => {
+                if is_shell_tool(&sh.opts.policy, &tc.tool) {
+                    match sh.tools.canonical_key(&call) {
+                        Ok(key) => {
+                            lookup = true;
+                            sh.tools
+                                .cache()
+                                .try_get_or_insert_with(key, Vec::<Dep<DepPath>>::new(), || run(&call))
+                        }
+                        Err(_) => run(&call),
+                    }
+                } else {
+                    lookup = matches!(sh.tools.classify(&call), Decision::Read { .. });
+                    sh.tools.execute(&call, run)
+                }
+            }
+        };
+        lat.push(t0.elapsed());
+        local.calls += 1;
+        if lookup {
+            local.lookups += 1;
+            if !ran.get() {
+                local.hits += 1;
+                if tc.output.is_some() {
+                    local.checked_recorded += 1;
+                }
+                if let (Ok(v), Some(t)) = (&result, &truth) {
+                    if **v != **t {
+                        local.stale_serves += 1;
+                        if local.stale_examples.len() < 5 {
+                            local
+                                .stale_examples
+                                .push((tc.session.clone(), tc.line, tc.tool.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        // Advance the simulated file system with the conservative classification.
+        match truth_decision {
+            Decision::Write { paths } => sim.write(&paths),
+            Decision::Opaque => sim.opaque(),
+            _ => {}
+        }
+        // Relaxed: a progress counter; nothing is read through it.
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % 256 == 0 {
+            progress(n);
+        }
+    }
+    {
+        let mut h = sh.lat.lock().unwrap_or_else(|p| p.into_inner());
+        for d in lat {
+            h.saturating_record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1));
+        }
+    }
+    let mut c = sh.counts.lock().unwrap_or_else(|p| p.into_inner());
+    c.calls += local.calls;
+    c.lookups += local.lookups;
+    c.hits += local.hits;
+    c.stale_serves += local.stale_serves;
+    c.checked_recorded += local.checked_recorded;
+    c.stale_examples.extend(local.stale_examples);
+}
+
+/// The call with its session folded into the arguments, so that sessions (which
+/// are different tasks) never share a key. Paths are not namespaced.
+fn namespaced(tc: &TraceCall) -> ToolCall {
+    let mut args = tc.args.clone();
+    match &mut args {
+        Value::Object(m) => {
+            m.insert("__session".into(), Value::String(tc.session.clone()));
+        }
+        _ => {
+            // Not an object: not cacheable anyway; keep it as it is.
+        }
+    }
+    ToolCall::new(tc.tool.clone(), args)
+}

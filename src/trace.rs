@@ -1,0 +1,289 @@
+//! Agent traces in the `depcache-trace/1` format (JSON Lines).
+//!
+//! The first line is a header `{"format": "depcache-trace/1", "workspace": ...}`;
+//! every other line is one tool call:
+//! `{"session": ..., "tool": ..., "args": {...}, "output": ..., "ok": true}`.
+//! `session`, `args`, `output` and `ok` are optional (defaults: `"default"`,
+//! `{}`, none, `true`).
+//!
+//! ```
+//! use depcache::trace::Trace;
+//!
+//! let text = r#"{"format": "depcache-trace/1", "workspace": "/repo"}
+//! {"session": "s1", "tool": "read_file", "args": {"path": "a.py"}, "output": "x"}
+//! "#;
+//! let trace = Trace::parse(text.as_bytes(), "example.jsonl", false).unwrap();
+//! assert_eq!(trace.header.workspace, "/repo");
+//! assert_eq!(trace.calls[0].tool, "read_file");
+//! ```
+
+use std::io::BufRead;
+
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::tool::ToolCall;
+
+/// The format this reader understands.
+pub const FORMAT: &str = "depcache-trace/1";
+
+/// The first line of a trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The workspace root the calls' paths refer to.
+    pub workspace: String,
+    /// Where the trace came from.
+    pub source: Option<String>,
+}
+
+/// One tool call of a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceCall {
+    /// Calls of one session run in order; sessions may run concurrently.
+    pub session: String,
+    /// The tool's name.
+    pub tool: String,
+    /// Its arguments, as the agent issued them.
+    pub args: Value,
+    /// What the agent saw, when recorded: the ground truth for stale serves.
+    pub output: Option<String>,
+    /// False for a failed call (its result is not cached).
+    pub ok: bool,
+    /// The line it came from (1-based).
+    pub line: usize,
+}
+
+impl TraceCall {
+    /// The call as a [`ToolCall`].
+    pub fn to_call(&self) -> ToolCall {
+        ToolCall::new(self.tool.clone(), self.args.clone())
+    }
+}
+
+/// A parsed trace.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Its header.
+    pub header: Header,
+    /// Its calls, in file order.
+    pub calls: Vec<TraceCall>,
+    /// Bad lines skipped (lenient parsing only).
+    pub skipped: usize,
+}
+
+/// What was wrong with a trace, and where.
+#[derive(Debug, Error)]
+pub enum TraceError {
+    /// The file could not be read.
+    #[error("{origin}: cannot read: {source}")]
+    Io {
+        /// The file.
+        origin: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The trace has no header line.
+    #[error("{origin}: empty trace (no header line)")]
+    Empty {
+        /// The file.
+        origin: String,
+    },
+    /// A line is not valid JSON (or not a JSON object).
+    #[error("{origin}:{line}: not a JSON object: {message}")]
+    NotJson {
+        /// The file.
+        origin: String,
+        /// The line (1-based).
+        line: usize,
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// A required field is missing or has the wrong type.
+    #[error("{origin}:{line}: field `{field}` {problem}")]
+    BadField {
+        /// The file.
+        origin: String,
+        /// The line (1-based).
+        line: usize,
+        /// The field.
+        field: &'static str,
+        /// "is missing", "must be a string", ...
+        problem: &'static str,
+    },
+    /// The header names another format.
+    #[error("{origin}:1: unknown trace format {found:?} (this reader understands {FORMAT:?})")]
+    Format {
+        /// The file.
+        origin: String,
+        /// What the header says.
+        found: String,
+    },
+}
+
+impl Trace {
+    /// Parses a whole trace. With `lenient`, bad call lines are skipped and
+    /// counted in [`skipped`](Trace::skipped); a bad header is always an error.
+    pub fn parse(reader: impl BufRead, origin: &str, lenient: bool) -> Result<Trace, TraceError> {
+        let mut lines = reader.lines();
+        let io = |source| TraceError::Io {
+            origin: origin.to_string(),
+            source,
+        };
+        let first = loop {
+            match lines.next() {
+                None => {
+                    return Err(TraceError::Empty {
+                        origin: origin.to_string(),
+                    })
+                }
+                Some(l) => {
+                    let l = l.map_err(io)?;
+                    if !l.trim().is_empty() {
+                        break l;
+                    }
+                }
+            }
+        };
+        let header = parse_header(&first, origin)?;
+        let mut calls = Vec::new();
+        let mut skipped = 0;
+        for (i, l) in lines.enumerate() {
+            let l = l.map_err(io)?;
+            if l.trim().is_empty() {
+                continue;
+            }
+            match parse_call(&l, origin, i + 2) {
+                Ok(c) => calls.push(c),
+                Err(_) if lenient => skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Trace { header, calls, skipped })
+    }
+}
+
+fn object(line: &str, origin: &str, n: usize) -> Result<serde_json::Map<String, Value>, TraceError> {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(other) => Err(TraceError::NotJson {
+            origin: origin.to_string(),
+            line: n,
+            message: format!("found {}", crate::tool::json_kind(&other)),
+        }),
+        Err(e) => Err(TraceError::NotJson {
+            origin: origin.to_string(),
+            line: n,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Parses the header line.
+pub fn parse_header(line: &str, origin: &str) -> Result<Header, TraceError> {
+    let m = object(line, origin, 1)?;
+    let bad = |field, problem| TraceError::BadField {
+        origin: origin.to_string(),
+        line: 1,
+        field,
+        problem,
+    };
+    let format = match m.get("format") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(bad("format", "must be a string")),
+        None => return Err(bad("format", "is missing (is this a depcache-trace/1 file?)")),
+    };
+    if format != FORMAT {
+        return Err(TraceError::Format {
+            origin: origin.to_string(),
+            found: format,
+        });
+    }
+    let workspace = match m.get("workspace") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(bad("workspace", "must be a string")),
+        None => ".".to_string(),
+    };
+    let source = m.get("source").and_then(Value::as_str).map(str::to_string);
+    Ok(Header {
+        format,
+        workspace,
+        source,
+    })
+}
+
+/// Parses one call line (`n` is its 1-based line number, for messages).
+pub fn parse_call(line: &str, origin: &str, n: usize) -> Result<TraceCall, TraceError> {
+    let mut m = object(line, origin, n)?;
+    let bad = |field, problem| TraceError::BadField {
+        origin: origin.to_string(),
+        line: n,
+        field,
+        problem,
+    };
+    let tool = match m.remove("tool") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(bad("tool", "must be a string")),
+        None => return Err(bad("tool", "is missing")),
+    };
+    let session = match m.remove("session") {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(x)) => x.to_string(),
+        Some(_) => return Err(bad("session", "must be a string")),
+        None => "default".to_string(),
+    };
+    let args = match m.remove("args") {
+        None | Some(Value::Null) => Value::Object(Default::default()),
+        Some(v) => v,
+    };
+    let output = match m.remove("output") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    };
+    let ok = match m.remove("ok") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(bad("ok", "must be true or false")),
+    };
+    Ok(TraceCall {
+        session,
+        tool,
+        args,
+        output,
+        ok,
+        line: n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str, lenient: bool) -> Result<Trace, TraceError> {
+        Trace::parse(s.as_bytes(), "t.jsonl", lenient)
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let h = r#"{"format": "depcache-trace/1", "workspace": "/w"}"#;
+        let e = parse(&format!("{h}\n{{\"tool\": \"x\"}}\nnot json\n"), false).unwrap_err();
+        assert!(e.to_string().starts_with("t.jsonl:3: not a JSON object"), "{e}");
+        let e = parse(&format!("{h}\n{{\"args\": {{}}}}\n"), false).unwrap_err();
+        assert_eq!(e.to_string(), "t.jsonl:2: field `tool` is missing");
+        let e = parse(r#"{"format": "depcache-trace/9"}"#, false).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown trace format \"depcache-trace/9\""),
+            "{e}"
+        );
+        assert!(matches!(parse("", false), Err(TraceError::Empty { .. })));
+        let e = parse(&format!("{h}\n[1]\n"), false).unwrap_err();
+        assert!(e.to_string().contains("found an array"), "{e}");
+        let t = parse(&format!("{h}\nnope\n{{\"tool\": \"x\", \"ok\": false}}\n\n"), true).unwrap();
+        assert_eq!(
+            (t.skipped, t.calls.len(), t.calls[0].ok, t.calls[0].line),
+            (1, 1, false, 3)
+        );
+    }
+}
