@@ -74,6 +74,8 @@ mod time;
 pub mod tool;
 #[cfg(not(depcache_loom))]
 pub mod trace;
+#[cfg(not(depcache_loom))]
+pub mod workload;
 
 pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};

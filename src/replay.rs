@@ -71,6 +71,10 @@ pub struct Options {
     pub policy: Policy,
     /// How to use the cache.
     pub mode: Mode,
+    /// Fold each call's session into its key, for traces whose sessions are
+    /// different tasks (e.g. different repositories at the same path). Off for
+    /// sessions that share one repository and should share results.
+    pub namespace_sessions: bool,
 }
 
 impl Default for Options {
@@ -82,6 +86,7 @@ impl Default for Options {
             ttl: None,
             policy: Policy::defaults(),
             mode: Mode::Depcache,
+            namespace_sessions: true,
         }
     }
 }
@@ -143,40 +148,102 @@ fn is_shell_tool(policy: &Policy, name: &str) -> bool {
         )
 }
 
-/// A session's simulated file system: versions of the paths it wrote.
+/// The simulated file system of a trace without recorded outputs: a version per
+/// path that calls wrote, and an epoch bumped by opaque calls. `current` moves
+/// when a write starts; `published` when it (and its invalidations) finished.
 #[derive(Default)]
-struct SimFs {
-    versions: BTreeMap<DepPath, u64>,
+struct SimFs(Mutex<SimState>);
+
+#[derive(Default)]
+struct SimState {
+    current: BTreeMap<DepPath, u64>,
+    published: BTreeMap<DepPath, u64>,
     epoch: u64,
+    epoch_published: u64,
     clock: u64,
 }
 
+/// Does a write of `p` reach a dependency (by the invalidation rules)?
+fn reaches(p: &DepPath, d: &Dep<DepPath>) -> bool {
+    match d.scope {
+        Scope::Exact => p.contains(&d.dep),
+        Scope::Subtree => p.contains(&d.dep) || d.dep.contains(p),
+    }
+}
+
 impl SimFs {
-    fn write(&mut self, paths: &[DepPath]) {
-        self.clock += 1;
+    fn state(&self) -> std::sync::MutexGuard<'_, SimState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin_write(&self, paths: &[DepPath]) -> u64 {
+        let mut s = self.state();
+        s.clock += 1;
+        let v = s.clock;
         for p in paths {
-            self.versions.insert(p.clone(), self.clock);
+            s.current.insert(p.clone(), v);
+        }
+        v
+    }
+
+    fn end_write(&self, paths: &[DepPath], v: u64) {
+        let mut s = self.state();
+        for p in paths {
+            let e = s.published.entry(p.clone()).or_default();
+            *e = (*e).max(v);
         }
     }
 
-    fn opaque(&mut self) {
-        self.epoch += 1;
+    fn begin_opaque(&self) -> u64 {
+        let mut s = self.state();
+        s.epoch += 1;
+        s.epoch
     }
 
-    /// The simulated output of a read: every written path its dependencies reach
-    /// (by the invalidation rules), with its version.
-    fn output(&self, key: &ToolKey, deps: &[Dep<DepPath>]) -> String {
-        let mut out = format!("{key}@{}", self.epoch);
-        for (p, v) in &self.versions {
-            let reached = deps.iter().any(|d| match d.scope {
-                Scope::Exact => p.contains(&d.dep),
-                Scope::Subtree => p.contains(&d.dep) || d.dep.contains(p),
-            });
-            if reached {
-                out.push_str(&format!(";{p}={v}"));
-            }
+    fn end_opaque(&self, e: u64) {
+        let mut s = self.state();
+        s.epoch_published = s.epoch_published.max(e);
+    }
+
+    /// The output of a read now: the epoch and every written path its
+    /// dependencies reach, with its current version.
+    fn render(&self, key: &ToolKey, deps: &[Dep<DepPath>]) -> String {
+        let s = self.state();
+        let mut out = format!("{}\u{1}{}", s.epoch, key);
+        for (p, v) in s.current.iter().filter(|(p, _)| deps.iter().any(|d| reaches(p, d))) {
+            out.push_str(&format!("\u{1}{v}\u{2}{}", p.as_path().display()));
         }
         out
+    }
+
+    /// What a lookup starting now must see: the published epoch and versions.
+    fn floor(&self, deps: &[Dep<DepPath>]) -> (u64, Vec<(String, u64)>) {
+        let s = self.state();
+        let paths = s
+            .published
+            .iter()
+            .filter(|(p, _)| deps.iter().any(|d| reaches(p, d)))
+            .map(|(p, v)| (p.as_path().display().to_string(), *v))
+            .collect();
+        (s.epoch_published, paths)
+    }
+
+    /// True if `output` (from `render`) is older than `floor`.
+    fn is_stale(output: &str, floor: &(u64, Vec<(String, u64)>)) -> bool {
+        let mut parts = output.split('\u{1}');
+        let epoch: u64 = parts.next().and_then(|e| e.parse().ok()).unwrap_or(0);
+        if epoch < floor.0 {
+            return true;
+        }
+        let seen: HashMap<&str, u64> = parts
+            .skip(1)
+            .filter_map(|x| x.split_once('\u{2}'))
+            .filter_map(|(v, p)| v.parse().ok().map(|v| (p, v)))
+            .collect();
+        floor
+            .1
+            .iter()
+            .any(|(p, v)| seen.get(p.as_str()).copied().unwrap_or(0) < *v)
     }
 }
 
@@ -185,6 +252,7 @@ struct Shared<'a> {
     /// The conservative classification, for the simulated truth.
     truth: ToolCache,
     opts: &'a Options,
+    sim: SimFs,
     lat: Mutex<Histogram<u64>>,
     counts: Mutex<Report>,
 }
@@ -220,6 +288,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             tools,
             truth,
             opts,
+            sim: SimFs::default(),
             lat: Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")),
             counts: Mutex::new(Report::default()),
         };
@@ -272,51 +341,64 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
 }
 
 fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
-    let mut sim = SimFs::default();
     let mut local = Report::default();
     let mut lat = Vec::with_capacity(calls.len());
     for tc in calls {
-        let call = namespaced(tc);
+        let call = if sh.opts.namespace_sessions {
+            namespaced(tc)
+        } else {
+            tc.to_call()
+        };
         let truth_decision = sh.truth.classify(&call);
-        // The truth for this call, before it runs.
-        let truth: Option<String> = match (&tc.output, &truth_decision) {
-            (Some(o), _) => Some(o.clone()),
-            (None, Decision::Read { key, deps }) => Some(sim.output(key, deps)),
+        // The truth this call is checked against: its recorded output, or what a
+        // lookup starting now must at least reflect of the simulated writes.
+        let floor = match (&tc.output, &truth_decision) {
+            (None, Decision::Read { deps, .. }) => Some(sh.sim.floor(deps)),
             _ => None,
         };
-        let output: Arc<str> = truth.as_deref().unwrap_or("").into();
+        let sim_write = match (&tc.output, &truth_decision) {
+            (None, Decision::Write { paths }) => Some((sh.sim.begin_write(paths), paths.clone())),
+            _ => None,
+        };
+        let sim_opaque = match (&tc.output, &truth_decision) {
+            (None, Decision::Opaque) => Some(sh.sim.begin_opaque()),
+            _ => None,
+        };
         let ran = std::cell::Cell::new(false);
         let run = |_: &ToolCall| {
             ran.set(true);
-            if tc.ok {
-                Ok(output.clone())
-            } else {
-                Err(())
+            if !tc.ok {
+                return Err(());
             }
+            Ok::<Arc<str>, ()>(match (&tc.output, &truth_decision) {
+                (Some(o), _) => o.as_str().into(),
+                (None, Decision::Read { key, deps }) => sh.sim.render(key, deps).into(),
+                (None, _) => "".into(),
+            })
         };
         let t0 = Instant::now();
         let mut lookup = false;
+        let decision = sh.tools.classify(&call);
         let result: Result<Arc<str>, ()> = match sh.opts.mode {
             Mode::NoCache => {
-                lookup = matches!(truth_decision, Decision::Read { .. });
+                lookup = matches!(decision, Decision::Read { .. });
                 run(&call)
             }
             Mode::Depcache => {
-                lookup = matches!(sh.tools.classify(&call), Decision::Read { .. });
-                sh.tools.execute(&call, run)
+                lookup = matches!(decision, Decision::Read { .. });
+                sh.tools.execute_decided(&call, decision, run)
             }
-            Mode::FlushOnWrite => match sh.tools.classify(&call) {
-                Decision::Read { .. } => {
-                    lookup = true;
-                    sh.tools.execute(&call, run)
-                }
+            Mode::FlushOnWrite => match decision {
                 Decision::Write { .. } | Decision::Opaque => {
                     sh.tools.cache().invalidate_all();
                     let r = run(&call);
                     sh.tools.cache().invalidate_all();
                     r
                 }
-                Decision::Uncached { .. } => run(&call),
+                d => {
+                    lookup = matches!(d, Decision::Read { .. });
+                    sh.tools.execute_decided(&call, d, run)
+                }
             },
             Mode::ShellNeverWrites => {
                 if is_shell_tool(&sh.opts.policy, &tc.tool) {
@@ -330,37 +412,43 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
                         Err(_) => run(&call),
                     }
                 } else {
-                    lookup = matches!(sh.tools.classify(&call), Decision::Read { .. });
-                    sh.tools.execute(&call, run)
+                    lookup = matches!(decision, Decision::Read { .. });
+                    sh.tools.execute_decided(&call, decision, run)
                 }
             }
         };
         lat.push(t0.elapsed());
+        if let Some((v, paths)) = sim_write {
+            sh.sim.end_write(&paths, v);
+        }
+        if let Some(e) = sim_opaque {
+            sh.sim.end_opaque(e);
+        }
         local.calls += 1;
         if lookup {
             local.lookups += 1;
             if !ran.get() {
                 local.hits += 1;
-                if tc.output.is_some() {
-                    local.checked_recorded += 1;
-                }
-                if let (Ok(v), Some(t)) = (&result, &truth) {
-                    if **v != **t {
-                        local.stale_serves += 1;
-                        if local.stale_examples.len() < 5 {
-                            local
-                                .stale_examples
-                                .push((tc.session.clone(), tc.line, tc.tool.clone()));
-                        }
+                let stale = match (&result, &tc.output, &floor) {
+                    (Ok(v), Some(o), _) => {
+                        local.checked_recorded += 1;
+                        **v != **o
+                    }
+                    (Ok(v), None, Some(f)) => SimFs::is_stale(v, f),
+                    // A hit of a call the conservative classification does not
+                    // cache (a naive mode's shell "read"): it must not run stale
+                    // either, but without outputs there is nothing to compare.
+                    _ => false,
+                };
+                if stale {
+                    local.stale_serves += 1;
+                    if local.stale_examples.len() < 5 {
+                        local
+                            .stale_examples
+                            .push((tc.session.clone(), tc.line, tc.tool.clone()));
                     }
                 }
             }
-        }
-        // Advance the simulated file system with the conservative classification.
-        match truth_decision {
-            Decision::Write { paths } => sim.write(&paths),
-            Decision::Opaque => sim.opaque(),
-            _ => {}
         }
         // Relaxed: a progress counter; nothing is read through it.
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -188,7 +188,18 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     /// cached if it succeeds; a write invalidates what it changes before and after
     /// it runs; an opaque call invalidates everything before and after.
     pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
-        match self.classify(call) {
+        self.execute_decided(call, self.classify(call), run)
+    }
+
+    /// [`execute`](ToolCache::execute) with a decision already made by
+    /// [`classify`](ToolCache::classify) for this call (saves classifying twice).
+    pub fn execute_decided<E>(
+        &self,
+        call: &ToolCall,
+        decision: Decision,
+        run: impl FnOnce(&ToolCall) -> Result<V, E>,
+    ) -> Result<V, E> {
+        match decision {
             Decision::Read { key, deps } => self.cache.try_get_or_insert_with(key, deps, || run(call)),
             Decision::Write { paths } => {
                 self.cache.invalidate_many(&paths);

@@ -1,0 +1,204 @@
+//! `depcache replay`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use depcache::replay::{replay, Mode, Options, Report};
+use depcache::tool::Policy;
+use depcache::trace::Trace;
+use depcache::workload::{generate, Shape};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Trace files (JSON Lines, `.gz` too). None: the built-in workload.
+    traces: Vec<PathBuf>,
+    /// Worker threads (sessions run concurrently, one per worker).
+    #[arg(long, default_value_t = 4)]
+    threads: usize,
+    /// Cache capacity, in entries.
+    #[arg(long, default_value_t = 10_000)]
+    capacity: usize,
+    /// Byte budget for cached outputs (keys and outputs weighed by length).
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// Time to live of cached results, in seconds.
+    #[arg(long)]
+    ttl: Option<f64>,
+    /// A policy file (TOML, or JSON by extension) merged over the defaults.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Skip bad trace lines (and count them) instead of stopping at the first.
+    #[arg(long)]
+    lenient: bool,
+    /// Built-in workload: sessions.
+    #[arg(long, default_value_t = 8)]
+    sessions: usize,
+    /// Built-in workload: calls per session.
+    #[arg(long, default_value_t = 5_000)]
+    calls: usize,
+}
+
+fn open(path: &Path, lenient: bool) -> Result<Trace, String> {
+    let origin = path.display().to_string();
+    let file = File::open(path).map_err(|e| format!("{origin}: cannot open: {e}"))?;
+    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    Trace::parse(reader, &origin, lenient).map_err(|e| e.to_string())
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let traces: Vec<Trace> = if args.traces.is_empty() {
+        vec![generate(&Shape {
+            sessions: args.sessions,
+            calls_per_session: args.calls,
+            ..Shape::default()
+        })]
+    } else {
+        args.traces
+            .iter()
+            .map(|p| open(p, args.lenient))
+            .collect::<Result<_, _>>()?
+    };
+    let skipped: usize = traces.iter().map(|t| t.skipped).sum();
+    let mut policy = Policy::defaults();
+    if let Some(p) = &args.policy {
+        policy = policy.merged(Policy::load(p).map_err(|e| e.to_string())?);
+    }
+    if args.threads == 0 || args.capacity == 0 {
+        return Err("--threads and --capacity must be at least 1".into());
+    }
+    let ttl = match args.ttl {
+        Some(t) if !(t.is_finite() && t > 0.0) => {
+            return Err(format!("--ttl must be a positive number of seconds, got {t}"))
+        }
+        Some(t) => Some(Duration::from_secs_f64(t)),
+        None => None,
+    };
+    let total_calls: usize = traces.iter().map(|t| t.calls.len()).sum();
+    let bar = ProgressBar::with_draw_target(
+        Some((total_calls * Mode::ALL.len()) as u64),
+        ProgressDrawTarget::hidden(),
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:18} [{bar:40}] {pos}/{len} calls ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut reports = Vec::new();
+    for (i, mode) in Mode::ALL.into_iter().enumerate() {
+        bar.set_message(mode.name());
+        let opts = Options {
+            threads: args.threads,
+            capacity: args.capacity,
+            max_bytes: args.max_bytes,
+            ttl,
+            policy: policy.clone(),
+            mode,
+            // Trace files: sessions are separate tasks. The built-in workload: agents sharing one repository.
+            namespace_sessions: !args.traces.is_empty(),
+        };
+        let base = (i * total_calls) as u64;
+        let progress = |n: usize| {
+            if bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+            }
+            bar.set_position(base + n as u64);
+        };
+        reports.push(replay(&traces, &opts, &progress));
+    }
+    bar.finish_and_clear();
+    if args.json {
+        let out = serde_json::json!({
+            "traces": traces.iter().map(|t| t.header.source.clone().unwrap_or_default()).collect::<Vec<_>>(),
+            "skipped_lines": skipped,
+            "threads": args.threads,
+            "capacity": args.capacity,
+            "results": reports,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    } else {
+        print_table(&traces, &reports, skipped, &args);
+    }
+    let ours = reports
+        .iter()
+        .find(|r| r.mode == Mode::Depcache.name())
+        .map_or(0, |r| r.stale_serves);
+    if ours > 0 {
+        eprintln!("error: depcache served {ours} stale results");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args) {
+    let calls: usize = traces.iter().map(|t| t.calls.len()).sum();
+    let sources: Vec<String> = traces
+        .iter()
+        .map(|t| t.header.source.clone().unwrap_or_else(|| "?".into()))
+        .collect();
+    println!(
+        "depcache replay: {calls} calls from {} trace(s), {} threads, capacity {}",
+        traces.len(),
+        args.threads,
+        args.capacity
+    );
+    for s in sources {
+        println!("  {s}");
+    }
+    if skipped > 0 {
+        println!("  {skipped} bad lines skipped (--lenient)");
+    }
+    println!();
+    println!(
+        "{:<20} {:>8} {:>8} {:>8} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11}",
+        "policy", "calls", "lookups", "hits", "hit%", "stale", "inval", "removed", "p50", "p99", "calls/s"
+    );
+    for r in reports {
+        println!(
+            "{:<20} {:>8} {:>8} {:>8} {:>6.1}% {:>7} {:>8} {:>8} {:>9} {:>9} {:>11.0}",
+            r.mode,
+            r.calls,
+            r.lookups,
+            r.hits,
+            100.0 * r.hit_ratio(),
+            r.stale_serves,
+            r.invalidations,
+            r.entries_invalidated,
+            ns(r.latency_ns[0]),
+            ns(r.latency_ns[1]),
+            r.calls_per_sec
+        );
+    }
+    println!();
+    println!("stale = hits whose output differs from the recorded output (or, without recorded");
+    println!("outputs, from a simulated file system that versions every path the trace writes).");
+    for r in reports.iter().filter(|r| !r.stale_examples.is_empty()) {
+        let ex: Vec<String> = r
+            .stale_examples
+            .iter()
+            .map(|(s, l, t)| format!("{s}:{l} {t}"))
+            .collect();
+        println!("  {}: e.g. {}", r.mode, ex.join(", "));
+    }
+}
+
+fn ns(n: u64) -> String {
+    if n >= 1_000_000 {
+        format!("{:.1}ms", n as f64 / 1e6)
+    } else if n >= 1_000 {
+        format!("{:.1}µs", n as f64 / 1e3)
+    } else {
+        format!("{n}ns")
+    }
+}
