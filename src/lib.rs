@@ -74,6 +74,8 @@ mod time;
 pub mod tool;
 #[cfg(not(depcache_loom))]
 pub mod trace;
+#[cfg(all(feature = "watch", not(depcache_loom)))]
+pub mod watch;
 #[cfg(not(depcache_loom))]
 pub mod workload;
 

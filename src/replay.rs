@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 use serde_json::Value;
 
 use crate::sync::{AtomicUsize, Ordering};
-use crate::tool::{Decision, Policy, ToolCache, ToolCall, ToolKey, ToolPolicy};
+use crate::tool::{Decision, Policy, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy};
 use crate::trace::{Trace, TraceCall};
 use crate::{Cache, Dep, DepPath, Scope};
 
@@ -273,7 +273,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             if let Some(m) = opts.max_bytes {
                 b = b
                     .max_weight(m.max(1))
-                    .weigher(|k: &ToolKey, v: &Arc<str>| (k.args().len() + v.len()) as u64);
+                    .weigher(|k: &ToolKey, v: &Stored<Arc<str>>| (k.args().len() + v.value.len()) as u64);
             }
             if let Some(t) = opts.ttl.filter(|t| !t.is_zero()) {
                 b = b.ttl(t);
@@ -407,7 +407,8 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
                             lookup = true;
                             sh.tools
                                 .cache()
-                                .try_get_or_insert_with(key, Vec::<Dep<DepPath>>::new(), || run(&call))
+                                .try_get_or_insert_with(key, Vec::<Dep<DepPath>>::new(), || run(&call).map(Stored::new))
+                                .map(|s| s.value)
                         }
                         Err(_) => run(&call),
                     }

@@ -204,6 +204,13 @@ where
         self.shared.ring.capacity()
     }
 
+    /// True if some resident entry or outstanding ticket depends on `dep` or on
+    /// something below it (its node is in the dependency index).
+    pub fn tracks(&self, dep: &D) -> bool {
+        let guard = self.shared.index.domain.guard();
+        self.shared.index.get(dep, &guard).is_some()
+    }
+
     /// Reclaims every resident entry that is invalid or expired. O(capacity).
     pub fn purge(&self) -> usize {
         let guard = self.shared.index.domain.guard();

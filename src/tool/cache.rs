@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use super::call::{canonical_key, ToolCall, ToolKey};
 use super::error::ToolError;
 use super::extract::{DefaultExtractor, DepExtractor};
+use super::fingerprint::{self, Print};
 use super::policy::{Policy, ToolPolicy};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 
@@ -62,7 +63,8 @@ pub struct ToolCache<V = Arc<str>>
 where
     V: Clone + Send + Sync + 'static,
 {
-    cache: Cache<ToolKey, V, DepPath>,
+    cache: Cache<ToolKey, Stored<V>, DepPath>,
+    fingerprints: bool,
     root: PathBuf,
     policy: ArcSwap<Policy>,
     extractor: Box<dyn DepExtractor>,
@@ -79,11 +81,12 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 
     /// A tool cache over a configured core cache (weights, TTL).
-    pub fn with_cache(root: impl Into<PathBuf>, cache: Cache<ToolKey, V, DepPath>) -> Self {
+    pub fn with_cache(root: impl Into<PathBuf>, cache: Cache<ToolKey, Stored<V>, DepPath>) -> Self {
         let root = root.into();
         let root = DepPath::new(&root).as_path().to_path_buf();
         ToolCache {
             cache,
+            fingerprints: false,
             root,
             policy: ArcSwap::from_pointee(Policy::defaults()),
             extractor: Box::new(DefaultExtractor::default()),
@@ -91,6 +94,17 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             #[cfg(feature = "async")]
             flights: Default::default(),
         }
+    }
+
+    /// Stat fingerprints: record each dependency's metadata (mtime in ns, size,
+    /// inode) before a read runs, and check it on every hit; a mismatch
+    /// invalidates the path and misses. Makes caching safe without a watcher and
+    /// with opaque commands that do not invalidate, at the cost of one `stat` per
+    /// dependency per hit. Directories are checked shallowly (see
+    /// `fingerprint` docs): entries created or removed in them, not edits deeper down.
+    pub fn fingerprints(mut self, yes: bool) -> Self {
+        self.fingerprints = yes;
+        self
     }
 
     /// Replaces the dependency extractor.
@@ -123,7 +137,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 
     /// The core cache.
-    pub fn cache(&self) -> &Cache<ToolKey, V, DepPath> {
+    pub fn cache(&self) -> &Cache<ToolKey, Stored<V>, DepPath> {
         &self.cache
     }
 
@@ -178,7 +192,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     /// The cached result of `call`, if it is a cacheable read and cached.
     pub fn get(&self, call: &ToolCall) -> Option<V> {
         match self.classify(call) {
-            Decision::Read { key, .. } => self.cache.get(&key),
+            Decision::Read { key, .. } => self.lookup(&key),
             _ => None,
         }
     }
@@ -200,7 +214,17 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         run: impl FnOnce(&ToolCall) -> Result<V, E>,
     ) -> Result<V, E> {
         match decision {
-            Decision::Read { key, deps } => self.cache.try_get_or_insert_with(key, deps, || run(call)),
+            Decision::Read { key, deps } => {
+                if self.fingerprints {
+                    if let Some(v) = self.lookup(&key) {
+                        return Ok(v);
+                    }
+                }
+                let prints = self.prints(&deps);
+                self.cache
+                    .try_get_or_insert_with(key, deps, || run(call).map(|value| Stored { value, prints }))
+                    .map(|s| s.value)
+            }
             Decision::Write { paths } => {
                 self.cache.invalidate_many(&paths);
                 let _after = Invalidate {
@@ -222,8 +246,12 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     /// [`complete`](ToolCache::complete).
     pub fn begin(&self, call: &ToolCall) -> Pending<V> {
         let decision = self.classify(call);
+        let mut prints = None;
         let ticket = match &decision {
-            Decision::Read { deps, .. } => Some(self.cache.ticket(deps.iter().cloned())),
+            Decision::Read { deps, .. } => {
+                prints = self.prints(deps);
+                Some(self.cache.ticket(deps.iter().cloned()))
+            }
             Decision::Write { paths } => {
                 self.cache.invalidate_many(paths);
                 None
@@ -236,7 +264,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             }
             Decision::Uncached { .. } => None,
         };
-        Pending { decision, ticket }
+        Pending {
+            decision,
+            ticket,
+            prints,
+        }
     }
 
     /// Finishes a call begun with [`begin`](ToolCache::begin): caches a
@@ -245,7 +277,13 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     pub fn complete<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
         match pending.decision {
             Decision::Read { key, .. } => match (result, pending.ticket) {
-                (Ok(v), Some(t)) => self.cache.insert_with_ticket(key, v.clone(), t).is_ok(),
+                (Ok(v), Some(t)) => {
+                    let stored = Stored {
+                        value: v.clone(),
+                        prints: pending.prints,
+                    };
+                    self.cache.insert_with_ticket(key, stored, t).is_ok()
+                }
                 _ => false,
             },
             Decision::Write { paths } => {
@@ -300,6 +338,23 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         self.cache.stats()
     }
 
+    /// The cached value of `key`, after its fingerprints check out.
+    pub(crate) fn lookup(&self, key: &ToolKey) -> Option<V> {
+        let s = self.cache.get(key)?;
+        if let Some(prints) = &s.prints {
+            if let Some(changed) = fingerprint::first_mismatch(&self.root, prints) {
+                self.cache.invalidate(changed);
+                return None;
+            }
+        }
+        Some(s.value)
+    }
+
+    /// Fingerprints of `deps` if enabled (taken before the tool runs).
+    pub(crate) fn prints(&self, deps: &[Dep<DepPath>]) -> Option<Arc<[Print]>> {
+        self.fingerprints.then(|| fingerprint::take(&self.root, deps))
+    }
+
     pub(crate) fn opaque_before(&self) -> Invalidate<'_, V> {
         if self.opaque_invalidates {
             self.cache.invalidate_all();
@@ -324,7 +379,23 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
 /// A call begun with [`ToolCache::begin`].
 pub struct Pending<V: Clone + Send + Sync + 'static> {
     decision: Decision,
-    ticket: Option<Ticket<ToolKey, V, DepPath>>,
+    ticket: Option<Ticket<ToolKey, Stored<V>, DepPath>>,
+    prints: Option<Arc<[Print]>>,
+}
+
+/// A cached tool result, with the fingerprints of its files when enabled.
+#[derive(Clone, Debug)]
+pub struct Stored<V> {
+    /// The tool's output.
+    pub value: V,
+    pub(crate) prints: Option<Arc<[Print]>>,
+}
+
+impl<V> Stored<V> {
+    /// A result without fingerprints.
+    pub fn new(value: V) -> Self {
+        Stored { value, prints: None }
+    }
 }
 
 impl<V: Clone + Send + Sync + 'static> Pending<V> {
@@ -337,7 +408,7 @@ impl<V: Clone + Send + Sync + 'static> Pending<V> {
 /// Invalidates on drop: the "after" step of a write or an opaque call runs even
 /// if the tool fails or panics (it may have written part of its output).
 pub(crate) struct Invalidate<'a, V: Clone + Send + Sync + 'static> {
-    pub(crate) cache: &'a Cache<ToolKey, V, DepPath>,
+    pub(crate) cache: &'a Cache<ToolKey, Stored<V>, DepPath>,
     /// `None`: everything.
     pub(crate) what: Option<&'a [DepPath]>,
 }

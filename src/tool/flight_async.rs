@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::cache::{Decision, Invalidate, ToolCache};
+use super::cache::{Decision, Invalidate, Stored, ToolCache};
 use super::call::{ToolCall, ToolKey};
 use crate::{Dep, DepPath, InsertError};
 
@@ -128,7 +128,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     {
         let mut run = Some(run);
         loop {
-            if let Some(v) = self.cache().get(&key) {
+            if let Some(v) = self.lookup(&key) {
                 return Ok(v);
             }
             let (flight, leading) = {
@@ -157,10 +157,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 flight,
                 armed: true,
             };
-            if let Some(v) = self.cache().get(&key) {
+            if let Some(v) = self.lookup(&key) {
                 leader.finish(State::Done(v.clone()));
                 return Ok(v);
             }
+            let prints = self.prints(&deps);
             let ticket = self.cache().ticket(deps.iter().cloned());
             let Some(run) = run.take() else {
                 // Only a leader runs, and a leader always returns below.
@@ -169,7 +170,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             let v = run(call.clone()).await?;
             // As in the sync single-flight: withdraw before publishing.
             leader.withdraw();
-            let outcome = match self.cache().insert_with_ticket(key.clone(), v.clone(), ticket) {
+            let stored = Stored {
+                value: v.clone(),
+                prints,
+            };
+            let outcome = match self.cache().insert_with_ticket(key.clone(), stored, ticket) {
                 Ok(()) | Err(InsertError::TooHeavy { .. }) => State::Done(v.clone()),
                 Err(_) => State::Retry,
             };

@@ -21,11 +21,12 @@ mod cache;
 mod call;
 mod error;
 mod extract;
+mod fingerprint;
 #[cfg(feature = "async")]
 mod flight_async;
 mod policy;
 
-pub use cache::{Decision, Pending, ToolCache};
+pub use cache::{Decision, Pending, Stored, ToolCache};
 pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
