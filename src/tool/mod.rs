@@ -25,6 +25,7 @@ mod fingerprint;
 #[cfg(feature = "async")]
 mod flight_async;
 mod policy;
+pub mod shell;
 
 pub use cache::{Decision, Pending, Stored, ToolCache};
 pub(crate) use call::kind as json_kind;
