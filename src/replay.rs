@@ -75,6 +75,32 @@ pub struct Options {
     /// different tasks (e.g. different repositories at the same path). Off for
     /// sessions that share one repository and should share results.
     pub namespace_sessions: bool,
+    /// Execute the calls for real instead of replaying recorded outputs (and
+    /// check every hit against a fresh execution).
+    pub real: Option<Real>,
+}
+
+/// Runs tool calls for real, for [`Options::real`].
+pub trait Executor: Send + Sync {
+    /// Runs `call`; its output, or an error text (a failed call: not cached).
+    fn run(&self, call: &ToolCall) -> Result<String, String>;
+
+    /// The directory the calls really touch, watched for changes during the
+    /// replay (requires the `watch` feature), with a map from its paths to the
+    /// trace's dependencies.
+    fn watch_root(&self) -> Option<&std::path::Path> {
+        None
+    }
+}
+
+/// A shared [`Executor`].
+#[derive(Clone)]
+pub struct Real(pub Arc<dyn Executor>);
+
+impl std::fmt::Debug for Real {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Real(..)")
+    }
 }
 
 impl Default for Options {
@@ -87,6 +113,7 @@ impl Default for Options {
             policy: Policy::defaults(),
             mode: Mode::Depcache,
             namespace_sessions: true,
+            real: None,
         }
     }
 }
@@ -253,6 +280,9 @@ struct Shared<'a> {
     truth: ToolCache,
     opts: &'a Options,
     sim: SimFs,
+    /// Real mode: reads share it, writes and opaque calls take it alone, so a
+    /// hit's verification run is not raced by another session's write.
+    gate: std::sync::RwLock<()>,
     lat: Mutex<Histogram<u64>>,
     counts: Mutex<Report>,
 }
@@ -282,6 +312,22 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
         };
         let tools = ToolCache::with_cache(&trace.header.workspace, cache);
         tools.set_policy(opts.policy.clone());
+        #[cfg(feature = "watch")]
+        let _watcher = match opts
+            .real
+            .as_ref()
+            .and_then(|r| r.0.watch_root().map(std::path::Path::to_path_buf))
+        {
+            Some(dir) => {
+                let real_root = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
+                let map = move |p: &std::path::Path| p.strip_prefix(&real_root).ok().map(DepPath::new);
+                tools
+                    .cache()
+                    .watch(&dir, crate::watch::WatchConfig::default(), map)
+                    .ok()
+            }
+            None => None,
+        };
         let truth = ToolCache::new(&trace.header.workspace, 1);
         truth.set_policy(opts.policy.clone());
         let shared = Shared {
@@ -289,6 +335,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             truth,
             opts,
             sim: SimFs::default(),
+            gate: std::sync::RwLock::new(()),
             lat: Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")),
             counts: Mutex::new(Report::default()),
         };
@@ -364,9 +411,23 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
             (None, Decision::Opaque) => Some(sh.sim.begin_opaque()),
             _ => None,
         };
+        let real = sh.opts.real.as_ref();
+        let _gate = real.map(|_| match truth_decision {
+            Decision::Read { .. } | Decision::Uncached { .. } => {
+                Gate::Shared(sh.gate.read().unwrap_or_else(|p| p.into_inner()))
+            }
+            _ => Gate::Alone(sh.gate.write().unwrap_or_else(|p| p.into_inner())),
+        });
         let ran = std::cell::Cell::new(false);
         let run = |_: &ToolCall| {
             ran.set(true);
+            if let Some(r) = real {
+                return r
+                    .0
+                    .run(&tc.to_call())
+                    .map(|o| Arc::<str>::from(o.as_str()))
+                    .map_err(|_| ());
+            }
             if !tc.ok {
                 return Err(());
             }
@@ -430,7 +491,21 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
             local.lookups += 1;
             if !ran.get() {
                 local.hits += 1;
+                let fresh = real.map(|r| r.0.run(&tc.to_call()));
                 let stale = match (&result, &tc.output, &floor) {
+                    (Ok(v), _, _) if fresh.is_some() => match &fresh {
+                        Some(Ok(o)) => {
+                            let differs = **v != **o;
+                            if differs && std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
+                                eprintln!(
+                                    "stale {}:{} {}\n--- cached\n{v}\n--- fresh\n{o}",
+                                    tc.session, tc.line, tc.tool
+                                );
+                            }
+                            differs
+                        }
+                        _ => true,
+                    },
                     (Ok(v), Some(o), _) => {
                         local.checked_recorded += 1;
                         **v != **o
@@ -470,6 +545,13 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
     c.stale_serves += local.stale_serves;
     c.checked_recorded += local.checked_recorded;
     c.stale_examples.extend(local.stale_examples);
+}
+
+/// A hold on the real-mode gate (held only for its drop).
+#[allow(dead_code)]
+enum Gate<'a> {
+    Shared(std::sync::RwLockReadGuard<'a, ()>),
+    Alone(std::sync::RwLockWriteGuard<'a, ()>),
 }
 
 /// The call with its session folded into the arguments, so that sessions (which

@@ -124,3 +124,22 @@ pub fn generate(shape: &Shape) -> Trace {
         skipped: 0,
     }
 }
+
+/// Writes the synthetic repository of `shape` under `dir` (files are not
+/// overwritten if they exist), for replaying the workload against real files.
+pub fn materialize(shape: &Shape, dir: &std::path::Path) -> std::io::Result<()> {
+    for d in 0..shape.dirs {
+        let sub = dir.join(format!("src/m{d}"));
+        std::fs::create_dir_all(&sub)?;
+        for f in 0..shape.files_per_dir {
+            let path = sub.join(format!("f{f}.py"));
+            if !path.exists() {
+                let body: String = (0..8)
+                    .map(|i| format!("def f{i}():\n    return {d} * {f}  # TODO{}\n", i % 4))
+                    .collect();
+                std::fs::write(path, format!("import os\n{body}"))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -97,13 +97,16 @@ impl DepExtractor for DefaultExtractor {
                 )?);
             }
         }
+        // The workspace fallback depends on whether the call named a path, not on
+        // the policy's fixed paths (`git_status` reads the tree *and* `.git`).
+        let named_a_path = !deps.is_empty();
         for fixed in &policy.fixed {
             deps.push(Dep {
                 dep: DepPath::in_workspace(root, fixed),
                 scope: policy.scope,
             });
         }
-        if deps.is_empty() && policy.workspace_if_no_path {
+        if !named_a_path && policy.workspace_if_no_path {
             deps.push(Dep::subtree(DepPath::root()));
         }
         Ok(deps)

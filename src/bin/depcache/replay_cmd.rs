@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use depcache::replay::{replay, Mode, Options, Report};
+use depcache::replay::{replay, Mode, Options, Real, Report};
 use depcache::tool::Policy;
 use depcache::trace::Trace;
 use depcache::workload::{generate, Shape};
@@ -37,6 +37,11 @@ pub struct Args {
     /// Skip bad trace lines (and count them) instead of stopping at the first.
     #[arg(long)]
     lenient: bool,
+    /// Run the calls for real against a copy of DIR (a fresh copy per policy),
+    /// with the file watcher on; every hit is checked against a fresh run. With
+    /// the built-in workload, its synthetic repository is written into the copy.
+    #[arg(long, value_name = "DIR")]
+    real: Option<PathBuf>,
     /// Built-in workload: sessions.
     #[arg(long, default_value_t = 8)]
     sessions: usize,
@@ -57,12 +62,18 @@ fn open(path: &Path, lenient: bool) -> Result<Trace, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    let shape = Shape {
+        sessions: args.sessions,
+        calls_per_session: args.calls,
+        ..Shape::default()
+    };
+    if let Some(dir) = &args.real {
+        if !dir.is_dir() {
+            return Err(format!("--real {}: not a directory", dir.display()));
+        }
+    }
     let traces: Vec<Trace> = if args.traces.is_empty() {
-        vec![generate(&Shape {
-            sessions: args.sessions,
-            calls_per_session: args.calls,
-            ..Shape::default()
-        })]
+        vec![generate(&shape)]
     } else {
         args.traces
             .iter()
@@ -107,6 +118,27 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             mode,
             // Trace files: sessions are separate tasks. The built-in workload: agents sharing one repository.
             namespace_sessions: !args.traces.is_empty(),
+            real: None,
+        };
+        // Real mode: a fresh copy of the directory for each policy.
+        let copy = match &args.real {
+            Some(dir) => {
+                let copy = crate::real::copy_tree(dir)?;
+                if args.traces.is_empty() {
+                    depcache::workload::materialize(&shape, copy.path()).map_err(|e| e.to_string())?;
+                }
+                Some(copy)
+            }
+            None => None,
+        };
+        let opts = Options {
+            real: copy.as_ref().map(|c| {
+                Real(std::sync::Arc::new(crate::real::FsExecutor {
+                    dir: std::fs::canonicalize(c.path()).unwrap_or_else(|_| c.path().to_path_buf()),
+                    workspace: PathBuf::from(&traces[0].header.workspace),
+                }) as std::sync::Arc<dyn depcache::replay::Executor>)
+            }),
+            ..opts
         };
         let base = (i * total_calls) as u64;
         let progress = |n: usize| {
