@@ -17,6 +17,10 @@ pub(crate) const INIT: u8 = 0;
 pub(crate) const LIVE: u8 = 1;
 /// Removed; its cleanup is done or under way by the thread that set it.
 pub(crate) const DEAD: u8 = 2;
+/// Removed because it was found stale (an invalidation or a lookup that saw its
+/// stamps move). Only differs from DEAD for an INIT entry's inserter: the entry
+/// it replaced must then come back, as if the refused insert never happened.
+pub(crate) const DEAD_STALE: u8 = 3;
 
 /// Largest CLOCK counter (2 bits).
 pub(crate) const MAX_REFS: u8 = 3;
@@ -36,6 +40,8 @@ pub(crate) struct Entry<K, V, D> {
     refs: AtomicU8,
     /// The CLOCK slot holding this entry (written before the slot is published).
     slot: AtomicU32,
+    /// The eager invalidation call that counts this entry (0: none yet).
+    claim: AtomicU64,
 }
 
 impl<K, V, D> Entry<K, V, D>
@@ -64,6 +70,7 @@ where
             state: AtomicU8::new(INIT),
             refs: AtomicU8::new(0),
             slot: AtomicU32::new(u32::MAX),
+            claim: AtomicU64::new(0),
         }
     }
 
@@ -112,20 +119,38 @@ where
     /// INIT or LIVE → DEAD. Returns the state it replaced, or `None` if it was
     /// already DEAD. Exactly one caller wins per entry.
     pub(crate) fn kill(&self) -> Option<u8> {
+        self.kill_as(DEAD)
+    }
+
+    /// [`kill`](Entry::kill), recording that the entry was found stale.
+    pub(crate) fn kill_stale(&self) -> Option<u8> {
+        self.kill_as(DEAD_STALE)
+    }
+
+    fn kill_as(&self, dead: u8) -> Option<u8> {
         // AcqRel: the winner's cleanup must follow everything the publisher did.
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
-            if cur == DEAD {
+            if cur >= DEAD {
                 return None;
             }
             match self
                 .state
-                .compare_exchange_weak(cur, DEAD, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(cur, dead, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Some(cur),
                 Err(now) => cur = now,
             }
         }
+    }
+
+    /// Claims the entry for the count of invalidation call `call`; true for the
+    /// one call that gets it.
+    pub(crate) fn claim(&self, call: u64) -> bool {
+        // Relaxed: the claim only decides who counts; it orders no data.
+        self.claim
+            .compare_exchange(0, call, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// INIT → LIVE, by the inserter; false if someone killed it first.
@@ -171,7 +196,15 @@ where
     }
 
     /// The entry's address: its key in the reverse index.
+    #[cfg(not(depcache_loom))]
     pub(crate) fn id(self: &Arc<Self>) -> usize {
         Arc::as_ptr(self) as usize
+    }
+
+    /// The entry's address (loom's `Arc` cannot be a method receiver; the
+    /// address of the shared value is the same as `Arc::as_ptr`).
+    #[cfg(depcache_loom)]
+    pub(crate) fn id(&self) -> usize {
+        self as *const Self as usize
     }
 }

@@ -160,7 +160,7 @@ impl Report {
 
 /// Shell tools: their calls are what `ShellNeverWrites` caches blindly.
 fn is_shell_tool(policy: &Policy, name: &str) -> bool {
-    matches!(policy.get(name), ToolPolicy::Opaque)
+    matches!(policy.get(name), ToolPolicy::Opaque | ToolPolicy::Shell(_))
         && matches!(
             name,
             "bash"

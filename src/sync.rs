@@ -40,8 +40,109 @@ mod imp {
 
 #[cfg(depcache_loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{fence, Ordering};
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+    /// Loom's atomics, each with a *shadow* that every access touches first.
+    ///
+    /// Loom 0.7's DPOR remembers only the last access of an atomic. When thread A
+    /// loads `x` and thread B then loads `x` and writes it (a lookup followed by
+    /// an insert, a `kill`'s load and CAS, a `try_pin`), B's own load hides A's
+    /// from B's write, and loom never runs B's write before A's load, even with
+    /// no preemption bound (tokio-rs/loom#392; `loom-tests/README.md` shows a
+    /// two-thread probe that explores one execution instead of two). Every access
+    /// here first does a relaxed `fetch_add(0)` on the shadow: read-modify-writes
+    /// are always dependent on each other, so every pair of accesses from two
+    /// threads is a race loom reorders. The shadow carries no data and, relaxed,
+    /// creates no happens-before edge; the accesses of `x` itself keep their
+    /// orderings (loads may still return older stores).
+    macro_rules! shadowed {
+        ($name:ident, $int:ty) => {
+            pub(crate) struct $name {
+                v: loom::sync::atomic::$name,
+                shadow: loom::sync::atomic::AtomicUsize,
+            }
+
+            #[allow(dead_code)]
+            impl $name {
+                pub(crate) fn new(v: $int) -> Self {
+                    Self {
+                        v: loom::sync::atomic::$name::new(v),
+                        shadow: loom::sync::atomic::AtomicUsize::new(0),
+                    }
+                }
+
+                #[inline]
+                fn touch(&self) {
+                    self.shadow.fetch_add(0, Ordering::Relaxed);
+                }
+
+                pub(crate) fn load(&self, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.load(o)
+                }
+
+                pub(crate) fn store(&self, x: $int, o: Ordering) {
+                    self.touch();
+                    self.v.store(x, o)
+                }
+
+                pub(crate) fn swap(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.swap(x, o)
+                }
+
+                pub(crate) fn fetch_add(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.fetch_add(x, o)
+                }
+
+                pub(crate) fn fetch_sub(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.fetch_sub(x, o)
+                }
+
+                pub(crate) fn compare_exchange(
+                    &self,
+                    current: $int,
+                    new: $int,
+                    success: Ordering,
+                    failure: Ordering,
+                ) -> Result<$int, $int> {
+                    self.touch();
+                    self.v.compare_exchange(current, new, success, failure)
+                }
+
+                pub(crate) fn compare_exchange_weak(
+                    &self,
+                    current: $int,
+                    new: $int,
+                    success: Ordering,
+                    failure: Ordering,
+                ) -> Result<$int, $int> {
+                    self.touch();
+                    self.v.compare_exchange_weak(current, new, success, failure)
+                }
+            }
+
+            impl Default for $name {
+                fn default() -> Self {
+                    Self::new(0)
+                }
+            }
+
+            impl core::fmt::Debug for $name {
+                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str(stringify!($name))
+                }
+            }
+        };
+    }
+
+    shadowed!(AtomicU8, u8);
+    shadowed!(AtomicU32, u32);
+    shadowed!(AtomicU64, u64);
+    shadowed!(AtomicUsize, usize);
 
     /// One step of a spin loop: under loom, a yield so the model makes progress.
     #[inline]
@@ -78,6 +179,30 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// Test-only switches that break the protocol on purpose, so that the loom models
+/// can show they catch a broken variant (`loom-tests/tests/broken.rs`). Loom
+/// builds only; each switch is per OS thread, and loom runs every thread of a
+/// model on the thread that called `loom::model`, so a switch set around one
+/// model does not leak into models that other test threads run meanwhile.
+#[cfg(depcache_loom)]
+pub mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        static SKIP_PUBLISH_RECHECK: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, `insert_with_ticket` does not re-check the stamps after
+    /// publishing (it trusts the ticket check made before registering).
+    pub fn set_skip_publish_recheck(on: bool) {
+        SKIP_PUBLISH_RECHECK.with(|c| c.set(on));
+    }
+
+    pub(crate) fn skip_publish_recheck() -> bool {
+        SKIP_PUBLISH_RECHECK.with(|c| c.get())
+    }
+}
 
 /// Locks a mutex, ignoring poisoning: every critical section of this crate leaves
 /// its data consistent before anything that can panic, so a poisoned lock holds

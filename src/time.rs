@@ -17,7 +17,7 @@ use crate::sync::{Arc, AtomicU64, Ordering};
 ///     .clock(&clock)
 ///     .build()
 ///     .unwrap();
-/// cache.insert("k", 1, ["dep"]);
+/// cache.insert("k", 1, ["dep".to_string()]);
 /// clock.advance(Duration::from_secs(6));
 /// assert_eq!(cache.get("k"), None);
 /// ```

@@ -3,7 +3,7 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, Stamp, INIT, LIVE};
+use crate::entry::{Entry, Stamp, DEAD, DEAD_STALE, INIT, LIVE};
 use crate::error::InsertError;
 use crate::index::Reg;
 use crate::map::{ConcurrentMap, Guard};
@@ -175,20 +175,38 @@ where
                 &guard,
             );
         }
-        if let Some(old) = self.entries.insert(e.key.clone(), e.clone(), &guard) {
-            self.kill(&old, &guard);
-        }
+        // The entry this one replaces is killed only once this one is live: a
+        // refused insert must leave it as it was.
+        let old = self.entries.insert(e.key.clone(), e.clone(), &guard);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.flush_epoch());
+        // Loom builds only: the deliberately broken variant the models must catch.
+        #[cfg(depcache_loom)]
+        let valid = valid || crate::sync::fault::skip_publish_recheck();
         if valid && e.go_live() {
             // Relaxed: a counter (see `Cache::len`).
             self.len.fetch_add(1, Ordering::Relaxed);
             self.stats.add(Counter::Inserts, 1);
+            if let Some(old) = old {
+                self.kill(&old, &guard);
+            }
             return Ok(());
         }
         // Stale, or killed while INIT (an invalidation, a `remove`, or a newer
         // insert of the key): this thread owns the cleanup.
-        e.kill();
+        if !valid {
+            e.kill_stale();
+        }
+        if e.state() == DEAD_STALE {
+            // Refused as stale: put back what it displaced, unless that is gone too.
+            if let Some(old) = &old {
+                self.restore(&e, old, &guard);
+            }
+        } else if let Some(old) = old {
+            // Removed or superseded after publishing: ordered after this insert,
+            // so the entry it replaced goes as it would have.
+            self.kill(&old, &guard);
+        }
         self.cleanup(&e, true, &guard);
         let value = e.value.clone();
         if valid {
@@ -198,6 +216,25 @@ where
         } else {
             self.stats.add(Counter::StaleInserts, 1);
             Err(InsertError::Stale(value))
+        }
+    }
+
+    /// Puts `old` back under its key in place of the refused entry `e`.
+    fn restore(&self, e: &Arc<Entry<K, V, D>>, old: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+        if old.state() >= DEAD {
+            return;
+        }
+        if self
+            .entries
+            .replace_if(old.key.clone(), guard, |x| Arc::ptr_eq(x, e), old.clone())
+        {
+            // SeqCst fence: pairs with the one in `cleanup`. If `old` was killed
+            // meanwhile, either its cleaner removes it after our write, or we see
+            // its state here and remove it ourselves.
+            fence(Ordering::SeqCst);
+            if old.state() >= DEAD {
+                self.entries.remove_if(&old.key, guard, |x| Arc::ptr_eq(x, old));
+            }
         }
     }
 

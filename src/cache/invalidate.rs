@@ -8,7 +8,6 @@ use super::{Cache, Shared};
 use crate::entry::{Entry, LIVE};
 use crate::index::BumpSet;
 use crate::stats::Counter;
-use crate::sync::Arc;
 use crate::Dependency;
 
 impl<K, V, D, S> Cache<K, V, D, S>
@@ -81,26 +80,46 @@ where
             // No node on any chain: no entry and no ticket depends on these.
             return 0;
         }
+        if !eager {
+            // The linearization point: the generation bumps. `G` follows them.
+            set.apply();
+            self.index.publish_invalidation();
+            return 0;
+        }
+        // Counting, exactly once per entry even when invalidations, lookups,
+        // the CLOCK hand or the TTL race: before bumping, claim every entry that
+        // is visible now. A claim is a CAS on the entry, so one call owns it; the
+        // owner counts it however the entry is later removed.
+        let call = self.index.next_call_id();
+        let now = self.ttl.map(|_| self.time.now());
+        let flush = self.index.flush_epoch();
+        let mut claimed = 0;
+        for e in self.index.affected(&set, &guard) {
+            let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
+            if visible && e.claim(call) {
+                claimed += 1;
+            }
+        }
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
-        if !eager {
-            return 0;
-        }
-        let hit: Vec<Arc<Entry<K, V, D>>> = self.index.affected(&set, &guard);
         let flush = self.index.flush_epoch();
-        let mut removed = 0;
-        for e in hit {
+        let mut late = 0;
+        for e in self.index.affected(&set, &guard) {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(flush) {
                 continue;
             }
+            // An entry that went live between our claims and our bumps, with a
+            // ticket older than the bumps: visible until them, so ours to count.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
-            let counts = !expired && was_visible(&e, &set, flush);
-            if self.kill(&e, &guard) == Some(LIVE) && counts {
-                removed += 1;
+            let unclaimed_but_ours = e.state() == LIVE && !expired && was_visible(&e, &set, flush) && e.claim(call);
+            self.kill_stale(&e, &guard);
+            if unclaimed_but_ours {
+                late += 1;
             }
         }
+        let removed = claimed + late;
         self.stats.add(Counter::EntriesInvalidated, removed as u64);
         removed
     }

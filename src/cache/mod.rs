@@ -17,7 +17,7 @@ use crate::index::{FastHash, Index};
 use crate::map::{ConcurrentMap, Guard, Map};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{fence, Arc, AtomicU64, AtomicUsize, Ordering};
 use crate::time::TimeSource;
 use crate::Dependency;
 
@@ -146,7 +146,9 @@ where
         let guard = self.shared.index.domain.guard();
         let sh = &*self.shared;
         let g = sh.index.g();
-        sh.entries.get(key, &guard, |e| sh.usable(e, g)).unwrap_or(false)
+        sh.entries
+            .get(key, &guard, |e| e.state() == LIVE && sh.usable(e, g))
+            .unwrap_or(false)
     }
 
     /// A handle that reuses one memory-reclamation guard across lookups, for
@@ -219,7 +221,7 @@ where
         let mut n = 0;
         for i in 0..sh.ring.capacity() {
             if let Some(e) = sh.ring.load(i) {
-                if e.state() == LIVE && !sh.usable(&e, g) && sh.kill(&e, &guard) == Some(LIVE) {
+                if e.state() == LIVE && !sh.usable(&e, g) && sh.kill_stale(&e, &guard) == Some(LIVE) {
                     n += 1;
                 }
             }
@@ -266,11 +268,15 @@ where
         // Load `G` before anything of the entry: see `Entry::is_valid`.
         let g = self.index.g();
         let found = self.entries.get(key, guard, |e| {
+            if e.state() != LIVE {
+                // Being inserted (its insert may yet be refused) or removed: a miss.
+                return Err(None);
+            }
             if self.usable(e, g) {
                 e.touch();
                 Ok(e.value.clone())
             } else {
-                Err(e.clone())
+                Err(Some(e.clone()))
             }
         });
         match found {
@@ -278,7 +284,11 @@ where
                 self.stats.add(Counter::Hits, 1);
                 Some(v)
             }
-            Some(Err(dead)) => {
+            Some(Err(None)) => {
+                self.stats.add(Counter::Misses, 1);
+                None
+            }
+            Some(Err(Some(dead))) => {
                 self.stats.add(Counter::Misses, 1);
                 self.reclaim(&dead, guard);
                 None
@@ -304,7 +314,7 @@ where
     /// Removes an entry found invalid or expired (by a lookup or the hand).
     pub(crate) fn reclaim(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
         let expired = self.ttl.is_some() && e.expired(self.time.now());
-        if self.kill(e, guard) == Some(LIVE) && expired {
+        if self.kill_stale(e, guard) == Some(LIVE) && expired {
             self.stats.add(Counter::Expirations, 1);
         }
     }
@@ -313,7 +323,15 @@ where
     /// slot). An INIT entry is left to its inserter. Returns the state it had, or
     /// `None` if someone else killed it first.
     pub(crate) fn kill(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
-        let was = e.kill()?;
+        self.finish_kill(e.kill()?, e, guard)
+    }
+
+    /// [`kill`](Shared::kill) of an entry found stale (see `DEAD_STALE`).
+    pub(crate) fn kill_stale(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
+        self.finish_kill(e.kill_stale()?, e, guard)
+    }
+
+    fn finish_kill(&self, was: u8, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
         if was == LIVE {
             // Relaxed: a counter (see `len`).
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -325,6 +343,10 @@ where
     /// Undoes everything the insert of a dead entry did. Every removal checks
     /// the entry's identity, so it never touches a newer entry of the same key.
     pub(crate) fn cleanup(&self, e: &Arc<Entry<K, V, D>>, release_slot: bool, guard: &Guard<'_>) {
+        // SeqCst fence: pairs with the one in `restore` — the killer's state store
+        // and map removal against the restorer's map write and state load: one of
+        // the two sees the other, so a dead entry is never left in the map.
+        fence(Ordering::SeqCst);
         self.entries.remove_if(&e.key, guard, |x| Arc::ptr_eq(x, e));
         let id = e.id();
         for s in e.stamps.iter() {

@@ -3,6 +3,7 @@
 
 use core::borrow::Borrow;
 use core::hash::Hash;
+#[cfg(not(depcache_loom))]
 use std::collections::HashMap;
 
 use crate::entry::Entry;
@@ -58,11 +59,21 @@ pub(crate) struct Node<K, V, D> {
 /// (reclaiming an entry would drop a node whose maps re-enter the collector's
 /// `reclaim_all`, which aborts). Per-node locks keep writers on different
 /// dependencies independent, which is the concurrency that matters here.
-pub(crate) struct Registry<K2, V2>(Mutex<HashMap<K2, V2, FastHash>>);
+pub(crate) struct Registry<K2, V2>(Mutex<RegMap<K2, V2>>);
+
+/// The map inside a [`Registry`].
+#[cfg(not(depcache_loom))]
+pub(crate) type RegMap<K2, V2> = HashMap<K2, V2, FastHash>;
+
+/// The map inside a [`Registry`]: under loom, insertion-ordered, because loom
+/// replays a schedule by re-running the model and a registry keyed by entry
+/// addresses would otherwise be visited in a different order on each run.
+#[cfg(depcache_loom)]
+pub(crate) type RegMap<K2, V2> = loom_det::VecMap<K2, V2>;
 
 impl<K2: Hash + Eq, V2> Registry<K2, V2> {
     fn new() -> Self {
-        Registry(Mutex::new(HashMap::with_hasher(FastHash::default())))
+        Registry(Mutex::new(RegMap::default()))
     }
 
     pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
@@ -102,8 +113,63 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
 
     /// Empties the registry, returning what it held (dropped by the caller,
     /// outside the lock).
-    pub(crate) fn take_all(&self) -> HashMap<K2, V2, FastHash> {
-        core::mem::replace(&mut *lock(&self.0), HashMap::with_hasher(FastHash::default()))
+    pub(crate) fn take_all(&self) -> RegMap<K2, V2> {
+        core::mem::replace(&mut *lock(&self.0), RegMap::default())
+    }
+}
+
+#[cfg(depcache_loom)]
+mod loom_det {
+    use core::borrow::Borrow;
+
+    /// A tiny insertion-ordered map with the operations a registry uses.
+    pub(crate) struct VecMap<K, V>(Vec<(K, V)>);
+
+    impl<K, V> Default for VecMap<K, V> {
+        fn default() -> Self {
+            VecMap(Vec::new())
+        }
+    }
+
+    impl<K: Eq, V> VecMap<K, V> {
+        fn pos<Q>(&self, k: &Q) -> Option<usize>
+        where
+            K: Borrow<Q>,
+            Q: ?Sized + Eq,
+        {
+            self.0.iter().position(|(x, _)| x.borrow() == k)
+        }
+
+        pub(crate) fn insert(&mut self, k: K, v: V) -> Option<V> {
+            match self.pos(&k) {
+                Some(i) => Some(core::mem::replace(&mut self.0[i].1, v)),
+                None => {
+                    self.0.push((k, v));
+                    None
+                }
+            }
+        }
+
+        pub(crate) fn get<Q>(&self, k: &Q) -> Option<&V>
+        where
+            K: Borrow<Q>,
+            Q: ?Sized + Eq,
+        {
+            self.pos(k).map(|i| &self.0[i].1)
+        }
+
+        pub(crate) fn remove<Q>(&mut self, k: &Q) -> Option<V>
+        where
+            K: Borrow<Q>,
+            Q: ?Sized + Eq,
+        {
+            // `remove`, not `swap_remove`: keep the remaining order.
+            self.pos(k).map(|i| self.0.remove(i).1)
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+            self.0.iter().map(|(k, v)| (k, v))
+        }
     }
 }
 

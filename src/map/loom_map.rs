@@ -1,25 +1,57 @@
-//! The loom stand-in: linearizable per key, with one loom mutex per key.
+//! The loom stand-in for papaya: linearizable per key, with one loom atomic per key.
 //!
-//! A single lock around the whole map would order operations on different keys,
-//! which papaya does not, and loom would miss interleavings. So each key gets its
-//! own loom-visible cell; the directory from keys to cells is a plain std mutex,
-//! invisible to loom (it adds no happens-before edge the model can rely on: a
-//! cell, once made, is never removed, and every read of a value goes through its
-//! loom mutex).
+//! What loom must see is what papaya gives: per key, a single location that
+//! readers load with `Acquire` and writers change by read-modify-write (`AcqRel`),
+//! and *nothing* that orders operations on different keys. So each key gets its
+//! own cell, a loom `AtomicUsize` naming the current value (0 = absent). A lookup
+//! is one `Acquire` load (loom may hand it any store coherence allows, as with a
+//! real lock-free map); every update is a compare-exchange loop that re-runs its
+//! decision when the key changed between its read and its commit, as papaya's
+//! `remove_if` / `try_insert` do. A mutex per key would be stronger than papaya:
+//! a lookup would *release* to the next writer of the key, an edge papaya does not
+//! have, and loom would miss the interleavings it forbids.
+//!
+//! A lookup of an absent key loads the key's cell too: it must be a loom
+//! operation on the key's own location even when it finds nothing, or loom would
+//! not know that it conflicts with a later insert of the key and would never try
+//! the other order. So cells cannot be made on first insert; and loom flags an
+//! atomic made by one thread and loaded by another without a happens-before edge
+//! (as it should: papaya's buckets exist before anyone probes them). The cells
+//! are therefore a pool made with the map, [`CELLS`] of them, handed out to keys
+//! on first use; a model with more keys in one map panics with a clear message.
+//!
+//! Bookkeeping that loom need not see lives behind plain std mutexes: the
+//! directory from keys to cells and the arena of values the cells name. Neither
+//! adds a happens-before edge the model can rely on: a key's cell never changes,
+//! values are never removed before the map is dropped (as if papaya's reclamation
+//! were infinitely lazy, which it may be), and every read of a value goes through
+//! its cell's loom atomic. No loom operation runs while a std mutex is held: loom
+//! threads are coroutines on one OS thread, so a switch there could deadlock.
+//!
+//! A lookup only has a borrowed form of the key, so the directory finds cells by
+//! a fixed hash of the key (equal for both forms, as `Borrow` requires) and keeps
+//! them in order of first use: loom replays a schedule by re-running the model,
+//! so nothing may depend on addresses or random seeds. `for_each` and `len` read
+//! the directory without a loom operation, so they are only exact at quiescence
+//! (the cache uses them there: the invariant checker, `Drop`, statistics).
 
 use core::borrow::Borrow;
-use core::hash::Hash;
-use std::collections::HashMap;
+use core::hash::{BuildHasher, BuildHasherDefault, Hash};
+use std::collections::hash_map::DefaultHasher;
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 use super::{ConcurrentMap, MapHasher, MapKey};
-use crate::sync::{lock, Arc, Mutex};
+use crate::sync::{AtomicUsize, Ordering};
+
+/// Keys one map can hold in a loom model.
+const CELLS: usize = 8;
 
 /// No reclamation domain is needed under loom.
 #[derive(Clone)]
 pub(crate) struct Domain;
 
-/// No guard is needed under loom.
-pub(crate) type Guard<'a> = core::marker::PhantomData<&'a ()>;
+/// No guard is needed under loom (a non-`Copy` token, like a real guard).
+pub(crate) struct Guard<'a>(core::marker::PhantomData<&'a ()>);
 
 impl Domain {
     pub(crate) fn new() -> Self {
@@ -27,43 +59,79 @@ impl Domain {
     }
 
     pub(crate) fn guard(&self) -> Guard<'_> {
-        core::marker::PhantomData
+        Guard(core::marker::PhantomData)
     }
 }
 
-type Cell<V> = Arc<Mutex<Option<V>>>;
+/// A cell word: 0 if absent, else 1 + the index of the value in the arena.
+const ABSENT: usize = 0;
+
+/// A directory slot: a key's fixed hash, the key (once inserted); its cell is
+/// the pool cell of the same index.
+struct DirSlot<K> {
+    hash: u64,
+    key: Option<K>,
+}
 
 /// A map from keys to loom-visible cells.
 pub(crate) struct LoomMap<K, V, S> {
-    // A std (not loom) mutex: bookkeeping only, see the module docs.
-    cells: std::sync::Mutex<HashMap<K, Cell<V>>>,
+    /// The cells, made with the map; cell `i` belongs to `dir[i]`.
+    pool: Box<[AtomicUsize]>,
+    /// Keys in order of first use.
+    dir: StdMutex<Vec<DirSlot<K>>>,
+    /// Every value ever stored, never removed before the map is dropped.
+    arena: StdMutex<Vec<StdArc<V>>>,
     _hasher: core::marker::PhantomData<S>,
 }
 
 impl<K: MapKey + Clone, V, S> LoomMap<K, V, S> {
-    fn cell<Q>(&self, key: &Q) -> Option<Cell<V>>
+    /// The cell of `key`, handed out if the key was never seen; `owned` records
+    /// the key itself (inserts have it, lookups only have a borrowed form).
+    fn cell<Q>(&self, key: &Q, owned: Option<K>) -> &AtomicUsize
     where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        self.cells.lock().unwrap().get(key).cloned()
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let mut dir = self.dir.lock().unwrap();
+        let i = match dir.iter().position(|s| s.hash == h) {
+            Some(i) => i,
+            None => {
+                assert!(
+                    dir.len() < CELLS,
+                    "loom map: more than {CELLS} keys in one map; keep loom models small"
+                );
+                dir.push(DirSlot { hash: h, key: None });
+                dir.len() - 1
+            }
+        };
+        let s = &mut dir[i];
+        match &s.key {
+            Some(k) => assert!(k.borrow() == key, "loom map: two keys with one hash"),
+            None => s.key = owned,
+        }
+        &self.pool[i]
     }
 
-    fn cell_or_make(&self, key: K) -> Cell<V> {
-        self.cells
-            .lock()
-            .unwrap()
-            .entry(key)
-            .or_insert_with(|| Arc::new(Mutex::new(None)))
-            .clone()
+    /// Stores `value` in the arena; returns its cell word.
+    fn store(&self, value: V) -> usize {
+        let mut arena = self.arena.lock().unwrap();
+        arena.push(StdArc::new(value));
+        arena.len()
     }
 
-    fn cells(&self) -> Vec<(K, Cell<V>)> {
-        self.cells
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, c)| (k.clone(), c.clone()))
+    /// The value a cell word names (the caller uses it outside the lock).
+    fn value(&self, word: usize) -> StdArc<V> {
+        debug_assert_ne!(word, ABSENT);
+        self.arena.lock().unwrap()[word - 1].clone()
+    }
+
+    /// Keys that were ever inserted, with their cells.
+    fn cells(&self) -> Vec<(K, &AtomicUsize)> {
+        let dir = self.dir.lock().unwrap();
+        dir.iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((s.key.clone()?, &self.pool[i])))
             .collect()
     }
 }
@@ -76,7 +144,9 @@ where
 {
     fn with_hasher_in(_domain: &Domain, _hasher: S) -> Self {
         LoomMap {
-            cells: std::sync::Mutex::new(HashMap::new()),
+            pool: (0..CELLS).map(|_| AtomicUsize::new(ABSENT)).collect(),
+            dir: StdMutex::new(Vec::new()),
+            arena: StdMutex::new(Vec::new()),
             _hasher: core::marker::PhantomData,
         }
     }
@@ -86,25 +156,37 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let cell = self.cell(key)?;
-        let v = lock(&cell).clone();
-        v.as_ref().map(f)
+        // Acquire: papaya loads a bucket with Acquire.
+        match self.cell(key, None).load(Ordering::Acquire) {
+            ABSENT => None,
+            w => Some(f(&self.value(w))),
+        }
     }
 
     fn insert(&self, key: K, value: V, _guard: &Guard<'_>) -> Option<V> {
-        let cell = self.cell_or_make(key);
-        let mut slot = lock(&cell);
-        slot.replace(value)
+        let cell = self.cell(&key, Some(key.clone()));
+        let new = self.store(value);
+        // AcqRel: papaya replaces a value by CAS, which both publishes the new value
+        // and reads the old one.
+        match cell.swap(new, Ordering::AcqRel) {
+            ABSENT => None,
+            w => Some((*self.value(w)).clone()),
+        }
     }
 
     fn try_insert(&self, key: K, value: V, _guard: &Guard<'_>) -> Result<(), V> {
-        let cell = self.cell_or_make(key);
-        let mut slot = lock(&cell);
-        match slot.as_ref() {
-            Some(v) => Err(v.clone()),
-            None => {
-                *slot = Some(value);
-                Ok(())
+        let cell = self.cell(&key, Some(key.clone()));
+        let new = self.store(value);
+        // Acquire: as `get`.
+        let mut cur = cell.load(Ordering::Acquire);
+        loop {
+            if cur != ABSENT {
+                return Err((*self.value(cur)).clone());
+            }
+            // AcqRel: as `insert`; on failure, decide again on the value that won.
+            match cell.compare_exchange(ABSENT, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Ok(()),
+                Err(now) => cur = now,
             }
         }
     }
@@ -114,28 +196,55 @@ where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let Some(cell) = self.cell(key) else {
-            return false;
-        };
-        let mut slot = lock(&cell);
-        if slot.as_ref().is_some_and(&mut pred) {
-            *slot = None;
-            true
-        } else {
-            false
+        let cell = self.cell(key, None);
+        // Acquire: as `get`.
+        let mut cur = cell.load(Ordering::Acquire);
+        loop {
+            if cur == ABSENT || !pred(&self.value(cur)) {
+                return false;
+            }
+            // AcqRel: as `insert`. If the key changed since the read, the predicate
+            // runs again on the new value (papaya's `remove_if` does the same).
+            match cell.compare_exchange(cur, ABSENT, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn replace_if(&self, key: K, _guard: &Guard<'_>, mut pred: impl FnMut(&V) -> bool, new: V) -> bool {
+        let cell = self.cell(&key, Some(key.clone()));
+        let new = self.store(new);
+        // Acquire: as `get`.
+        let mut cur = cell.load(Ordering::Acquire);
+        loop {
+            if cur == ABSENT || !pred(&self.value(cur)) {
+                return false;
+            }
+            // AcqRel: as `insert`. If the key changed since the read, the predicate
+            // runs again on the new value (papaya's `compute` does the same).
+            match cell.compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
         }
     }
 
     fn for_each(&self, _guard: &Guard<'_>, mut f: impl FnMut(&K, &V)) {
         for (k, cell) in self.cells() {
-            let v = lock(&cell).clone();
-            if let Some(v) = v {
-                f(&k, &v);
+            // Acquire: as `get`; a weakly consistent visit, like papaya's `iter`.
+            match cell.load(Ordering::Acquire) {
+                ABSENT => {}
+                w => f(&k, &self.value(w)),
             }
         }
     }
 
     fn len(&self) -> usize {
-        self.cells().iter().filter(|(_, c)| lock(c).is_some()).count()
+        self.cells()
+            .iter()
+            // Relaxed: a count, exact only at quiescence (as papaya's `len`).
+            .filter(|(_, c)| c.load(Ordering::Relaxed) != ABSENT)
+            .count()
     }
 }

@@ -45,6 +45,10 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
 
+    /// Replaces the value of `key` with `new` if the present value satisfies
+    /// `pred`; true if it replaced.
+    fn replace_if(&self, key: K, guard: &Guard<'_>, pred: impl FnMut(&V) -> bool, new: V) -> bool;
+
     /// Visits every pair present for the whole visit; pairs inserted or removed
     /// during it may or may not be seen (weakly consistent, like papaya's `iter`).
     fn for_each(&self, guard: &Guard<'_>, f: impl FnMut(&K, &V));

@@ -71,6 +71,22 @@ where
         matches!(self.0.remove_if(key, |_, v| pred(v), guard), Ok(Some(_)))
     }
 
+    fn replace_if(&self, key: K, guard: &Guard<'_>, mut pred: impl FnMut(&V) -> bool, new: V) -> bool {
+        let mut new = Some(new);
+        let r = self.0.compute(
+            key,
+            |cur| match cur {
+                Some((_, v)) if pred(v) => match new.take() {
+                    Some(n) => papaya::Operation::Insert(n),
+                    None => papaya::Operation::Abort(()),
+                },
+                _ => papaya::Operation::Abort(()),
+            },
+            guard,
+        );
+        matches!(r, papaya::Compute::Updated { .. })
+    }
+
     fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&K, &V)) {
         for (k, v) in self.0.iter(guard) {
             f(k, v);

@@ -9,8 +9,10 @@ use super::call::{canonical_key, ToolCall, ToolKey};
 use super::error::ToolError;
 use super::extract::{DefaultExtractor, DepExtractor};
 use super::fingerprint::{self, Print};
-use super::policy::{Policy, ToolPolicy};
+use super::policy::{Policy, ShellPolicy, ToolPolicy};
+use super::shell::{self, ShellClass};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
+use serde_json::Value;
 
 /// What the cache does with one call.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,12 +169,43 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 }),
             ToolPolicy::Opaque => Ok(Decision::Opaque),
             ToolPolicy::Never => Ok(Decision::Uncached { reason: None }),
+            ToolPolicy::Shell(sh) => Ok(self.classify_shell(call, sh)),
         };
         decided.unwrap_or_else(|e| match policy.get(&call.name) {
             // A write we cannot parse may still write: be safe.
             ToolPolicy::Write(_) => Decision::Opaque,
             _ => Decision::Uncached { reason: Some(e) },
         })
+    }
+
+    fn classify_shell(&self, call: &ToolCall, policy: &ShellPolicy) -> Decision {
+        let arg = |k: &str| call.args.get(k);
+        let Some(Value::String(command)) = arg(&policy.command_arg) else {
+            return Decision::Opaque; // a shell call we cannot read may do anything
+        };
+        let cwd = arg(&policy.cwd_arg).and_then(Value::as_str);
+        let class = match arg(&policy.args_arg) {
+            Some(Value::Array(items)) => {
+                let mut argv = vec![command.as_str()];
+                for it in items {
+                    match it.as_str() {
+                        Some(s) => argv.push(s),
+                        None => return Decision::Opaque,
+                    }
+                }
+                shell::classify_argv(&argv, cwd, &self.root, &policy.config)
+            }
+            Some(Value::Null) | None => shell::classify(command, cwd, &self.root, &policy.config),
+            Some(_) => return Decision::Opaque,
+        };
+        match class {
+            ShellClass::Read { deps } => match canonical_key(call, &self.root, &serde_json::Map::new()) {
+                Ok(key) => Decision::Read { key, deps },
+                Err(_) => Decision::Opaque,
+            },
+            ShellClass::Write { paths } => Decision::Write { paths },
+            ShellClass::Opaque { .. } => Decision::Opaque,
+        }
     }
 
     /// The canonical key of `call` whatever its policy (no defaults dropped).

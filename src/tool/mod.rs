@@ -32,4 +32,4 @@ pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
-pub use policy::{Policy, ReadPolicy, ToolPolicy, WritePolicy};
+pub use policy::{Policy, ReadPolicy, ShellPolicy, ToolPolicy, WritePolicy};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::ToolError;
+use super::shell::ShellConfig;
 use crate::Scope;
 
 /// How the cache treats one tool.
@@ -23,6 +24,35 @@ pub enum ToolPolicy {
     Opaque,
     /// Never cached and invalidates nothing (network, time, randomness).
     Never,
+    /// A shell tool: each command is parsed and classified as a cacheable read,
+    /// a write of known paths, or opaque ([`shell::classify`](super::shell::classify)).
+    Shell(ShellPolicy),
+}
+
+/// The settings of a shell tool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShellPolicy {
+    /// The argument holding the command (default `command`).
+    pub command_arg: String,
+    /// The argument holding the working directory (default `cwd`).
+    pub cwd_arg: String,
+    /// The argument holding an argument vector run without a shell
+    /// (`{"command": "npm", "args": ["run", "lint"]}`; default `args`).
+    pub args_arg: String,
+    /// Readers, writers and read-only project commands beyond the built-in tables.
+    pub config: ShellConfig,
+}
+
+impl Default for ShellPolicy {
+    fn default() -> Self {
+        ShellPolicy {
+            command_arg: "command".into(),
+            cwd_arg: "cwd".into(),
+            args_arg: "args".into(),
+            config: ShellConfig::default(),
+        }
+    }
 }
 
 /// The settings of a cacheable read.
@@ -285,7 +315,7 @@ impl Policy {
                 "terminal",
                 "run_terminal_cmd",
             ],
-            Opaque,
+            Shell(ShellPolicy::default()),
         );
         Policy {
             tools: t,

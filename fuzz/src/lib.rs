@@ -1,0 +1,23 @@
+//! Shared code of the fuzz targets: operation sequences and the sequential
+//! reference model of the cache (`ops`, `ops_threads`), a reference path
+//! normalizer (`paths`), JSON generators and rewriters (`tool_args`), the
+//! conservative write detector (`shell`) and the trace checks (`trace`).
+//!
+//! Each target is a thin `fuzz_target!` around one `check_*` function here, so
+//! the regression tests in `tests/` replay inputs through exactly the same code
+//! on stable Rust, without libFuzzer.
+
+pub mod json;
+pub mod model;
+pub mod ops;
+pub mod paths;
+pub mod shell;
+pub mod threads;
+pub mod trace;
+
+/// True if `DEPCACHE_FUZZ_KNOWN_BUGS` is set: also run inputs that hit library
+/// bugs already reported (see tests/regressions.rs), which otherwise stop every
+/// fuzzing run on their first occurrence.
+pub fn known_bugs() -> bool {
+    std::env::var_os("DEPCACHE_FUZZ_KNOWN_BUGS").is_some()
+}

@@ -1,0 +1,104 @@
+//! Replays pseudo-random inputs through every check on stable Rust (no
+//! libFuzzer), so that `cargo test` in fuzz/ exercises the harnesses.
+//! More: `DEPCACHE_FUZZ_SMOKE=100000 cargo test --release`.
+
+use arbitrary::{Arbitrary, Unstructured};
+use depcache_fuzz::json::Rng;
+
+fn cases() -> u64 {
+    std::env::var("DEPCACHE_FUZZ_SMOKE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300)
+}
+
+fn each<T: for<'a> Arbitrary<'a>>(salt: u64, len: usize, f: impl Fn(&T)) {
+    for seed in 0..cases() {
+        let mut r = Rng::new((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt);
+        let n = r.below(len) + 1;
+        let bytes: Vec<u8> = (0..n).map(|_| r.next() as u8).collect();
+        if let Ok(input) = T::arbitrary_take_rest(Unstructured::new(&bytes)) {
+            f(&input);
+        }
+    }
+}
+
+#[test]
+fn ops() {
+    each(1, 2048, depcache_fuzz::model::check_ops);
+}
+
+#[test]
+fn ops_threads() {
+    each(2, 2048, depcache_fuzz::threads::check_threads);
+}
+
+#[test]
+fn paths() {
+    each(3, 256, depcache_fuzz::paths::check_paths);
+}
+
+#[test]
+fn tool_args() {
+    each(4, 1024, depcache_fuzz::json::check_tool_args);
+}
+
+#[test]
+fn trace() {
+    for seed in 0..cases() {
+        let mut r = Rng::new(seed + 5);
+        let n = r.below(512);
+        // Mostly JSON-ish bytes, so that some lines parse.
+        let alphabet = b"{}[]\":,tool sessionargsokoutput1 \ntrue\r\n";
+        let bytes: Vec<u8> = (0..n).map(|_| alphabet[r.below(alphabet.len())]).collect();
+        depcache_fuzz::trace::check_trace(&bytes);
+    }
+}
+
+#[test]
+fn shell() {
+    each(6, 512, depcache_fuzz::shell::check_shell);
+}
+
+#[test]
+fn shell_scanner() {
+    use depcache_fuzz::shell::sure_write;
+    for (cmd, writes) in [
+        ("cat a > b", true),
+        ("cat a 2>/dev/null", false),
+        ("cat a 2>&1 | head", false),
+        ("echo 'a > b'", false),
+        ("echo \"a > b\"", false),
+        ("echo \"$(cat a > b)\"", true),
+        ("echo \"$( (cat a) \" > x \" )\"", false),
+        ("grep tee a", false),
+        ("cat a | tee b", true),
+        ("X=1 rm a", true),
+        ("echo {rm,x}", false),
+        ("sed -n 1p a", false),
+        ("sed -ni 1p a", true),
+        ("sed -e -i a", false),
+        ("perl -pi.bak -e 1 a", true),
+        ("perl -ne 'print' a", false),
+        ("sort -o out a", true),
+        ("find . -name -delete", false),
+        ("find . -name x -delete", true),
+        ("find . -exec echo -delete \\;", false),
+        ("cat <<EOF\nrm x\nEOF", false),
+        ("[[ a > b ]]", false),
+        ("cat a > \"/dev/null\"", false),
+        ("cat a >(tee b)", true),
+        ("cat a # > b", false),
+        ("cat a >| b", true),
+        ("cat a &> b", true),
+        ("ln -rnln ", false),
+        ("cat a | tee", false),
+        ("chmod +x", false),
+        ("chmod +x a", true),
+        ("cp -t d a b", true),
+        ("cp a", false),
+        ("touch -d 2020", false),
+    ] {
+        assert_eq!(sure_write(cmd).is_some(), writes, "{cmd:?}: {:?}", sure_write(cmd));
+    }
+}

@@ -1,0 +1,417 @@
+//! The model bodies: each races two or three loom threads on one or two keys
+//! of a tiny cache and asserts what would break if the protocol were wrong.
+//! `tests/models.rs` runs them, `tests/broken.rs` runs some against the
+//! deliberately broken variant, `tests/bugs.rs` runs the ones that find real
+//! bugs. README.md says what each one checks.
+//!
+//! The "file system" values are computed from is a loom atomic version: an
+//! editor stores a new version (Release) and then invalidates; a computation
+//! takes its ticket, then reads the version (Acquire). A value holding version 0
+//! is stale with respect to the edit, and the contract says:
+//!
+//! - no stale read: a `get` that starts after `invalidate` returned never
+//!   returns it;
+//! - no stale set: it never stays in the cache once both sides are done.
+//!
+//! The main thread of a model is one of its racing threads (fewer loom threads,
+//! fewer interleavings); it checks the end state after joining the others.
+
+use depcache::{Cache, Dep, DepPath, InsertError};
+use loom::sync::atomic::{AtomicU32, Ordering::*};
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::assert_quiescent;
+
+/// A cache with flat dependencies.
+pub type Flat = Cache<&'static str, u32, &'static str>;
+/// A cache with path dependencies.
+pub type Tree = Cache<&'static str, u32, DepPath>;
+
+fn flat(capacity: usize) -> Flat {
+    Cache::builder().max_entries(capacity).build().unwrap()
+}
+
+fn tree(capacity: usize) -> Tree {
+    Cache::builder().max_entries(capacity).build().unwrap()
+}
+
+fn p(s: &str) -> DepPath {
+    DepPath::new(s)
+}
+
+/// A versioned file: version 0 before the edit, 1 after.
+fn file() -> Arc<AtomicU32> {
+    Arc::new(AtomicU32::new(0))
+}
+
+/// Takes a ticket on `dep`, reads the file, publishes what it read under `key`.
+/// Returns the version read and whether the insert was accepted.
+fn compute(c: &Flat, f: &AtomicU32, key: &'static str, dep: &'static str) -> (u32, bool) {
+    let t = c.ticket([dep]);
+    let v = f.load(Acquire);
+    (v, c.insert_with_ticket(key, v, t).is_ok())
+}
+
+/// Model 1: `insert` ‖ `invalidate` of its dependency.
+///
+/// The outcome must be one of the two sequential ones: insert then invalidate
+/// (the entry is gone) or invalidate then insert (the entry stays and the
+/// invalidation counted nothing). An entry a `get` sees after `invalidate`
+/// returned was not affected by it, so it must still be there at the end.
+/// Structure: no dangling registration, no orphan entry (`check_invariants`),
+/// no resident entry that is invisible.
+pub fn m1_insert_vs_invalidate() {
+    let c = flat(2);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.insert("k", 7, ["d"]))
+    };
+    let n = c.invalidate("d");
+    let after = c.get(&"k");
+    a.join().unwrap();
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    if after.is_some() {
+        assert_eq!(fin, after, "a get after invalidate saw an entry that later vanished");
+    }
+    if fin.is_some() {
+        assert_eq!(n, 0, "the entry survived, yet the invalidation counted it");
+    }
+    assert!(n <= 1);
+    let s = c.stats();
+    assert_eq!(s.inserts + s.stale_inserts_rejected, 1);
+    assert_eq!(s.entries_invalidated, n as u64);
+}
+
+/// Model 2: ticket + compute ‖ edit + invalidate, the dependency's index node
+/// already present (held by an outstanding ticket).
+///
+/// A value computed from the old version is rejected or removed in every
+/// interleaving, and no `get` after `invalidate` returned sees it.
+pub fn m2_ticket_compute_vs_invalidate() {
+    let c = flat(2);
+    let f = file();
+    let hold = c.ticket(["d"]);
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || compute(&c, &f, "k", "d"))
+    };
+    f.store(1, Release);
+    c.invalidate("d");
+    assert_ne!(c.get(&"k"), Some(0), "stale read after invalidate returned");
+    a.join().unwrap();
+    drop(hold);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+    let s = c.stats();
+    assert_eq!(s.inserts + s.stale_inserts_rejected, 1);
+}
+
+/// Model 2b: as model 2, but nothing holds the dependency's node: the ticket
+/// may create it after the invalidation looked for it and found none.
+pub fn m2b_ticket_compute_vs_invalidate_no_node() {
+    let c = flat(2);
+    let f = file();
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || compute(&c, &f, "k", "d"))
+    };
+    f.store(1, Release);
+    c.invalidate("d");
+    assert_ne!(c.get(&"k"), Some(0), "stale read after invalidate returned");
+    a.join().unwrap();
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// Model 3: eviction ‖ re-insert of the same key ‖ invalidate, capacity 1.
+///
+/// Both entries of `k` depend on `a`. The re-insert must evict the old entry
+/// to get the only slot (unless the invalidation freed it first), and publishing
+/// replaces it in the map. Cleanup of the old entry (by eviction, replacement or
+/// invalidation, whichever wins) must never remove or unregister the new one:
+/// `check_invariants` verifies the resident entry sits in its slot and is
+/// registered on `a`'s node; the old value is never seen after `invalidate`
+/// returned; the old entry is accounted at most once (an eviction or the
+/// invalidation's count), and the invalidation counts at most one entry of the
+/// key (one key holds one visible value at a time).
+pub fn m3_evict_reinsert_invalidate() {
+    let c = flat(1);
+    c.insert("k", 1, ["a"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.insert("k", 2, ["a"]))
+    };
+    let n = c.invalidate("a");
+    let after = c.get(&"k");
+    assert_ne!(after, Some(1), "the old entry survived its invalidation");
+    a.join().unwrap();
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(2), "{fin:?}");
+    if after.is_some() {
+        assert_eq!(fin, after);
+    }
+    assert!(n <= 1, "one invalidation counted {n} entries of one key");
+    let s = c.stats();
+    assert_eq!(s.entries_invalidated, n as u64);
+    if fin.is_some() {
+        assert!(s.evictions + n as u64 <= 1, "old entry accounted twice");
+    }
+}
+
+/// Model 4: node retirement ‖ ticket on the same dependency.
+///
+/// `d`'s node is pinned only by the entry of `k`. The editor removes `k` (which
+/// retires the node, unless the ticket pinned it first), edits, and
+/// invalidates; the other thread takes a ticket on `d`, which either revives
+/// the node or, once it is retired, makes a fresh one. The invalidation must
+/// not be missed: a value computed from the old version never survives.
+pub fn m4_retire_vs_ticket() {
+    let c = flat(2);
+    let f = file();
+    c.insert("k", 0, ["d"]);
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || compute(&c, &f, "k2", "d"))
+    };
+    c.remove(&"k");
+    f.store(1, Release);
+    c.invalidate("d");
+    assert_ne!(c.get(&"k2"), Some(0), "stale read after invalidate returned");
+    a.join().unwrap();
+
+    assert_quiescent(&c, &["k", "k2"]);
+    let fin = c.get(&"k2");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// Model 5a: single-flight leader ‖ edit + invalidate + a late caller.
+///
+/// The leader takes its ticket and computes; the editor edits, invalidates,
+/// and then asks for the key itself, possibly joining the leader's flight. A
+/// caller that starts after `invalidate` returned must not receive a value
+/// computed before it (the leader's value is refused, its waiters retry), must
+/// not hang (loom reports a deadlock), and no flight is left behind.
+pub fn m5a_single_flight_vs_invalidate() {
+    let c = flat(2);
+    let f = file();
+    let hold = c.ticket(["d"]);
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || c.get_or_insert_with("k", ["d"], || f.load(Acquire)))
+    };
+    f.store(1, Release);
+    c.invalidate("d");
+    let late = c.get_or_insert_with("k", ["d"], || f.load(Acquire));
+    assert_eq!(late, 1, "a caller that started after invalidate got a stale value");
+    let va = a.join().unwrap();
+    assert!(va <= 1);
+    drop(hold);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// Model 5a, three threads: leader ‖ early waiter ‖ edit + invalidate + late
+/// caller. Slow (minutes at preemption bound 2); `tests/models.rs` runs it only
+/// with `DEPCACHE_LOOM_EXTENDED=1`.
+pub fn m5a3_single_flight_waiters_vs_invalidate() {
+    let c = flat(2);
+    let f = file();
+    let hold = c.ticket(["d"]);
+    let spawn =
+        |c: Flat, f: Arc<AtomicU32>| thread::spawn(move || c.get_or_insert_with("k", ["d"], || f.load(Acquire)));
+    let a = spawn(c.clone(), f.clone());
+    let b = spawn(c.clone(), f.clone());
+    f.store(1, Release);
+    c.invalidate("d");
+    let late = c.get_or_insert_with("k", ["d"], || f.load(Acquire));
+    assert_eq!(late, 1, "a caller that started after invalidate got a stale value");
+    let (va, vb) = (a.join().unwrap(), b.join().unwrap());
+    assert!(va <= 1 && vb <= 1);
+    drop(hold);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// The payload of the panic model 5b plans.
+pub struct PlannedPanic;
+
+/// Model 5b: a single-flight leader that panics ‖ a second caller.
+///
+/// The second caller either joins the panicking leader's flight (and must be
+/// woken to retry, not hang: loom reports a deadlock) or leads itself; it
+/// returns its own value, the panic reaches only the leader, and nothing is
+/// left in the flight table. Call [`quiet_planned_panics`] first.
+pub fn m5b_single_flight_leader_panics() {
+    let c = flat(2);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                c.get_or_insert_with("k", ["d"], || -> u32 { std::panic::panic_any(PlannedPanic) })
+            }))
+            .ok()
+        })
+    };
+    let vb = c.get_or_insert_with("k", ["d"], || 2);
+    assert_eq!(vb, 2);
+    let va = a.join().unwrap();
+    // The first caller panicked (it led) or joined the second's flight.
+    assert!(va.is_none() || va == Some(2), "{va:?}");
+
+    assert_quiescent(&c, &["k"]);
+    assert_eq!(c.get(&"k"), Some(2));
+}
+
+/// Silences the default panic message for [`PlannedPanic`] (loom runs model 5b
+/// hundreds of times), keeping it for every other panic.
+pub fn quiet_planned_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<PlannedPanic>().is_none() {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Model 6a: invalidate a directory ‖ insert of a file below it.
+///
+/// `cat src/a.rs` depends (Exact) on `src/a.rs`; invalidating `src` as a whole
+/// bumps `src`'s generation, which is part of every stamp below it. (`src`'s
+/// node is held by an outstanding ticket, so the invalidation always finds it.)
+pub fn m6a_dir_invalidate_vs_insert_below() {
+    let c = tree(2);
+    let f = file();
+    let hold = c.ticket([p("src")]);
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || {
+            let t = c.ticket([p("src/a.rs")]);
+            let v = f.load(Acquire);
+            c.insert_with_ticket("cat src/a.rs", v, t).is_ok()
+        })
+    };
+    f.store(1, Release);
+    c.invalidate(p("src"));
+    assert_ne!(c.get(&"cat src/a.rs"), Some(0), "stale read after invalidate returned");
+    a.join().unwrap();
+    drop(hold);
+
+    assert_quiescent(&c, &["cat src/a.rs"]);
+    let fin = c.get(&"cat src/a.rs");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// Model 6b: invalidate a file ‖ insert of a `Subtree` dependent of its directory.
+///
+/// Invalidating `src/a.rs` bumps the `tree_gen` of `src` (and of the root),
+/// which a `Subtree` stamp on `src` includes. (`src/a.rs`'s node is held.)
+pub fn m6b_file_invalidate_vs_subtree_insert() {
+    let c = tree(2);
+    let f = file();
+    let hold = c.ticket([p("src/a.rs")]);
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || {
+            let t = c.ticket([Dep::subtree(p("src"))]);
+            let v = f.load(Acquire);
+            c.insert_with_ticket("ls src", v, t).is_ok()
+        })
+    };
+    f.store(1, Release);
+    c.invalidate(p("src/a.rs"));
+    assert_ne!(c.get(&"ls src"), Some(0), "stale read after invalidate returned");
+    a.join().unwrap();
+    drop(hold);
+
+    assert_quiescent(&c, &["ls src"]);
+    let fin = c.get(&"ls src");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}
+
+/// Model 7a: two invalidations of one dependency race on a visible entry.
+///
+/// "When invalidations race on one entry, exactly one of them removes it", and
+/// each returns the visible entries it removed: the two counts sum to 1.
+pub fn m7a_racing_invalidations_count() {
+    let c = flat(2);
+    c.insert("k", 1, ["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.invalidate("d"))
+    };
+    let n = c.invalidate("d");
+    let m = a.join().unwrap();
+    assert_quiescent(&c, &["k"]);
+    assert_eq!(
+        n + m,
+        1,
+        "a visible entry removed by racing invalidations was counted {} times",
+        n + m
+    );
+}
+
+/// Model 7b: an invalidation races a `get` of the entry it invalidates.
+///
+/// The entry is visible before the invalidation, so the invalidation counts it
+/// whether or not the `get` (which reclaims an entry it finds invalid) gets to
+/// it first.
+pub fn m7b_invalidate_vs_reclaiming_get_count() {
+    let c = flat(2);
+    c.insert("k", 1, ["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.get(&"k"))
+    };
+    let n = c.invalidate("d");
+    let _ = a.join().unwrap();
+    assert_quiescent(&c, &["k"]);
+    assert_eq!(n, 1, "the invalidation removed a visible entry but counted {n}");
+}
+
+/// Model 8: a value a `get` returned is never reported as not published.
+///
+/// `insert_with_ticket` publishes its entry in the map (state INIT) before its
+/// final stamp check; if an invalidation lands in between, it reports `Stale`
+/// ("not cached"). A `get` in that window must not return the value.
+pub fn m8_get_vs_stale_insert() {
+    let c = flat(2);
+    let hold = c.ticket(["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || {
+            let t = c.ticket(["d"]);
+            c.insert_with_ticket("k", 5, t)
+        })
+    };
+    let seen = c.get(&"k");
+    let n = c.invalidate("d");
+    let r = a.join().unwrap();
+    drop(hold);
+    assert_quiescent(&c, &["k"]);
+    if seen == Some(5) {
+        assert!(
+            !matches!(r, Err(InsertError::Stale(_))),
+            "a get returned a value whose insert then reported Stale (not cached)"
+        );
+        assert_eq!(
+            n, 1,
+            "the invalidation removed an entry a get had returned, but counted {n}"
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! The models can fail: run them against a deliberately broken protocol and
+//! expect loom to find the interleaving that breaks it.
+//!
+//! The switch (`depcache::loom_fault`, loom builds only) makes
+//! `insert_with_ticket` skip its stamp re-check after publishing: it trusts
+//! the ticket check it made *before* registering in the reverse index, so an
+//! invalidation that bumps the generation in between, and scans the reverse
+//! index before the registration lands, leaves a stale entry in the cache.
+
+use depcache::loom_fault;
+use depcache_loom_tests::{expect_failure, models::*};
+
+/// Turns the fault on for this test thread (loom runs every model thread on
+/// the thread that calls it) and off again when dropped.
+struct SkipRecheck;
+
+impl SkipRecheck {
+    fn on() -> Self {
+        loom_fault::set_skip_publish_recheck(true);
+        SkipRecheck
+    }
+}
+
+impl Drop for SkipRecheck {
+    fn drop(&mut self) {
+        loom_fault::set_skip_publish_recheck(false);
+    }
+}
+
+#[test]
+fn broken_m1_insert_vs_invalidate() {
+    let _fault = SkipRecheck::on();
+    let msg = expect_failure("broken/m1_insert_vs_invalidate", m1_insert_vs_invalidate);
+    assert!(msg.contains("stale entry survived"), "{msg}");
+}
+
+#[test]
+fn broken_m2_ticket_compute_vs_invalidate() {
+    let _fault = SkipRecheck::on();
+    let msg = expect_failure(
+        "broken/m2_ticket_compute_vs_invalidate",
+        m2_ticket_compute_vs_invalidate,
+    );
+    assert!(msg.contains("stale"), "{msg}");
+}
+
+#[test]
+fn broken_m6a_dir_invalidate_vs_insert_below() {
+    let _fault = SkipRecheck::on();
+    let msg = expect_failure(
+        "broken/m6a_dir_invalidate_vs_insert_below",
+        m6a_dir_invalidate_vs_insert_below,
+    );
+    assert!(msg.contains("stale"), "{msg}");
+}
+
+/// The switch is off by default: the same model passes.
+#[test]
+fn unbroken_m2_passes() {
+    depcache_loom_tests::check("m2_ticket_compute_vs_invalidate", m2_ticket_compute_vs_invalidate);
+}
