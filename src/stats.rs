@@ -38,6 +38,7 @@ thread_local! {
     static STRIPE_SEED: u8 = const { 0 };
 }
 
+#[inline]
 fn stripe_of(n: usize) -> usize {
     // The address of a thread-local is distinct per live thread; mix its bits.
     let addr = STRIPE_SEED.with(|s| s as *const u8 as usize);
@@ -55,9 +56,9 @@ impl Recorder {
             .map(|_| {
                 CachePadded::new(Stripe {
                     counts: Default::default(),
-                    // 1 ns .. 60 s at 3 significant digits; these bounds are valid, so `new_with_bounds` cannot fail.
+                    // 1 ns .. 10 s at 2 significant digits (1% resolution, ~10 KB each); these bounds are valid, so `new_with_bounds` cannot fail.
                     latency: Mutex::new(
-                        Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds"),
+                        Histogram::new_with_bounds(1, 10_000_000_000, 2).expect("valid histogram bounds"),
                     ),
                 })
             })
