@@ -88,7 +88,7 @@ impl Recorder {
     }
 
     pub(crate) fn latency(&self) -> Latency {
-        let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds");
+        let mut all = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 2).expect("valid histogram bounds");
         for s in self.stripes.iter() {
             // Same bounds on both sides, so `add` cannot fail.
             let _ = all.add(&*lock(&s.latency));
