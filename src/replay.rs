@@ -547,7 +547,7 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
         }
         // Relaxed: a progress counter; nothing is read through it.
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 256 == 0 {
+        if n.is_multiple_of(256) {
             progress(n);
         }
     }

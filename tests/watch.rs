@@ -195,7 +195,7 @@ fn ignored_dirs_unless_tracked() {
         })
         .unwrap();
     read(&tools, root, "src/a.py");
-    let mut modify = |p: &str| {
+    let modify = |p: &str| {
         let ev = notify::Event::new(notify::EventKind::Modify(notify::event::ModifyKind::Any)).add_path(root.join(p));
         w.handler().handle(Ok(ev));
     };

@@ -114,7 +114,7 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
     /// Empties the registry, returning what it held (dropped by the caller,
     /// outside the lock).
     pub(crate) fn take_all(&self) -> RegMap<K2, V2> {
-        core::mem::replace(&mut *lock(&self.0), RegMap::default())
+        core::mem::take(&mut *lock(&self.0))
     }
 }
 

@@ -760,7 +760,7 @@ impl Harness {
         // counters are totals, so checking them every few steps (and at the end)
         // still catches any drift, and shrinking localizes it.
         self.checks += 1;
-        if self.checks % STATS_EVERY == 0 || ticket_out {
+        if self.checks.is_multiple_of(STATS_EVERY) || ticket_out {
             self.check_stats()?;
         }
         if self.setup.sweep {

@@ -171,7 +171,7 @@ impl ShellConfig {
             if words.len() > 1 && words.len() < argv.len() && !spec.extra_args {
                 continue;
             }
-            if best.map_or(true, |(n, _)| words.len() > n) {
+            if best.is_none_or(|(n, _)| words.len() > n) {
                 best = Some((words.len(), spec));
             }
         }
