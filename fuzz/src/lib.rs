@@ -11,6 +11,7 @@ pub mod json;
 pub mod model;
 pub mod ops;
 pub mod paths;
+#[cfg(depcache_shell)]
 pub mod shell;
 pub mod threads;
 pub mod trace;

@@ -237,6 +237,28 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
     tally
 }
 
+/// `check_invariants` after concurrent inserts. Known library issue
+/// (tests/regressions.rs): two threads inserting at once can each skip the
+/// other's entry while making weight room, so the resident weight may stay
+/// above `max_weight` at quiescence, by at most one entry per inserting thread,
+/// as the crate documents; `check_invariants` reports any excess. Unless
+/// `DEPCACHE_FUZZ_KNOWN_BUGS` is set, an excess within the documented bound is
+/// accepted (the checks before it in `check_invariants` passed; the
+/// single-flight check after it is skipped).
+fn invariants_after_threads(cache: &TestCache, config: &Config) {
+    let Err(e) = cache.check_invariants() else {
+        return;
+    };
+    let (Some(max), Some(w)) = (config.max_weight(), cache.stats().weight.into()) else {
+        panic!("after both threads: check_invariants: {e}");
+    };
+    let heaviest = if config.weigher { 3 } else { 1 };
+    let documented = e.starts_with("weight ") && e.contains("exceeds max_weight") && w <= max + 2 * heaviest;
+    if crate::known_bugs() || !documented {
+        panic!("after both threads: check_invariants: {e}");
+    }
+}
+
 /// Runs an `ops_threads` input; panics on a violation.
 pub fn check_threads(input: &Input) {
     let time = ClockBounds {
@@ -256,9 +278,7 @@ pub fn check_threads(input: &Input) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(p), _) | (_, Err(p)) => std::panic::resume_unwind(p),
     };
-    if let Err(e) = cache.check_invariants() {
-        panic!("after both threads: check_invariants: {e}");
-    }
+    invariants_after_threads(&cache, &input.config);
     let s = cache.stats();
     assert_eq!(s.hits + s.misses, ta.gets + tb.gets, "hits + misses != gets");
     assert_eq!(

@@ -4,18 +4,17 @@
 //! The fuzz targets skip the inputs of these bugs unless
 //! `DEPCACHE_FUZZ_KNOWN_BUGS=1` is set (see `known_bugs()`).
 
-use std::path::Path;
-
-use depcache::tool::shell::{classify, ShellClass, ShellConfig};
 use depcache::trace::Trace;
 
 /// src/tool/shell/special.rs (`Walker::sed`): `&body[j + 1..]` slices inside a
 /// multi-byte character of a short option cluster.
 /// Panic: "start byte index 2 is not a char boundary; it is inside '�' (bytes 1..4 of string)".
+#[cfg(depcache_shell)]
 #[test]
 #[ignore = "library bug: shell::classify panics on `sed -é`"]
 fn shell_sed_non_ascii_option() {
-    let c = classify("sed -é", None, Path::new("/repo"), &ShellConfig::default());
+    use depcache::tool::shell::{classify, ShellClass, ShellConfig};
+    let c = classify("sed -é", None, std::path::Path::new("/repo"), &ShellConfig::default());
     assert!(matches!(c, ShellClass::Opaque { .. }), "{c:?}");
     // The fuzzer's minimized input: "\x07sed -\xff" (cwd none, text mode).
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-sed-non-ascii-option"));
@@ -31,4 +30,41 @@ fn trace_line_numbers_after_blank_lines() {
     assert_eq!(t.calls[0].line, 4, "the call is on line 4");
     let e = Trace::parse(text.as_bytes(), "t.jsonl", false).unwrap_err();
     assert!(e.to_string().starts_with("t.jsonl:5:"), "{e}");
+}
+
+/// `check_invariants` vs. the documented weight bound ("the resident weight
+/// exceeds `max_weight` by at most one entry per inserting thread"): two
+/// threads inserting heavy entries at once each skip the other's (not yet
+/// live) entry in `make_weight_room`, both publish, and nothing brings the
+/// weight back under `max_weight` afterwards, so `check_invariants` at
+/// quiescence reports "weight 6 exceeds max_weight 4". Found by `ops_threads`
+/// (max_weight 4, weights up to 3, two threads). Either the checker should
+/// allow the documented excess, or an insert should re-check the budget after
+/// publishing.
+#[test]
+#[ignore = "library issue: check_invariants rejects the documented concurrent weight overshoot"]
+fn concurrent_inserts_overshoot_weight() {
+    use depcache::Cache;
+    use std::sync::Barrier;
+    for round in 0..20_000u32 {
+        let cache: Cache<u32, u64, String> = Cache::builder()
+            .max_entries(8)
+            .max_weight(4)
+            .weigher(|_k: &u32, v: &u64| *v)
+            .build()
+            .unwrap();
+        let start = Barrier::new(2);
+        std::thread::scope(|s| {
+            for t in 0..2u32 {
+                let (cache, start) = (&cache, &start);
+                s.spawn(move || {
+                    start.wait();
+                    cache.insert(t, 3, [format!("d{t}")]);
+                });
+            }
+        });
+        if let Err(e) = cache.check_invariants() {
+            panic!("round {round}: {e} (weight {})", cache.stats().weight);
+        }
+    }
 }

@@ -55,11 +55,13 @@ fn trace() {
     }
 }
 
+#[cfg(depcache_shell)]
 #[test]
 fn shell() {
     each(6, 512, depcache_fuzz::shell::check_shell);
 }
 
+#[cfg(depcache_shell)]
 #[test]
 fn shell_scanner() {
     use depcache_fuzz::shell::sure_write;
