@@ -40,10 +40,11 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in report order.
-    pub const ALL: [Mode; 4] = [
+    pub const ALL: [Mode; 5] = [
         Mode::NoCache,
         Mode::Depcache,
         Mode::FlushOnWrite,
+        Mode::ShellOpaque,
         Mode::ShellNeverWrites,
     ];
 
