@@ -68,3 +68,51 @@ fn concurrent_inserts_overshoot_weight() {
         }
     }
 }
+
+/// Statistics count one entry twice when an eager invalidation and the CLOCK
+/// hand race on it: `invalidate` claims the visible entry (and so counts it in
+/// its return value and in `entries_invalidated`), then, before its bumps make
+/// the entry invalid, a concurrent insert's `make_weight_room` finds it still
+/// usable and evicts it, counting `evictions` too. Found by `ops_threads`
+/// (`entries_invalidated + evictions + expirations > inserts`). Here: entry X
+/// alone, then one thread inserts Y (which must evict X for weight) while the
+/// other invalidates X's dependency; X is removed once, so `evictions +
+/// entries_invalidated` must be 1.
+#[test]
+#[ignore = "library issue: an entry counted both as evicted and as invalidated"]
+fn eviction_and_invalidation_count_one_entry_twice() {
+    use depcache::Cache;
+    use std::sync::Barrier;
+    for round in 0..50_000u32 {
+        let cache: Cache<u32, u64, String> = Cache::builder()
+            .max_entries(4)
+            .max_weight(4)
+            .weigher(|_k: &u32, v: &u64| *v)
+            .build()
+            .unwrap();
+        cache.insert(0, 3, ["x".to_string()]);
+        let start = Barrier::new(2);
+        let counted = std::thread::scope(|s| {
+            let (c, b) = (&cache, &start);
+            let inv = s.spawn(move || {
+                b.wait();
+                c.invalidate("x".to_string())
+            });
+            let (c, b) = (&cache, &start);
+            s.spawn(move || {
+                b.wait();
+                c.insert(1, 3, ["y".to_string()]);
+            });
+            inv.join().unwrap()
+        });
+        let st = cache.stats();
+        assert_eq!(
+            st.evictions + st.entries_invalidated,
+            1,
+            "round {round}: entry 0 removed once, counted as {} evictions and {} invalidations \
+             (invalidate returned {counted})",
+            st.evictions,
+            st.entries_invalidated
+        );
+    }
+}
