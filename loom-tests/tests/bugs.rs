@@ -1,14 +1,14 @@
 //! Models that find real bugs in the current protocol (README.md, "Bugs found").
 //!
 //! Each test passes while loom still finds the failing interleaving. When one
-//! starts failing with "found no failure", the bug is fixed: move its model to
-//! `tests/models.rs` (and un-ignore model 4 there for bug A).
+//! starts failing with "found no failure", the bug is fixed: un-ignore its
+//! model in `tests/models.rs` and delete the test here.
 
 use depcache_loom_tests::{expect_failure, models::*};
 
 /// Bug A: a ticket that creates (or re-creates) a dependency's node races an
-/// invalidation that found no node (or the retiring one): nothing orders the
-/// editor's write before the computation's read, so a stale value is published.
+/// invalidation that found no node: nothing orders the editor's write before
+/// the computation's read, so a stale value is published.
 #[test]
 fn bug_a_no_node() {
     let msg = expect_failure(
@@ -25,30 +25,20 @@ fn bug_a_retire() {
     assert!(msg.contains("stale"), "{msg}");
 }
 
-/// Bug B: two racing invalidations of one dependency can both count 0 for the
-/// visible entry they remove.
+/// Bug D: an entry the CLOCK hand evicts while an invalidation of it runs is
+/// counted twice: as an eviction, and by the invalidation, which claimed it
+/// before its bumps.
 #[test]
-fn bug_b_racing_invalidations() {
-    let msg = expect_failure("m7a_racing_invalidations_count", m7a_racing_invalidations_count);
-    assert!(msg.contains("counted 0 times"), "{msg}");
+fn bug_d_evicted_and_invalidated() {
+    let msg = expect_failure("m9_evict_vs_invalidate_count", m9_evict_vs_invalidate_count);
+    assert!(msg.contains("accounted 2 times"), "{msg}");
 }
 
-/// Bug B': a `get` that reclaims an entry the invalidation just made invalid
-/// leaves the invalidation counting 0.
+/// Bug D through a re-insert of the key: the invalidation counts the old entry
+/// (claimed while visible, then evicted and replaced) and the new one (live
+/// before the bumps), two entries of one key.
 #[test]
-fn bug_b_reclaiming_get() {
-    let msg = expect_failure(
-        "m7b_invalidate_vs_reclaiming_get_count",
-        m7b_invalidate_vs_reclaiming_get_count,
-    );
-    assert!(msg.contains("counted 0"), "{msg}");
-}
-
-/// Bug C: a `get` returns the value of an entry still being inserted (INIT),
-/// whose insert then reports `Stale` (not cached), and the invalidation that
-/// removed it counts 0.
-#[test]
-fn bug_c_init_visible() {
-    let msg = expect_failure("m8_get_vs_stale_insert", m8_get_vs_stale_insert);
-    assert!(msg.contains("Stale") || msg.contains("counted"), "{msg}");
+fn bug_d_one_key_counted_twice() {
+    let msg = expect_failure("m9b_reinsert_vs_invalidate_count", m9b_reinsert_vs_invalidate_count);
+    assert!(msg.contains("counted 2 entries of one key"), "{msg}");
 }
