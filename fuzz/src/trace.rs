@@ -11,13 +11,20 @@ use depcache::trace::{parse_call, parse_header, Trace};
 /// A valid header line.
 pub const HEADER: &str = r#"{"format": "depcache-trace/1", "workspace": "/ws"}"#;
 
-/// Lines as `BufRead::lines` splits them (`\n`, then one trailing `\r` removed).
+/// Lines as `BufRead::lines` splits them: at `\n`, with a `\r` before the
+/// `\n` removed (a `\r` ending the input without a `\n` stays).
 fn split_lines(text: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    if text.is_empty() || text.ends_with('\n') {
-        lines.pop();
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('\n') {
+        let line = &rest[..at];
+        lines.push(line.strip_suffix('\r').unwrap_or(line));
+        rest = &rest[at + 1..];
     }
-    lines.into_iter().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+    if !rest.is_empty() {
+        lines.push(rest);
+    }
+    lines
 }
 
 /// Runs a `trace` input: the bytes as a whole trace, then behind a valid header.

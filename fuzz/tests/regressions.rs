@@ -116,3 +116,16 @@ fn eviction_and_invalidation_count_one_entry_twice() {
         );
     }
 }
+
+/// Lenient parsing stops at a line that is not UTF-8: `BufRead::lines` fails
+/// and `Trace::parse` returns `TraceError::Io` for the whole trace, where the
+/// docs say bad call lines are skipped and counted. Not asserted by the
+/// `trace` target (it checks lenient parsing on UTF-8 input only); kept here
+/// for the decision.
+#[test]
+#[ignore = "library question: lenient trace parsing fails on a non-UTF-8 call line"]
+fn lenient_trace_skips_non_utf8_lines() {
+    let text = b"{\"format\": \"depcache-trace/1\"}\n{\"tool\": \"x\"}\n\xff\n{\"tool\": \"y\"}\n";
+    let t = Trace::parse(&text[..], "t.jsonl", true).expect("lenient parsing skips the bad line");
+    assert_eq!((t.calls.len(), t.skipped), (2, 1));
+}

@@ -104,3 +104,11 @@ fn shell_scanner() {
         assert_eq!(sure_write(cmd).is_some(), writes, "{cmd:?}: {:?}", sure_write(cmd));
     }
 }
+
+/// Inputs that once failed because of a harness bug (not the library).
+#[test]
+fn harness_regressions() {
+    // A `\r` at the very end, without `\n`, is part of the line.
+    depcache_fuzz::trace::check_trace(include_bytes!("../regressions/trace-harness-trailing-cr"));
+    depcache_fuzz::trace::check_trace(b"{\"tool\": \"x\"}\r\n[\r");
+}
