@@ -397,24 +397,73 @@ fn value_options(cmd: &str) -> (&'static [&'static str], &'static [&'static str]
     }
 }
 
-/// True if a short option cluster (`-ni`, `-pi.bak`) includes `-i` before any
-/// option that takes a value.
-fn cluster_has_i(word: &str, stop: &[char]) -> bool {
-    let Some(flags) = word.strip_prefix('-') else {
-        return false;
+/// `sed -i` or `perl -i` with at least one file after the script: the
+/// in-place option. (With no file, both read stdin and write nothing.) GNU sed
+/// takes options anywhere; perl's options end at its first operand. The script
+/// is the first operand unless `-e`/`-f` (sed) or `-e`/`-E` (perl) gave it.
+fn in_place(n: &str, args: &[ScanWord]) -> Option<String> {
+    let sed = n == "sed";
+    let (script_opts, value_opts): (&[char], &[char]) = if sed {
+        (&['e', 'f'], &['l'])
+    } else {
+        (&['e', 'E'], &['M', 'I', 'x', 'C', 'm', 'd', 'l', 'V', '0'])
     };
-    if flags.starts_with('-') {
-        return false;
-    }
-    for c in flags.chars() {
-        if c == 'i' {
-            return true;
+    let mut found = None;
+    let mut script_given = false;
+    let mut operands = 0usize;
+    let mut skip = false;
+    let mut opts_done = false;
+    for a in args {
+        let t = a.text.as_str();
+        if skip {
+            skip = false;
+        } else if opts_done || !t.starts_with('-') || t == "-" {
+            operands += 1;
+            opts_done |= !sed;
+        } else if t == "--" {
+            opts_done = true;
+        } else if let Some(long) = t.strip_prefix("--") {
+            if !sed {
+                continue;
+            }
+            if long.starts_with("in-place") {
+                found = Some(t);
+            } else if long == "expression" || long == "file" {
+                script_given = true;
+                skip = true;
+            } else if long.starts_with("expression=") || long.starts_with("file=") {
+                script_given = true;
+            } else if long == "line-length" {
+                skip = true;
+            }
+        } else {
+            for (j, c) in t[1..].char_indices() {
+                let rest = &t[1 + j + c.len_utf8()..];
+                if c == 'i' {
+                    found = Some(t); // the rest is the backup suffix
+                    break;
+                }
+                if script_opts.contains(&c) {
+                    script_given = true;
+                    skip = rest.is_empty();
+                    break;
+                }
+                if value_opts.contains(&c) {
+                    skip = sed && rest.is_empty();
+                    break;
+                }
+            }
         }
-        if stop.contains(&c) || !c.is_ascii_alphabetic() {
-            return false;
-        }
     }
-    false
+    let files = if script_given {
+        operands
+    } else {
+        operands.saturating_sub(1)
+    };
+    match found {
+        Some(opt) if files > 0 => Some(format!("{n} {opt} with {files} files")),
+        _ => None,
+    }
 }
 
 fn command_write(words: &[ScanWord]) -> Option<String> {
@@ -479,12 +528,7 @@ fn command_write(words: &[ScanWord]) -> Option<String> {
         opts.push(a.text.as_str());
     }
     let found = match n {
-        "sed" => opts
-            .iter()
-            .find(|o| o.starts_with("--in-place") || cluster_has_i(o, &['e', 'f', 'l'])),
-        "perl" => opts
-            .iter()
-            .find(|o| cluster_has_i(o, &['e', 'E', 'M', 'I', 'x', 'C', 'm', 'd', 'l', 'V'])),
+        "sed" | "perl" => return in_place(n, &words[i + 1..]),
         "sort" => opts
             .iter()
             .find(|o| o.starts_with("--output") || (o.starts_with("-o") && !o.starts_with("--"))),

@@ -79,6 +79,12 @@ fn shell_scanner() {
         ("echo {rm,x}", false),
         ("sed -n 1p a", false),
         ("sed -ni 1p a", true),
+        ("sed -i=Ad -ei=A", false),
+        ("sed -i 1p", false),
+        ("sed -i -e 1p a", true),
+        ("sed -ie s/a/b/ f", true),
+        ("perl -p script.pl -i f", false),
+        ("perl -pi -e 1 f", true),
         ("sed -e -i a", false),
         ("perl -pi.bak -e 1 a", true),
         ("perl -ne 'print' a", false),
@@ -111,4 +117,7 @@ fn harness_regressions() {
     // A `\r` at the very end, without `\n`, is part of the line.
     depcache_fuzz::trace::check_trace(include_bytes!("../regressions/trace-harness-trailing-cr"));
     depcache_fuzz::trace::check_trace(b"{\"tool\": \"x\"}\r\n[\r");
+    // `sed -i` with no file reads stdin: no write, a read is right.
+    #[cfg(depcache_shell)]
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-sed-i-no-file"));
 }
