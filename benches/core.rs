@@ -543,10 +543,29 @@ fn bench_invalidate_vs_peers(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of stat fingerprints per `ToolCache::get` hit: one `stat` per
+/// dependency, against the same hit without fingerprints.
+fn bench_fingerprints(c: &mut Criterion) {
+    use depcache::tool::{ToolCache, ToolCall};
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.py"), "print(1)").expect("write");
+    let call = ToolCall::new("read_file", serde_json::json!({ "path": "a.py" }));
+    let mut g = c.benchmark_group("fingerprints");
+    for on in [false, true] {
+        let tools: ToolCache = ToolCache::new(dir.path(), 100).fingerprints(on);
+        tools
+            .execute(&call, |_| Ok::<_, ()>("print(1)".into()))
+            .expect("cached");
+        let name = if on { "tool_get_with_fingerprints" } else { "tool_get" };
+        g.bench_function(name, |b| b.iter(|| black_box(tools.get(&call))));
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
     targets = bench_seed, bench_scaling, bench_concurrent_invalidate, bench_get_hit, bench_get_miss,
-        bench_insert, bench_invalidate_vs_peers
+        bench_insert, bench_invalidate_vs_peers, bench_fingerprints
 }
 criterion_main!(benches);

@@ -113,10 +113,12 @@ pub enum TraceError {
         problem: &'static str,
     },
     /// The header names another format.
-    #[error("{origin}:1: unknown trace format {found:?} (this reader understands {FORMAT:?})")]
+    #[error("{origin}:{line}: unknown trace format {found:?} (this reader understands {FORMAT:?})")]
     Format {
         /// The file.
         origin: String,
+        /// The header's line (1-based).
+        line: usize,
         /// What the header says.
         found: String,
     },
@@ -125,42 +127,59 @@ pub enum TraceError {
 impl Trace {
     /// Parses a whole trace. With `lenient`, bad call lines are skipped and
     /// counted in [`skipped`](Trace::skipped); a bad header is always an error.
-    pub fn parse(reader: impl BufRead, origin: &str, lenient: bool) -> Result<Trace, TraceError> {
-        let mut lines = reader.lines();
-        let io = |source| TraceError::Io {
-            origin: origin.to_string(),
-            source,
-        };
-        let first = loop {
-            match lines.next() {
-                None => {
-                    return Err(TraceError::Empty {
-                        origin: origin.to_string(),
-                    })
-                }
-                Some(l) => {
-                    let l = l.map_err(io)?;
-                    if !l.trim().is_empty() {
-                        break l;
-                    }
-                }
-            }
-        };
-        let header = parse_header(&first, origin)?;
+    pub fn parse(mut reader: impl BufRead, origin: &str, lenient: bool) -> Result<Trace, TraceError> {
+        let mut header = None;
         let mut calls = Vec::new();
         let mut skipped = 0;
-        for (i, l) in lines.enumerate() {
-            let l = l.map_err(io)?;
-            if l.trim().is_empty() {
+        let mut buf = Vec::new();
+        let mut n = 0;
+        loop {
+            buf.clear();
+            let read = reader.read_until(b'\n', &mut buf).map_err(|source| TraceError::Io {
+                origin: origin.to_string(),
+                source,
+            })?;
+            if read == 0 {
+                break;
+            }
+            n += 1;
+            while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                buf.pop();
+            }
+            let line = match std::str::from_utf8(&buf) {
+                Ok(l) => l,
+                Err(e) if lenient && header.is_some() => {
+                    let _ = e;
+                    skipped += 1;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(TraceError::NotJson {
+                        origin: origin.to_string(),
+                        line: n,
+                        message: format!("not UTF-8 ({e})"),
+                    })
+                }
+            };
+            if line.trim().is_empty() {
                 continue;
             }
-            match parse_call(&l, origin, i + 2) {
+            if header.is_none() {
+                header = Some(parse_header_at(line, origin, n)?);
+                continue;
+            }
+            match parse_call(line, origin, n) {
                 Ok(c) => calls.push(c),
                 Err(_) if lenient => skipped += 1,
                 Err(e) => return Err(e),
             }
         }
-        Ok(Trace { header, calls, skipped })
+        match header {
+            Some(header) => Ok(Trace { header, calls, skipped }),
+            None => Err(TraceError::Empty {
+                origin: origin.to_string(),
+            }),
+        }
     }
 }
 
@@ -182,10 +201,14 @@ fn object(line: &str, origin: &str, n: usize) -> Result<serde_json::Map<String, 
 
 /// Parses the header line.
 pub fn parse_header(line: &str, origin: &str) -> Result<Header, TraceError> {
-    let m = object(line, origin, 1)?;
+    parse_header_at(line, origin, 1)
+}
+
+fn parse_header_at(line: &str, origin: &str, n: usize) -> Result<Header, TraceError> {
+    let m = object(line, origin, n)?;
     let bad = |field, problem| TraceError::BadField {
         origin: origin.to_string(),
-        line: 1,
+        line: n,
         field,
         problem,
     };
@@ -197,6 +220,7 @@ pub fn parse_header(line: &str, origin: &str) -> Result<Header, TraceError> {
     if format != FORMAT {
         return Err(TraceError::Format {
             origin: origin.to_string(),
+            line: n,
             found: format,
         });
     }

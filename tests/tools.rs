@@ -256,7 +256,11 @@ async fn execute_async_single_flight_and_cancellation() {
 fn shell_config_in_the_policy_file() {
     let t = tools();
     let lint = call("run_command", json!({"command": "npm", "args": ["run", "lint"]}));
-    assert_eq!(t.classify(&lint), Decision::Opaque, "unknown project commands are opaque by default");
+    assert_eq!(
+        t.classify(&lint),
+        Decision::Opaque,
+        "unknown project commands are opaque by default"
+    );
     let p = Policy::from_toml_str(
         r#"
         [tools.run_command]
@@ -266,9 +270,17 @@ fn shell_config_in_the_policy_file() {
     )
     .unwrap();
     t.set_policy(Policy::defaults().merged(p));
-    assert!(matches!(t.classify(&lint), Decision::Read { .. }), "{:?}", t.classify(&lint));
+    assert!(
+        matches!(t.classify(&lint), Decision::Read { .. }),
+        "{:?}",
+        t.classify(&lint)
+    );
     t.execute(&lint, ok("0 problems")).unwrap();
     assert!(t.get(&lint).is_some());
-    t.execute(&call("modify_file", json!({"filePath": "src/index.js"})), ok("ok")).unwrap();
-    assert!(t.get(&lint).is_none(), "a read-only project command reads the workspace");
+    t.execute(&call("modify_file", json!({"filePath": "src/index.js"})), ok("ok"))
+        .unwrap();
+    assert!(
+        t.get(&lint).is_none(),
+        "a read-only project command reads the workspace"
+    );
 }

@@ -28,7 +28,6 @@ fn m3() {
 }
 
 #[test]
-#[ignore = "finds a real bug (README: bug A); tests/bugs.rs expects the failure"]
 fn m4() {
     check("m4_retire_vs_ticket", m4_retire_vs_ticket);
 }
@@ -88,13 +87,19 @@ fn m8() {
 }
 
 #[test]
-#[ignore = "finds a real bug (README: bug D); tests/bugs.rs expects the failure"]
 fn m9() {
     check("m9_evict_vs_invalidate_count", m9_evict_vs_invalidate_count);
 }
 
 #[test]
-#[ignore = "finds a real bug (README: bug D); tests/bugs.rs expects the failure"]
 fn m9b() {
     check("m9b_reinsert_vs_invalidate_count", m9b_reinsert_vs_invalidate_count);
+}
+
+#[test]
+fn m2b() {
+    check(
+        "m2b_ticket_compute_vs_invalidate_no_node",
+        m2b_ticket_compute_vs_invalidate_no_node,
+    );
 }

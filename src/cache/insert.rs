@@ -103,6 +103,11 @@ where
                 Stamp { node, subtree, seen }
             })
             .collect();
+        // SeqCst fence: pairs with the one at the start of an invalidation. If that
+        // invalidation found no node (or a retiring one) for our dependency and
+        // returned early, its caller's write happened before it; this fence
+        // orders our later read of the data after that write.
+        fence(Ordering::SeqCst);
         Ticket {
             index: self.index.clone(),
             g,
@@ -189,6 +194,11 @@ where
             self.stats.add(Counter::Inserts, 1);
             if let Some(old) = old {
                 self.kill(&old, &guard);
+            }
+            if self.max_weight.is_some() {
+                // Another inserter may have skipped this entry while it was INIT:
+                // once live, bring the budget back (so it holds at quiescence).
+                self.make_weight_room(&guard);
             }
             return Ok(());
         }
@@ -278,13 +288,22 @@ where
                 if usable && !victim.age() {
                     return false;
                 }
-                if let Some(LIVE) = victim.kill() {
+                // Each removal lands in exactly one counter: evicted (still usable),
+                // expired, or stale (DEAD_STALE: an eager invalidation that claimed
+                // it counts it).
+                let expired = !usable && self.ttl.is_some() && victim.expired(self.time.now());
+                let killed = if usable || expired {
+                    victim.kill()
+                } else {
+                    victim.kill_stale()
+                };
+                if let Some(LIVE) = killed {
                     // Relaxed: a counter (see `Cache::len`).
                     self.len.fetch_sub(1, Ordering::Relaxed);
                     self.cleanup(victim, false, guard);
                     if usable {
                         self.stats.add(Counter::Evictions, 1);
-                    } else if self.ttl.is_some() && victim.expired(self.time.now()) {
+                    } else if expired {
                         self.stats.add(Counter::Expirations, 1);
                     }
                 }

@@ -5,9 +5,10 @@ use core::hash::{BuildHasher, Hash};
 use std::time::Instant;
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, LIVE};
+use crate::entry::{Entry, DEAD_STALE, LIVE};
 use crate::index::BumpSet;
 use crate::stats::Counter;
+use crate::sync::{fence, Ordering};
 use crate::Dependency;
 
 impl<K, V, D, S> Cache<K, V, D, S>
@@ -74,6 +75,11 @@ where
 {
     fn invalidate<'d>(&self, deps: impl IntoIterator<Item = &'d D>, eager: bool) -> usize {
         self.stats.add(Counter::InvalidationCalls, 1);
+        // SeqCst fence: pairs with the one at the end of `ticket`. The caller's
+        // write (the edit this invalidation announces) is ordered before our
+        // lookups; if we find no node and return early, a ticket that creates
+        // the node afterwards reads the data after the write.
+        fence(Ordering::SeqCst);
         let guard = self.index.domain.guard();
         let set = self.index.plan(deps, &guard);
         if set.is_empty() {
@@ -93,18 +99,17 @@ where
         let call = self.index.next_call_id();
         let now = self.ttl.map(|_| self.time.now());
         let flush = self.index.flush_epoch();
-        let mut claimed = 0;
+        let mut ours = Vec::new();
         for e in self.index.affected(&set, &guard) {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
             if visible && e.claim(call) {
-                claimed += 1;
+                ours.push(e);
             }
         }
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
         let flush = self.index.flush_epoch();
-        let mut late = 0;
         for e in self.index.affected(&set, &guard) {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(flush) {
@@ -116,10 +121,13 @@ where
             let unclaimed_but_ours = e.state() == LIVE && !expired && was_visible(&e, &set, flush) && e.claim(call);
             self.kill_stale(&e, &guard);
             if unclaimed_but_ours {
-                late += 1;
+                ours.push(e);
             }
         }
-        let removed = claimed + late;
+        // A claimed entry counts if it was removed as stale — by us, a racing
+        // invalidation, a lookup or the CLOCK hand. One evicted while still
+        // usable (before our bumps) or expired is counted there instead.
+        let removed = ours.iter().filter(|e| e.state() == DEAD_STALE).count();
         self.stats.add(Counter::EntriesInvalidated, removed as u64);
         removed
     }

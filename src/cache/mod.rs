@@ -221,8 +221,12 @@ where
         let mut n = 0;
         for i in 0..sh.ring.capacity() {
             if let Some(e) = sh.ring.load(i) {
-                if e.state() == LIVE && !sh.usable(&e, g) && sh.kill_stale(&e, &guard) == Some(LIVE) {
-                    n += 1;
+                if e.state() == LIVE && !sh.usable(&e, g) {
+                    let was_live = e.state() == LIVE;
+                    sh.reclaim(&e, &guard);
+                    if was_live && e.state() >= crate::entry::DEAD {
+                        n += 1;
+                    }
                 }
             }
         }
@@ -313,9 +317,14 @@ where
 
     /// Removes an entry found invalid or expired (by a lookup or the hand).
     pub(crate) fn reclaim(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
-        let expired = self.ttl.is_some() && e.expired(self.time.now());
-        if self.kill_stale(e, guard) == Some(LIVE) && expired {
-            self.stats.add(Counter::Expirations, 1);
+        // One counter per removal: expired, or stale (counted by the eager
+        // invalidation that claimed it, if any).
+        if self.ttl.is_some() && e.expired(self.time.now()) {
+            if self.kill(e, guard) == Some(LIVE) {
+                self.stats.add(Counter::Expirations, 1);
+            }
+        } else {
+            self.kill_stale(e, guard);
         }
     }
 

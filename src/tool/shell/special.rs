@@ -294,7 +294,7 @@ impl Walker<'_> {
             } else {
                 let body = &t[1..];
                 for (j, c) in body.char_indices() {
-                    let rest = &body[j + 1..];
+                    let rest = &body[j + c.len_utf8()..];
                     match c {
                         'n' | 'E' | 'r' | 's' | 'u' | 'z' => continue,
                         'i' => in_place = Some(rest.to_string()),
