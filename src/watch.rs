@@ -28,7 +28,7 @@ use thiserror::Error;
 
 use core::hash::{BuildHasher, Hash};
 
-use crate::sync::{Arc, AtomicU64, Ordering};
+use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
 use crate::tool::ToolCache;
 use crate::{Cache, DepPath, Dependency};
 
@@ -98,6 +98,9 @@ pub trait Sink: Send + Sync + 'static {
 /// Turns notify events into invalidations. [`Watcher`] feeds it; tests can
 /// call [`handle`](Handler::handle) with made-up events (an overflow, say).
 pub struct Handler {
+    /// Set when the watcher is dropped; events handled under this lock, so that
+    /// once `Watcher::drop` returns no event is being handled or will be.
+    stopped: Mutex<bool>,
     root: PathBuf,
     sink: Box<dyn Sink>,
     ignore_dirs: Vec<String>,
@@ -124,6 +127,7 @@ impl Handler {
         })?;
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         Ok(Handler {
+            stopped: Mutex::new(false),
             root,
             sink: Box::new(sink),
             ignore_dirs: config.ignore_dirs.clone(),
@@ -137,6 +141,10 @@ impl Handler {
 
     /// Handles one event (or watcher error).
     pub fn handle(&self, event: notify::Result<notify::Event>) {
+        let stopped = lock(&self.stopped);
+        if *stopped {
+            return;
+        }
         // Relaxed (all counters here): statistics only.
         self.events.fetch_add(1, Ordering::Relaxed);
         let ev = match event {
@@ -235,6 +243,14 @@ impl Watcher {
     /// The event handler (its counters; injecting events in tests).
     pub fn handler(&self) -> &Handler {
         &self.handler
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        // Waits for an event being handled, and stops the ones still queued in
+        // notify's thread (it stops when the notify watcher drops, after this).
+        *lock(&self.handler.stopped) = true;
     }
 }
 
