@@ -15,10 +15,3 @@ pub mod paths;
 pub mod shell;
 pub mod threads;
 pub mod trace;
-
-/// True if `DEPCACHE_FUZZ_KNOWN_BUGS` is set: also run inputs that hit library
-/// bugs already reported (see tests/regressions.rs), which otherwise stop every
-/// fuzzing run on their first occurrence.
-pub fn known_bugs() -> bool {
-    std::env::var_os("DEPCACHE_FUZZ_KNOWN_BUGS").is_some()
-}

@@ -193,9 +193,6 @@ pub fn check_shell(input: &Input) {
     let root = Path::new(ROOT);
     let config = ShellConfig::default();
     let cwd = input.cwd.map(|i| CWDS[usize::from(i) % CWDS.len()]);
-    if !crate::known_bugs() && sed_non_ascii(&input.cmd) {
-        return;
-    }
     let (class, text) = match &input.cmd {
         Cmd::Argv(argv) => {
             let c = classify_argv(argv, cwd, root, &config);
@@ -229,19 +226,6 @@ pub fn check_shell(input: &Input) {
         if let Some(w) = sure_write(&text) {
             panic!("classified as a read, but it writes ({w}): {text:?}");
         }
-    }
-}
-
-/// Known library bug (tests/regressions.rs): a non-ASCII character in a short
-/// option cluster of `sed` (`sed -é`) panics, slicing inside the character.
-/// Skipped unless `DEPCACHE_FUZZ_KNOWN_BUGS` is set: any command that names
-/// `sed` and has a non-ASCII character.
-fn sed_non_ascii(cmd: &Cmd) -> bool {
-    let bad = |t: &str| t.contains("sed") && !t.is_ascii();
-    match cmd {
-        Cmd::Text(t) => bad(t),
-        Cmd::Argv(v) => bad(&v.concat()),
-        Cmd::Tokens(_) => false,
     }
 }
 
@@ -284,21 +268,31 @@ struct Scan {
 }
 
 fn sep(c: char) -> bool {
-    matches!(c, ';' | '|' | '&' | '\n' | '(' | ')' | '`')
+    matches!(c, ';' | '|' | '&' | '\n' | '(' | ')')
 }
 
 /// What the scanner is inside of.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Debug)]
 enum Frame {
     DoubleQuote,
-    /// A `$(` inside double quotes, with the depth of the parentheses open in it.
-    Subst(usize),
+    /// `$(`, with the depth of the parentheses open in it, and the word and
+    /// command it interrupts (they go on after it: `a$(b)c` is one word).
+    Paren(usize, Outer),
+    /// A backquoted substitution, with what it interrupts.
+    Backtick(Outer),
+}
+
+/// The command and word a substitution interrupts.
+#[derive(Debug, Default)]
+struct Outer {
+    words: Vec<ScanWord>,
+    cur: ScanWord,
 }
 
 /// A write found by the scanner, if any (see the module doc).
 pub fn sure_write(text: &str) -> Option<String> {
     // Here-documents hold arbitrary text, `case` patterns unbalanced parentheses.
-    if ["<<", "case"].iter().any(|s| text.contains(s)) {
+    if ["<<", "case", "$(("].iter().any(|s| text.contains(s)) {
         return None;
     }
     let skip_redirects = ["[[", "((", "$[", "${"].iter().any(|s| text.contains(s));
@@ -542,26 +536,47 @@ fn command_write(words: &[ScanWord]) -> Option<String> {
 
 /// Splits `text` into simple commands and looks at redirections, tracking
 /// quotes (single, double, `$'...'`), escapes, comments, and command
-/// substitutions inside double quotes.
+/// substitutions (`$(...)`, backquotes), in and out of double quotes.
 fn scan(text: &str) -> Scan {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Scan::default();
     let mut words: Vec<ScanWord> = Vec::new();
     let mut cur = ScanWord::default();
     let mut in_word = false;
-    // Open double quotes and substitutions in them, innermost last.
-    let mut dq: Vec<Frame> = Vec::new();
+    let mut frames: Vec<Frame> = Vec::new();
     let end_word = |words: &mut Vec<ScanWord>, cur: &mut ScanWord, in_word: &mut bool| {
         if *in_word {
             words.push(std::mem::take(cur));
             *in_word = false;
         }
     };
+    // Enters a substitution: the current word and command wait until it ends.
+    macro_rules! open {
+        ($make:expr) => {{
+            let outer = Outer {
+                words: std::mem::take(&mut words),
+                cur: std::mem::take(&mut cur),
+            };
+            in_word = false;
+            frames.push($make(outer));
+        }};
+    }
+    // Leaves a substitution: its last command ends, the outer word goes on
+    // (now with a part the scanner cannot know).
+    macro_rules! close {
+        ($outer:expr) => {{
+            let outer: Outer = $outer;
+            end_word(&mut words, &mut cur, &mut in_word);
+            out.commands.push(std::mem::replace(&mut words, outer.words));
+            cur = outer.cur;
+            cur.quoted = true;
+            in_word = true;
+        }};
+    }
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        let in_dq = dq.last() == Some(&Frame::DoubleQuote);
-        if in_dq {
+        if matches!(frames.last(), Some(Frame::DoubleQuote)) {
             match c {
                 '\\' => {
                     i += 1;
@@ -570,15 +585,13 @@ fn scan(text: &str) -> Scan {
                     }
                 }
                 '"' => {
-                    dq.pop();
+                    frames.pop();
                 }
                 '$' if chars.get(i + 1) == Some(&'(') => {
-                    // A substitution inside double quotes: a new command.
-                    end_word(&mut words, &mut cur, &mut in_word);
-                    out.commands.push(std::mem::take(&mut words));
-                    dq.push(Frame::Subst(0));
+                    open!(|o| Frame::Paren(0, o));
                     i += 1;
                 }
+                '`' => open!(Frame::Backtick),
                 _ => cur.text.push(c),
             }
             i += 1;
@@ -613,7 +626,7 @@ fn scan(text: &str) -> Scan {
             '"' => {
                 in_word = true;
                 cur.quoted = true;
-                dq.push(Frame::DoubleQuote);
+                frames.push(Frame::DoubleQuote);
             }
             '#' if !in_word => {
                 while i < chars.len() && chars[i] != '\n' {
@@ -621,28 +634,37 @@ fn scan(text: &str) -> Scan {
                 }
                 continue;
             }
+            '$' if chars.get(i + 1) == Some(&'(') => {
+                open!(|o| Frame::Paren(0, o));
+                i += 1;
+            }
+            '`' => match frames.pop() {
+                Some(Frame::Backtick(outer)) => close!(outer),
+                other => {
+                    frames.extend(other);
+                    open!(Frame::Backtick);
+                }
+            },
+            '(' if matches!(frames.last(), Some(Frame::Paren(..))) => {
+                end_word(&mut words, &mut cur, &mut in_word);
+                out.commands.push(std::mem::take(&mut words));
+                if let Some(Frame::Paren(d, _)) = frames.last_mut() {
+                    *d += 1;
+                }
+            }
+            ')' if matches!(frames.last(), Some(Frame::Paren(..))) => match frames.pop() {
+                Some(Frame::Paren(0, outer)) => close!(outer),
+                Some(Frame::Paren(d, outer)) => {
+                    end_word(&mut words, &mut cur, &mut in_word);
+                    out.commands.push(std::mem::take(&mut words));
+                    frames.push(Frame::Paren(d - 1, outer));
+                }
+                other => frames.extend(other),
+            },
             '>' => {
                 end_word(&mut words, &mut cur, &mut in_word);
                 if out.redirect.is_none() {
                     out.redirect = redirect_target(&chars, i);
-                }
-            }
-            '(' if matches!(dq.last(), Some(Frame::Subst(_))) => {
-                end_word(&mut words, &mut cur, &mut in_word);
-                out.commands.push(std::mem::take(&mut words));
-                if let Some(Frame::Subst(d)) = dq.last_mut() {
-                    *d += 1;
-                }
-            }
-            ')' if matches!(dq.last(), Some(Frame::Subst(_))) => {
-                end_word(&mut words, &mut cur, &mut in_word);
-                out.commands.push(std::mem::take(&mut words));
-                match dq.last_mut() {
-                    Some(Frame::Subst(0)) => {
-                        dq.pop();
-                    }
-                    Some(Frame::Subst(d)) => *d -= 1,
-                    _ => {}
                 }
             }
             c if c.is_whitespace() && c != '\n' => end_word(&mut words, &mut cur, &mut in_word),
@@ -660,6 +682,12 @@ fn scan(text: &str) -> Scan {
     }
     end_word(&mut words, &mut cur, &mut in_word);
     out.commands.push(words);
+    // Unclosed substitutions: their outer commands too.
+    for f in frames {
+        if let Frame::Paren(_, o) | Frame::Backtick(o) = f {
+            out.commands.push(o.words);
+        }
+    }
     out
 }
 

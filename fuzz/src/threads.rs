@@ -237,28 +237,6 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
     tally
 }
 
-/// `check_invariants` after concurrent inserts. Known library issue
-/// (tests/regressions.rs): two threads inserting at once can each skip the
-/// other's entry while making weight room, so the resident weight may stay
-/// above `max_weight` at quiescence, by at most one entry per inserting thread,
-/// as the crate documents; `check_invariants` reports any excess. Unless
-/// `DEPCACHE_FUZZ_KNOWN_BUGS` is set, an excess within the documented bound is
-/// accepted (the checks before it in `check_invariants` passed; the
-/// single-flight check after it is skipped).
-fn invariants_after_threads(cache: &TestCache, config: &Config) {
-    let Err(e) = cache.check_invariants() else {
-        return;
-    };
-    let (Some(max), Some(w)) = (config.max_weight(), cache.stats().weight.into()) else {
-        panic!("after both threads: check_invariants: {e}");
-    };
-    let heaviest = if config.weigher { 3 } else { 1 };
-    let documented = e.starts_with("weight ") && e.contains("exceeds max_weight") && w <= max + 2 * heaviest;
-    if crate::known_bugs() || !documented {
-        panic!("after both threads: check_invariants: {e}");
-    }
-}
-
 /// Runs an `ops_threads` input; panics on a violation.
 pub fn check_threads(input: &Input) {
     let time = ClockBounds {
@@ -278,7 +256,9 @@ pub fn check_threads(input: &Input) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(p), _) | (_, Err(p)) => std::panic::resume_unwind(p),
     };
-    invariants_after_threads(&cache, &input.config);
+    if let Err(e) = cache.check_invariants() {
+        panic!("after both threads: check_invariants: {e}");
+    }
     let s = cache.stats();
     assert_eq!(s.hits + s.misses, ta.gets + tb.gets, "hits + misses != gets");
     assert_eq!(
@@ -287,18 +267,11 @@ pub fn check_threads(input: &Input) {
         "invalidation_calls"
     );
     assert!(s.evictions <= s.inserts, "more evictions than inserts");
+    // Each removal counts in one counter at most (tests/regressions.rs).
     assert!(
-        s.entries_invalidated <= s.inserts,
-        "more entries invalidated than inserted"
+        s.entries_invalidated + s.evictions + s.expirations <= s.inserts,
+        "more entries removed than inserted: {s:?}"
     );
-    // Known library issue (tests/regressions.rs): an entry that an invalidation
-    // claimed and the CLOCK hand then evicted counts in both counters.
-    if crate::known_bugs() {
-        assert!(
-            s.entries_invalidated + s.evictions + s.expirations <= s.inserts,
-            "more entries removed than inserted: {s:?}"
-        );
-    }
     assert_eq!(s.live_entries as usize, cache.len());
     // Everything can still be dropped, and the index empties with it.
     cache.invalidate_all();

@@ -16,7 +16,7 @@ fn each<T: for<'a> Arbitrary<'a>>(salt: u64, len: usize, f: impl Fn(&T)) {
     for seed in 0..cases() {
         let mut r = Rng::new((seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt);
         let n = r.below(len) + 1;
-        let bytes: Vec<u8> = (0..n).map(|_| r.next() as u8).collect();
+        let bytes: Vec<u8> = (0..n).map(|_| r.next_u64() as u8).collect();
         if let Ok(input) = T::arbitrary_take_rest(Unstructured::new(&bytes)) {
             f(&input);
         }
@@ -80,6 +80,12 @@ fn shell_scanner() {
         ("sed -n 1p a", false),
         ("sed -ni 1p a", true),
         ("sed -i=Ad -ei=A", false),
+        ("cd a b``sed -i x f", false),
+        ("echo a$(true)rm x", false),
+        ("echo `rm x`", true),
+        ("echo \"`rm x`\"", true),
+        ("echo $(cat a | tee b)", true),
+        ("echo \"$(echo \")\" ; rm x)\"", true),
         ("sed -i 1p", false),
         ("sed -i -e 1p a", true),
         ("sed -ie s/a/b/ f", true),
@@ -120,4 +126,7 @@ fn harness_regressions() {
     // `sed -i` with no file reads stdin: no write, a read is right.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-sed-i-no-file"));
+    // "a``sed" is one word (an empty substitution inside it), not a command `sed`.
+    #[cfg(depcache_shell)]
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-backquote-in-word"));
 }
