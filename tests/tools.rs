@@ -284,3 +284,14 @@ fn shell_config_in_the_policy_file() {
         "a read-only project command reads the workspace"
     );
 }
+
+#[test]
+fn shell_writes_to_devices_are_opaque() {
+    // Found by the fuzzer: `2>/dev/null2` writes a file under /dev, not /dev/null.
+    use depcache::tool::shell::{classify, ShellClass, ShellConfig};
+    let root = std::path::Path::new("/repo");
+    let c = classify("grep x a 2>/dev/null2", None, root, &ShellConfig::default());
+    assert!(matches!(c, ShellClass::Opaque { .. }), "{c:?}");
+    let c = classify("grep x a 2>/dev/null", None, root, &ShellConfig::default());
+    assert!(matches!(c, ShellClass::Read { .. }), "{c:?}");
+}

@@ -168,6 +168,9 @@ impl Model {
     fn purge(&mut self) -> usize {
         let before = self.entries.len();
         let now = self.now;
+        // As a lookup: an expired entry is reclaimed as an expiration.
+        let expired = self.entries.values().filter(|e| now >= e.expires_at).count();
+        self.counts.expirations += expired as u64;
         self.entries.retain(|_, e| !e.stale && now < e.expires_at);
         before - self.entries.len()
     }

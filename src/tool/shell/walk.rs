@@ -538,8 +538,16 @@ impl<'a> Walker<'a> {
             None => Err("it writes a relative path in an unknown directory".into()),
             Some((paths, _)) => {
                 for p in paths {
-                    if special_file(&p).is_none() {
-                        self.fx.writes.push(p);
+                    match special_file(&p) {
+                        Some(Special::Null) => {}
+                        // A write to a device or kernel file is a side effect we do not track.
+                        Some(Special::Volatile) => {
+                            return Err(format!(
+                                "it writes a device or kernel file (`{}`)",
+                                p.as_path().display()
+                            ))
+                        }
+                        None => self.fx.writes.push(p),
                     }
                 }
                 Ok(())
