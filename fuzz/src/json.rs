@@ -298,6 +298,8 @@ pub fn check_tool_args(input: &Input) {
     };
     let policy = tc.policy();
     let shell = matches!(policy.get(&tool), ToolPolicy::Shell(_));
+    #[cfg(depcache_shell)]
+    crate::shell::let_parser_panics_unwind();
     let call = ToolCall::new(tool.clone(), args.clone());
     let decision = tc.classify(&call);
     assert_eq!(decision, tc.classify(&call), "classify is not deterministic");

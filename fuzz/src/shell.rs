@@ -193,6 +193,7 @@ pub fn check_shell(input: &Input) {
     let root = Path::new(ROOT);
     let config = ShellConfig::default();
     let cwd = input.cwd.map(|i| CWDS[usize::from(i) % CWDS.len()]);
+    let_parser_panics_unwind();
     let (class, text) = match &input.cmd {
         Cmd::Argv(argv) => {
             let c = classify_argv(argv, cwd, root, &config);
@@ -227,6 +228,25 @@ pub fn check_shell(input: &Input) {
             panic!("classified as a read, but it writes ({w}): {text:?}");
         }
     }
+}
+
+/// brush-parser panics on some inputs (a descriptor number over `i32`:
+/// `99999999999>x`, peg.rs `io_number` unwraps the parse); depcache's parser
+/// guard (`catch_unwind` in src/tool/shell/parse.rs) catches them and the
+/// command is opaque. But libFuzzer's panic hook aborts at the panic, before it
+/// unwinds to that guard: so panics raised inside brush-parser are let through
+/// to it (every other panic still aborts, and the classification is checked).
+pub fn let_parser_panics_unwind() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_parser = info.location().is_some_and(|l| l.file().contains("brush-parser"));
+            if !in_parser {
+                fuzzer_hook(info);
+            }
+        }));
+    });
 }
 
 fn check_shape(c: &ShellClass) {

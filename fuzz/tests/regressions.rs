@@ -125,3 +125,22 @@ fn lenient_trace_skips_non_utf8_lines() {
     let t = Trace::parse(&text[..], "t.jsonl", true).expect("lenient parsing skips the bad line");
     assert_eq!((t.calls.len(), t.skipped), (2, 1));
 }
+
+/// A redirection's file descriptor number too large for the parser:
+/// brush-parser 0.4.0 (src/parser/peg.rs:695, rule `io_number`) does
+/// `w.parse().unwrap()` on the digits before `<`/`>` and panics
+/// ("ParseIntError { kind: PosOverflow }"); `shell::classify` catches it
+/// (parse.rs `guarded`) and the command is opaque. Found by the `shell` target
+/// (token mode: `5555555555>(`), which lets brush-parser panics unwind to that
+/// guard (see `let_parser_panics_unwind`). Note: under `panic = "abort"` the
+/// guard cannot catch it, and the process aborts.
+#[cfg(depcache_shell)]
+#[test]
+fn shell_huge_fd_number() {
+    use depcache::tool::shell::{classify, ShellClass, ShellConfig};
+    for cmd in ["99999999999>x", "cat a 5555555555>&1", "5555555555<x cat"] {
+        let c = classify(cmd, None, std::path::Path::new("/repo"), &ShellConfig::default());
+        assert!(matches!(c, ShellClass::Opaque { .. }), "{cmd}: {c:?}");
+    }
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-fd-number-overflow"));
+}
