@@ -438,9 +438,22 @@ fn model_insert(
         invisible.len()
     );
     if len - visible < invisible.len() {
-        // Some were reclaimed, we do not know which: reclaim the rest.
+        // Some were reclaimed, we do not know which: reclaim the rest. `purge`
+        // counts the expired ones it reclaims as expirations; which they are
+        // is as unknown, so adopt its count within the possible.
+        let before_purge = cache.stats().expirations;
         let purged = cache.purge();
         assert_eq!(purged, len - visible, "step {step}: purge after the hand reclaimed");
+        let purge_expired = cache.stats().expirations - before_purge;
+        let expired_left = invisible
+            .iter()
+            .filter(|key| model.expired(&model.entries[key]))
+            .count() as u64;
+        assert!(
+            purge_expired <= expired_left.min(purged as u64),
+            "step {step}: purge counted {purge_expired} expirations of {purged} entries, {expired_left} expired"
+        );
+        model.counts.expirations += purge_expired;
         for key in invisible {
             model.entries.remove(&key);
         }

@@ -7,8 +7,8 @@
 //! (it misses many writes, but what it reports is always one):
 //!
 //! - a redirection `>`, `>>`, `>|`, `&>`, `<>` outside quotes whose target is
-//!   not `/dev/null`, `/dev/stdout`, `/dev/stderr` or a file descriptor, or an
-//!   output process substitution `>(...)`;
+//!   not `/dev/null`, `/dev/stdout`, `/dev/stderr` or a file descriptor (the
+//!   commands of a process substitution `>(...)` are scanned like any other);
 //! - in command position (first word of a simple command, after assignments and
 //!   `!`/`then`/`do`/...): `tee`, `rm`, `mv`, `cp`, `touch`, `mkdir`, ...;
 //! - `sed`/`perl` with an in-place option (`-i`, `-pi`, `--in-place`), `sort -o`,
@@ -716,7 +716,8 @@ fn redirect_target(chars: &[char], at: usize) -> Option<String> {
     let mut i = at + 1;
     match chars.get(i) {
         Some('>') | Some('|') => i += 1,
-        Some('(') => return Some(">(...)".into()),
+        // A process substitution: its commands are scanned as commands.
+        Some('(') => return None,
         _ => {}
     }
     if chars.get(i) == Some(&'&') {

@@ -102,6 +102,7 @@ fn shell_scanner() {
         ("[[ a > b ]]", false),
         ("cat a > \"/dev/null\"", false),
         ("cat a >(tee b)", true),
+        ("cat a >( 2>&1 )", false),
         ("cat a # > b", false),
         ("cat a >| b", true),
         ("cat a &> b", true),
@@ -126,6 +127,19 @@ fn harness_regressions() {
     // `sed -i` with no file reads stdin: no write, a read is right.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-sed-i-no-file"));
+    // After the hand reclaimed some expired entries, the model's purge counts
+    // the expirations of the rest.
+    depcache_fuzz::model::check_ops(
+        &<depcache_fuzz::ops::Input as Arbitrary>::arbitrary_take_rest(Unstructured::new(include_bytes!(
+            "../regressions/ops-harness-purge-expirations"
+        )))
+        .unwrap(),
+    );
+    // `>( 2>&1 )` runs nothing: not a write.
+    #[cfg(depcache_shell)]
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!(
+        "../regressions/shell-harness-empty-process-substitution"
+    ));
     // "a``sed" is one word (an empty substitution inside it), not a command `sed`.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-backquote-in-word"));
