@@ -35,6 +35,7 @@ export CARGO_TARGET_DIR="$target_dir"
 cargo "${toolchain[@]}" fuzz build -s "$sanitizer" || exit 1
 
 failed=()
+found=()
 summary=()
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t" "corpus/$t"
@@ -52,7 +53,11 @@ for t in "${targets[@]}"; do
     -max_total_time="$secs" -timeout=30 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$t/" >>"$log" 2>&1; then
     tail -n 40 "$log"
-    failed+=("$t")
+    if [ "${FUZZ_FINDS_FATAL:-1}" = 1 ]; then
+      failed+=("$t")
+    else
+      found+=("$t")
+    fi
   fi
   # The last status line: runs, coverage, features, corpus, exec/s.
   last="$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
@@ -63,6 +68,9 @@ done
 echo
 echo "=== summary (logs and artifacts in $work)"
 printf '%s\n' "${summary[@]}"
+if [ "${#found[@]}" -gt 0 ]; then
+  echo "NEW FINDS (not fatal: FUZZ_FINDS_FATAL=0): ${found[*]}; reproducers in $work/artifacts" >&2
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "FAILED: ${failed[*]}" >&2
   exit 1
