@@ -687,7 +687,7 @@ fn scan(text: &str) -> Scan {
                     out.redirect = redirect_target(&chars, i);
                 }
             }
-            c if c.is_whitespace() && c != '\n' => end_word(&mut words, &mut cur, &mut in_word),
+            c if c == ' ' || c == '\t' => end_word(&mut words, &mut cur, &mut in_word),
             c if sep(c) => {
                 end_word(&mut words, &mut cur, &mut in_word);
                 out.commands.push(std::mem::take(&mut words));
@@ -722,7 +722,10 @@ fn redirect_target(chars: &[char], at: usize) -> Option<String> {
     }
     if chars.get(i) == Some(&'&') {
         // `>&2`, `>&-`: descriptors. `>&file` writes a file, but `>&$X` is unclear.
-        let rest: String = chars[i + 1..].iter().take_while(|c| !c.is_whitespace()).collect();
+        let rest: String = chars[i + 1..]
+            .iter()
+            .take_while(|c| !matches!(**c, ' ' | '\t' | '\n'))
+            .collect();
         if rest.is_empty() || rest.chars().all(|c| c.is_ascii_digit() || c == '-') {
             return None;
         }
@@ -733,7 +736,7 @@ fn redirect_target(chars: &[char], at: usize) -> Option<String> {
     }
     let target: String = chars[i.min(chars.len())..]
         .iter()
-        .take_while(|c| !c.is_whitespace() && !sep(**c) && **c != '<' && **c != '>')
+        .take_while(|c| !matches!(**c, ' ' | '\t' | '\n') && !sep(**c) && **c != '<' && **c != '>')
         .collect();
     if target.is_empty() {
         // A syntax error, or a target on the next line: not sure.
