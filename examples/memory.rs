@@ -16,6 +16,8 @@ use depcache::{Cache, DepPath};
 
 struct Counting;
 
+/// Bytes allocated and not freed. Every access is Relaxed: a statistic read after
+/// the measured work has finished on this thread; it orders no other data.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is forwarded to `System` unchanged; we only count sizes.
