@@ -720,15 +720,8 @@ fn redirect_target(chars: &[char], at: usize) -> Option<String> {
         Some('(') => return None,
         _ => {}
     }
-    if chars.get(i) == Some(&'&') {
-        // `>&2`, `>&-`: descriptors. `>&file` writes a file, but `>&$X` is unclear.
-        let rest: String = chars[i + 1..]
-            .iter()
-            .take_while(|c| !matches!(**c, ' ' | '\t' | '\n'))
-            .collect();
-        if rest.is_empty() || rest.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            return None;
-        }
+    let dup = chars.get(i) == Some(&'&');
+    if dup {
         i += 1;
     }
     while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
@@ -740,6 +733,11 @@ fn redirect_target(chars: &[char], at: usize) -> Option<String> {
         .collect();
     if target.is_empty() {
         // A syntax error, or a target on the next line: not sure.
+        return None;
+    }
+    // `>&2`, `>&-`, `>&2-`: descriptors (the word ends at the next operator:
+    // `2>&12>&1` is `2>&12 >&1`). `>&file` writes a file.
+    if dup && target.trim_end_matches('-').chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
     if target.contains(['$', '`']) {

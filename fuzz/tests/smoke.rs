@@ -103,6 +103,10 @@ fn shell_scanner() {
         ("cat a > \"/dev/null\"", false),
         ("cat a >(tee b)", true),
         ("cat a >( 2>&1 )", false),
+        ("cat a 2>&12>&1", false),
+        ("cat a >&2-", false),
+        ("cat a >& out", true),
+        ("cat a >&out", true),
         ("cat a # > b", false),
         ("cat a >| b", true),
         ("cat a &> b", true),
@@ -140,6 +144,9 @@ fn harness_regressions() {
     depcache_fuzz::shell::check_shell_bytes(include_bytes!(
         "../regressions/shell-harness-empty-process-substitution"
     ));
+    // `2>&12>&1` is two descriptor duplications, not a write to a file "12>&1".
+    #[cfg(depcache_shell)]
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-glued-fd-dups"));
     // "a``sed" is one word (an empty substitution inside it), not a command `sed`.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-backquote-in-word"));
