@@ -299,7 +299,13 @@ pub fn check_tool_args(input: &Input) {
     let policy = tc.policy();
     let shell = matches!(policy.get(&tool), ToolPolicy::Shell(_));
     #[cfg(depcache_shell)]
-    crate::shell::let_parser_panics_unwind();
+    {
+        crate::shell::let_parser_panics_unwind();
+        // The open exponential-time bug of the shell parser (see shell.rs).
+        if shell && crate::shell::too_many_parens(&args.to_string()) {
+            return;
+        }
+    }
     let call = ToolCall::new(tool.clone(), args.clone());
     let decision = tc.classify(&call);
     assert_eq!(decision, tc.classify(&call), "classify is not deterministic");

@@ -1,5 +1,6 @@
-//! Library bugs the fuzz targets found (all fixed in f4e2295), as regression
-//! tests. The fuzz targets check the same properties on every input.
+//! Library bugs the fuzz targets found, as regression tests. Fixed ones run;
+//! open ones are `#[ignore]`d (`cargo test --test regressions -- --ignored`),
+//! and the targets skip their inputs unless `DEPCACHE_FUZZ_KNOWN_BUGS` is set.
 
 use depcache::trace::Trace;
 
@@ -143,4 +144,35 @@ fn shell_huge_fd_number() {
         assert!(matches!(c, ShellClass::Opaque { .. }), "{cmd}: {c:?}");
     }
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-fd-number-overflow"));
+}
+
+/// Exponential time in brush-parser 0.4.0's arithmetic rules
+/// (src/parser/peg.rs:128, `arithmetic_expression_piece`, backtracking on
+/// every `(`): `shell::classify` of a 40-byte command of nested `((` and `<(`
+/// took over 30 s (the fuzzer's timeout) in the `shell` target, under
+/// MAX_NESTING's bracket limit. An agent's command (or a hostile one) can stall
+/// a tool call that way. Found by `shell` (input in regressions/).
+#[cfg(depcache_shell)]
+#[test]
+#[ignore = "library bug (open): shell::classify takes exponential time on nested `((`"]
+fn shell_nested_parens_are_fast() {
+    use depcache::tool::shell::{classify, ShellConfig};
+    use std::time::{Duration, Instant};
+    // Measured before a fix: x2 per `(` (14: 6 ms, 24: seconds); the
+    // fuzzer's input: 16 s in release.
+    for n in [8usize, 16, 24] {
+        let cmd = format!("{}<((\x07<(<~", "(".repeat(n));
+        let start = Instant::now();
+        let _ = classify(&cmd, None, std::path::Path::new("/repo"), &ShellConfig::default());
+        let took = start.elapsed();
+        eprintln!("{n} parens: {took:?}");
+        assert!(took < Duration::from_secs(1), "{cmd:?} took {took:?}");
+    }
+    let start = Instant::now();
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-slow-nested-parens"));
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "the fuzzer's input took {:?}",
+        start.elapsed()
+    );
 }
