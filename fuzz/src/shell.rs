@@ -707,18 +707,25 @@ fn scan(text: &str) -> Scan {
                 }
                 other => frames.extend(other),
             },
-            '>' => {
+            '>' | '<' => {
+                // `2>`: the digits are the descriptor, not a word.
+                if in_word && !cur.quoted && cur.text.chars().all(|c| c.is_ascii_digit()) {
+                    cur = ScanWord::default();
+                    in_word = false;
+                }
                 end_word(&mut words, &mut cur, &mut in_word);
-                if out.redirect.is_none() {
+                if c == '>' && out.redirect.is_none() {
                     out.redirect = redirect_target(&chars, i);
                 }
+                // The target is not an operand of the command.
+                i = redirect_end(&chars, i);
+                continue;
             }
             c if c == ' ' || c == '\t' => end_word(&mut words, &mut cur, &mut in_word),
             c if sep(c) => {
                 end_word(&mut words, &mut cur, &mut in_word);
                 out.commands.push(std::mem::take(&mut words));
             }
-            '<' => end_word(&mut words, &mut cur, &mut in_word),
             c => {
                 in_word = true;
                 cur.text.push(c);
@@ -735,6 +742,37 @@ fn scan(text: &str) -> Scan {
         }
     }
     out
+}
+
+/// Where the scan goes on after the redirection operator at `chars[at]`: after
+/// its target word, or right after the operator for a process substitution
+/// (`<(`, `>(`, scanned as commands) or a missing target.
+fn redirect_end(chars: &[char], at: usize) -> usize {
+    let mut i = at + 1;
+    if matches!(chars.get(i), Some('>' | '|' | '<')) && !(chars[at] == '<' && chars.get(i) == Some(&'<')) {
+        i += 1;
+    }
+    if chars.get(i) == Some(&'(') {
+        return at + 1;
+    }
+    if chars.get(i) == Some(&'&') {
+        i += 1;
+    }
+    while chars.get(i).is_some_and(|c| *c == ' ' || *c == '\t') {
+        i += 1;
+    }
+    let start = i;
+    while chars
+        .get(i)
+        .is_some_and(|c| !matches!(c, ' ' | '\t' | '\n' | '<' | '>' | '\'' | '"' | '`' | '$' | '\\') && !sep(*c))
+    {
+        i += 1;
+    }
+    if i == start || chars.get(i).is_some_and(|c| matches!(c, '\'' | '"' | '`' | '$' | '\\')) {
+        // No plain target: leave the rest (quotes, substitutions) to the scan.
+        return at + 1;
+    }
+    i
 }
 
 /// The target of the `>` at `chars[at]`, if it surely writes a file.

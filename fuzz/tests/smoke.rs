@@ -104,6 +104,12 @@ fn shell_scanner() {
         ("cat a >(tee b)", true),
         ("cat a >( 2>&1 )", false),
         ("cat a 2>&12>&1", false),
+        ("cp -x 2>/dev/null b", false),
+        ("cp a 2>/dev/null", false),
+        ("tee < f", false),
+        ("cp a b 2>/dev/null", true),
+        ("cat <(rm x)", true),
+        ("cat a >out", true),
         ("cat a >&2-", false),
         ("cat a >& out", true),
         ("cat a >&out", true),
@@ -147,6 +153,9 @@ fn harness_regressions() {
     // `2>&12>&1` is two descriptor duplications, not a write to a file "12>&1".
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-glued-fd-dups"));
+    // A redirection's target (`2>/dev/null`) is not an operand of `cp`.
+    #[cfg(depcache_shell)]
+    depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-redirect-target-operand"));
     // "a``sed" is one word (an empty substitution inside it), not a command `sed`.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!("../regressions/shell-harness-backquote-in-word"));
