@@ -156,10 +156,10 @@ fn shell_huge_fd_number() {
 #[test]
 fn shell_nested_parens_are_refused_before_parsing() {
     use depcache::tool::shell::{classify, ShellClass, ShellConfig};
-    // Fixed by refusing more than 16 `(` before parsing (opaque, with a reason).
+    // Fixed by refusing more than 8 adjacent `((` before parsing (opaque, with a reason).
     let cmd = format!("{}<((\x07<(<~", "(".repeat(24));
     match classify(&cmd, None, std::path::Path::new("/repo"), &ShellConfig::default()) {
-        ShellClass::Opaque { reason } => assert!(reason.contains("`(`"), "{reason}"),
+        ShellClass::Opaque { reason } => assert!(reason.contains("`((`"), "{reason}"),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
