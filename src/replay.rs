@@ -153,6 +153,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds another report's call counts (not its timing) to this one.
+    fn absorb(&mut self, other: Report) {
+        self.calls += other.calls;
+        self.lookups += other.lookups;
+        self.hits += other.hits;
+        self.stale_serves += other.stale_serves;
+        self.checked_recorded += other.checked_recorded;
+        self.stale_examples.extend(other.stale_examples);
+    }
+
     /// hits / lookups.
     pub fn hit_ratio(&self) -> f64 {
         if self.lookups == 0 {
@@ -369,12 +379,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
         });
         let stats = shared.tools.stats();
         let c = shared.counts.into_inner().unwrap_or_else(|p| p.into_inner());
-        total.calls += c.calls;
-        total.lookups += c.lookups;
-        total.hits += c.hits;
-        total.stale_serves += c.stale_serves;
-        total.checked_recorded += c.checked_recorded;
-        total.stale_examples.extend(c.stale_examples);
+        total.absorb(c);
         total.invalidations += stats.invalidation_calls;
         total.entries_invalidated += stats.entries_invalidated;
         let _ = lat.add(&*shared.lat.lock().unwrap_or_else(|p| p.into_inner()));
@@ -559,12 +564,7 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
         }
     }
     let mut c = sh.counts.lock().unwrap_or_else(|p| p.into_inner());
-    c.calls += local.calls;
-    c.lookups += local.lookups;
-    c.hits += local.hits;
-    c.stale_serves += local.stale_serves;
-    c.checked_recorded += local.checked_recorded;
-    c.stale_examples.extend(local.stale_examples);
+    c.absorb(local);
 }
 
 /// Runs a closure when dropped.
