@@ -11,6 +11,9 @@ pub(crate) struct Stamp<K, V, D> {
     pub(crate) seen: u64,
 }
 
+/// An entry's stamps: inline when it has one dependency (the common case).
+pub(crate) type Stamps<K, V, D> = smallvec::SmallVec<[Stamp<K, V, D>; 1]>;
+
 /// Not yet published: its inserter owns its cleanup.
 pub(crate) const INIT: u8 = 0;
 /// Published and counted in `len`.
@@ -28,7 +31,7 @@ pub(crate) const MAX_REFS: u8 = 3;
 pub(crate) struct Entry<K, V, D> {
     pub(crate) key: K,
     pub(crate) value: V,
-    pub(crate) stamps: Box<[Stamp<K, V, D>]>,
+    pub(crate) stamps: Stamps<K, V, D>,
     /// `invalidate_all` epoch seen by the ticket.
     pub(crate) flush: u64,
     pub(crate) expires_at: u64,
@@ -53,7 +56,7 @@ where
     pub(crate) fn new(
         key: K,
         value: V,
-        stamps: Box<[Stamp<K, V, D>]>,
+        stamps: Stamps<K, V, D>,
         verified_at: u64,
         flush: u64,
         expires_at: u64,
@@ -151,6 +154,12 @@ where
         self.claim
             .compare_exchange(0, call, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// True once some eager invalidation call claimed the entry.
+    pub(crate) fn is_claimed(&self) -> bool {
+        // Relaxed: see `claim`; a stale 0 only means the caller tries the CAS.
+        self.claim.load(Ordering::Relaxed) != 0
     }
 
     /// INIT → LIVE, by the inserter; false if someone killed it first.

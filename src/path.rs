@@ -26,8 +26,29 @@ use crate::dep::Dependency;
 /// let ws = std::path::Path::new("/repo");
 /// assert_eq!(DepPath::in_workspace(ws, "/repo/src/a.py"), DepPath::new("src/a.py"));
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialOrd, Ord)]
 pub struct DepPath(std::sync::Arc<Path>);
+
+// Equality and hashing on the bytes: a `DepPath` is normalized, so two spell the
+// same path exactly when their bytes are equal, and comparing bytes is several
+// times cheaper than `Path`'s component-wise `==` and `Hash` (which showed up as
+// 15% of an invalidation, in the index's child registries). `Ord` stays
+// `Path`'s: on normalized paths it agrees with this equality.
+impl PartialEq for DepPath {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0.as_os_str() == other.0.as_os_str()
+    }
+}
+
+impl Eq for DepPath {}
+
+impl core::hash::Hash for DepPath {
+    #[inline]
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_os_str().as_encoded_bytes().hash(state);
+    }
+}
 
 impl DepPath {
     /// Normalizes `path` lexically (no file system access).

@@ -8,7 +8,8 @@
 //! slots.
 
 use crate::entry::Entry;
-use crate::sync::{Arc, ArcCell, AtomicUsize, Ordering};
+use crate::map::{ArcCell, Guard};
+use crate::sync::{Arc, AtomicUsize, Ordering};
 
 pub(crate) struct Ring<K, V, D> {
     slots: Box<[ArcCell<Entry<K, V, D>>]>,
@@ -54,17 +55,23 @@ impl<K, V, D> Ring<K, V, D> {
         self.hand.fetch_add(1, Ordering::Relaxed) % self.slots.len()
     }
 
-    pub(crate) fn load(&self, i: usize) -> Option<Arc<Entry<K, V, D>>> {
-        self.slots[i].load()
+    pub(crate) fn load(&self, i: usize, guard: &Guard<'_>) -> Option<Arc<Entry<K, V, D>>> {
+        self.slots[i].load(guard)
     }
 
-    pub(crate) fn claim(&self, i: usize, current: Option<&Arc<Entry<K, V, D>>>, new: &Arc<Entry<K, V, D>>) -> bool {
-        self.slots[i].compare_and_swap(current, Some(new.clone()))
+    pub(crate) fn claim(
+        &self,
+        i: usize,
+        current: Option<&Arc<Entry<K, V, D>>>,
+        new: &Arc<Entry<K, V, D>>,
+        guard: &Guard<'_>,
+    ) -> bool {
+        self.slots[i].compare_and_swap(current, Some(new.clone()), guard)
     }
 
     /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
-    pub(crate) fn release(&self, i: usize, entry: &Arc<Entry<K, V, D>>) {
-        if self.slots[i].compare_and_swap(Some(entry), None) {
+    pub(crate) fn release(&self, i: usize, entry: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+        if self.slots[i].compare_and_swap(Some(entry), None, guard) {
             self.free.push(i);
         }
     }

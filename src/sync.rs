@@ -6,35 +6,13 @@
 
 #[cfg(not(depcache_loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
     /// One step of a spin loop (a retry after a lost race).
     #[inline]
     pub(crate) fn spin() {
         std::hint::spin_loop();
-    }
-
-    /// A shared, swappable `Option<Arc<T>>` (one CLOCK slot).
-    pub(crate) struct ArcCell<T>(arc_swap::ArcSwapOption<T>);
-
-    impl<T> ArcCell<T> {
-        pub(crate) fn empty() -> Self {
-            Self(arc_swap::ArcSwapOption::const_empty())
-        }
-
-        /// The current content.
-        pub(crate) fn load(&self) -> Option<Arc<T>> {
-            self.0.load_full()
-        }
-
-        /// Replaces `current` (compared by pointer) with `new`; true on success.
-        pub(crate) fn compare_and_swap(&self, current: Option<&Arc<T>>, new: Option<Arc<T>>) -> bool {
-            let cur_ptr = current.map_or(std::ptr::null(), Arc::as_ptr);
-            let prev = self.0.compare_and_swap(&current.cloned(), new);
-            let prev_ptr = prev.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
-            prev_ptr == cur_ptr
-        }
     }
 }
 
@@ -148,33 +126,6 @@ mod imp {
     #[inline]
     pub(crate) fn spin() {
         loom::thread::yield_now();
-    }
-
-    /// A shared, swappable `Option<Arc<T>>`; under loom a mutex-protected cell, which
-    /// is linearizable like `ArcSwapOption` and visible to the model.
-    pub(crate) struct ArcCell<T>(loom::sync::Mutex<Option<Arc<T>>>);
-
-    impl<T> ArcCell<T> {
-        pub(crate) fn empty() -> Self {
-            Self(loom::sync::Mutex::new(None))
-        }
-
-        pub(crate) fn load(&self) -> Option<Arc<T>> {
-            self.0.lock().unwrap().clone()
-        }
-
-        pub(crate) fn compare_and_swap(&self, current: Option<&Arc<T>>, new: Option<Arc<T>>) -> bool {
-            let mut slot = self.0.lock().unwrap();
-            let same = match (slot.as_ref(), current) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            };
-            if same {
-                *slot = new;
-            }
-            same
-        }
     }
 }
 

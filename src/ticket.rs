@@ -1,7 +1,7 @@
 //! Tickets: the generations of a set of dependencies, taken before a value is
 //! computed, so that a value computed across an invalidation is never published.
 
-use crate::entry::Stamp;
+use crate::entry::Stamps;
 use crate::index::Index;
 use crate::sync::Arc;
 use crate::Dependency;
@@ -25,7 +25,7 @@ where
     /// The `invalidate_all` epoch, read before the stamps.
     pub(crate) flush: u64,
     /// Pinned nodes with what was seen of them; moved into the entry on insert.
-    pub(crate) stamps: Vec<Stamp<K, V, D>>,
+    pub(crate) stamps: Stamps<K, V, D>,
 }
 
 impl<K, V, D> Ticket<K, V, D>

@@ -127,7 +127,8 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         let shared = Shared {
             entries: Map::with_hasher_in(&domain, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
-            index: Arc::new(Index::new(domain)),
+            index: Arc::new(Index::new(domain.clone())),
+            domain,
             ring: Ring::new(self.max_entries),
             len: AtomicUsize::new(0),
             weight: AtomicU64::new(0),

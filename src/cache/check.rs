@@ -26,7 +26,7 @@ where
     /// - `len` and the weight match the resident entries and respect the bounds.
     pub fn check_invariants(&self) -> Result<(), String> {
         let sh = &*self.shared;
-        let guard = sh.index.domain.guard();
+        let guard = sh.guard();
         let mut resident = Vec::new();
         sh.entries
             .for_each(&guard, |k, e| resident.push((k.clone(), e.clone())));
@@ -39,7 +39,7 @@ where
             if e.state() != LIVE {
                 return Err(format!("resident entry {k:?} is in state {}", e.state()));
             }
-            match sh.ring.load(e.slot()) {
+            match sh.ring.load(e.slot(), &guard) {
                 Some(s) if Arc::ptr_eq(&s, e) => {}
                 _ => return Err(format!("entry {k:?} is not in its slot {}", e.slot())),
             }
@@ -70,7 +70,7 @@ where
         let is_resident =
             |e: &Arc<crate::entry::Entry<K, V, D>>| sh.entries.get(&e.key, &guard, |x| Arc::ptr_eq(x, e)) == Some(true);
         for i in 0..sh.ring.capacity() {
-            if let Some(e) = sh.ring.load(i) {
+            if let Some(e) = sh.ring.load(i, &guard) {
                 if !is_resident(&e) {
                     return Err(format!("slot {i} holds entry {:?}, which is not resident", e.key));
                 }

@@ -77,7 +77,7 @@ where
 {
     /// Takes the flight out of the table: later callers no longer join it.
     fn withdraw(&self) {
-        let guard = self.shared.index.domain.guard();
+        let guard = self.shared.guard();
         self.shared
             .flights
             .remove_if(self.key, &guard, |f| Arc::ptr_eq(f, &self.flight));
@@ -157,7 +157,7 @@ where
             }
             let flight = Arc::new(Flight::new());
             let joined = {
-                let guard = sh.index.domain.guard();
+                let guard = sh.guard();
                 sh.flights.try_insert(key.clone(), flight.clone(), &guard)
             };
             if let Err(running) = joined {
@@ -174,7 +174,7 @@ where
                 armed: true,
             };
             // A leader that finished between our miss and our flight insert.
-            let guard = sh.index.domain.guard();
+            let guard = sh.guard();
             if let Some(v) = sh.get(&key, &guard) {
                 leader.finish(State::Done(v.clone()));
                 return Ok(v);

@@ -81,7 +81,7 @@ where
         I::Item: Into<Dep<D>>,
     {
         // One stamp per dependency; Subtree covers Exact.
-        let mut wanted: Vec<Dep<D>> = Vec::new();
+        let mut wanted: smallvec::SmallVec<[Dep<D>; 2]> = smallvec::SmallVec::new();
         for d in deps {
             let d = d.into();
             match wanted.iter_mut().find(|w| w.dep == d.dep) {
@@ -89,7 +89,7 @@ where
                 None => wanted.push(d),
             }
         }
-        let guard = self.index.domain.guard();
+        let guard = self.guard();
         // `G` and the epoch before the generations: a bump we miss is one that
         // comes after these loads, so the entry's first validation sees it.
         let g = self.index.g();
@@ -147,7 +147,7 @@ where
             None => u64::MAX,
         };
         // The ticket's pins move into the entry; its cleanup gives them back.
-        let stamps = core::mem::take(&mut ticket.stamps).into_boxed_slice();
+        let stamps = core::mem::take(&mut ticket.stamps);
         let e = Arc::new(Entry::new(
             key,
             value,
@@ -159,7 +159,7 @@ where
         ));
         drop(ticket);
 
-        let guard = self.index.domain.guard();
+        let guard = self.guard();
         // Relaxed: a budget counter; `make_weight_room` re-reads it.
         self.weight.fetch_add(weight, Ordering::Relaxed);
         self.place(&e, &guard);
@@ -253,21 +253,21 @@ where
     fn place(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
         while let Some(i) = self.ring.probably_free() {
             e.set_slot(i);
-            if self.ring.claim(i, None, e) {
+            if self.ring.claim(i, None, e, guard) {
                 return;
             }
         }
         loop {
             let i = self.ring.advance();
             e.set_slot(i);
-            match self.ring.load(i) {
+            match self.ring.load(i, guard) {
                 None => {
-                    if self.ring.claim(i, None, e) {
+                    if self.ring.claim(i, None, e, guard) {
                         return;
                     }
                 }
                 Some(victim) => {
-                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&victim), e) {
+                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&victim), e, guard) {
                         return;
                     }
                 }
@@ -327,7 +327,7 @@ where
         while self.weight.load(Ordering::Relaxed) > max && budget > 0 {
             budget -= 1;
             let i = self.ring.advance();
-            let Some(victim) = self.ring.load(i) else {
+            let Some(victim) = self.ring.load(i, guard) else {
                 continue;
             };
             if victim.state() != LIVE {
@@ -335,7 +335,7 @@ where
             }
             if self.sweep(&victim, guard) {
                 // `sweep` left the slot to us; we only wanted the weight back.
-                self.ring.release(i, &victim);
+                self.ring.release(i, &victim, guard);
             }
         }
     }

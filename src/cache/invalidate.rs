@@ -80,7 +80,7 @@ where
         // lookups; if we find no node and return early, a ticket that creates
         // the node afterwards reads the data after the write.
         fence(Ordering::SeqCst);
-        let guard = self.index.domain.guard();
+        let guard = self.guard();
         let set = self.index.plan(deps, &guard);
         if set.is_empty() {
             // No node on any chain: no entry and no ticket depends on these.
@@ -99,8 +99,9 @@ where
         let call = self.index.next_call_id();
         let now = self.ttl.map(|_| self.time.now());
         let flush = self.index.flush_epoch();
-        let mut ours = Vec::new();
-        for e in self.index.affected(&set, &guard) {
+        let affected = self.index.affected(&set, &guard);
+        let mut ours = Vec::with_capacity(affected.len());
+        for e in affected {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
             if visible && e.claim(call) {
                 ours.push(e);
@@ -118,7 +119,8 @@ where
             // An entry that went live between our claims and our bumps, with a
             // ticket older than the bumps: visible until them, so ours to count.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
-            let unclaimed_but_ours = e.state() == LIVE && !expired && was_visible(&e, &set, flush) && e.claim(call);
+            let unclaimed_but_ours =
+                e.state() == LIVE && !e.is_claimed() && !expired && was_visible(&e, &set, flush) && e.claim(call);
             self.kill_stale(&e, &guard);
             if unclaimed_but_ours {
                 ours.push(e);

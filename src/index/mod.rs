@@ -4,6 +4,7 @@
 
 mod bumps;
 mod node;
+mod registry;
 
 pub(crate) use bumps::BumpSet;
 pub(crate) use node::{FastHash, Node, Reg};
@@ -181,11 +182,15 @@ where
     /// everything below them, and the `Subtree` dependents of their ancestors.
     pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Vec<Arc<Entry<K, V, D>>> {
         let mut out = Vec::new();
+        let mut stack = Vec::new();
         for (node, whole) in set.iter() {
             if whole {
-                let mut stack = vec![node.clone()];
+                stack.push(node.clone());
                 while let Some(n) = stack.pop() {
-                    n.dependents.for_each(guard, |_, reg| out.push(reg.entry.clone()));
+                    n.dependents.with(guard, |regs| {
+                        out.reserve(regs.len());
+                        out.extend(regs.iter().map(|(_, reg)| reg.entry.clone()));
+                    });
                     n.children.for_each(guard, |_, c| stack.push(c.clone()));
                 }
             } else {

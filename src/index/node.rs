@@ -1,14 +1,9 @@
 //! One node of the dependency index: the generations of a dependency, the
 //! entries registered on it, its children, and the pins that keep it alive.
 
-use core::borrow::Borrow;
-use core::hash::Hash;
-#[cfg(not(depcache_loom))]
-use std::collections::HashMap;
-
+use super::registry::Registry;
 use crate::entry::Entry;
-use crate::map::Guard;
-use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
 use crate::Dependency;
 
 /// The hasher of the internal maps (keys are pointers and dependencies we own).
@@ -47,130 +42,6 @@ pub(crate) struct Node<K, V, D> {
     pub(crate) dependents: Registry<usize, Reg<K, V, D>>,
     /// Index nodes whose parent is this node.
     pub(crate) children: Registry<D, Arc<Node<K, V, D>>>,
-}
-
-/// A node's small set (its dependents or its children): a hash map behind the
-/// node's own lock, taken only by inserts, removals and eager invalidations of
-/// entries on this node — never by a lookup.
-///
-/// Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
-/// costs 328 bytes and one with an element 768 (measured), against 56 and ~130
-/// here; and papaya maps sharing one collector must not own one another
-/// (reclaiming an entry would drop a node whose maps re-enter the collector's
-/// `reclaim_all`, which aborts). Per-node locks keep writers on different
-/// dependencies independent, which is the concurrency that matters here.
-pub(crate) struct Registry<K2, V2>(Mutex<RegMap<K2, V2>>);
-
-/// The map inside a [`Registry`].
-#[cfg(not(depcache_loom))]
-pub(crate) type RegMap<K2, V2> = HashMap<K2, V2, FastHash>;
-
-/// The map inside a [`Registry`]: under loom, insertion-ordered, because loom
-/// replays a schedule by re-running the model and a registry keyed by entry
-/// addresses would otherwise be visited in a different order on each run.
-#[cfg(depcache_loom)]
-pub(crate) type RegMap<K2, V2> = loom_det::VecMap<K2, V2>;
-
-impl<K2: Hash + Eq, V2> Registry<K2, V2> {
-    fn new() -> Self {
-        Registry(Mutex::new(RegMap::default()))
-    }
-
-    pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
-        lock(&self.0).insert(k, v);
-    }
-
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
-    pub(crate) fn get<Q, R>(&self, k: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R>
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        lock(&self.0).get(k).map(f)
-    }
-
-    /// Removes `k` if its value satisfies `pred` (an identity check).
-    pub(crate) fn remove_if<Q>(&self, k: &Q, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        let mut m = lock(&self.0);
-        if m.get(k).is_some_and(pred) {
-            m.remove(k);
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Visits every pair under the lock; `f` must not touch this registry.
-    pub(crate) fn for_each(&self, _guard: &Guard<'_>, mut f: impl FnMut(&K2, &V2)) {
-        for (k, v) in lock(&self.0).iter() {
-            f(k, v);
-        }
-    }
-
-    /// Empties the registry, returning what it held (dropped by the caller,
-    /// outside the lock).
-    pub(crate) fn take_all(&self) -> RegMap<K2, V2> {
-        core::mem::take(&mut *lock(&self.0))
-    }
-}
-
-#[cfg(depcache_loom)]
-mod loom_det {
-    use core::borrow::Borrow;
-
-    /// A tiny insertion-ordered map with the operations a registry uses.
-    pub(crate) struct VecMap<K, V>(Vec<(K, V)>);
-
-    impl<K, V> Default for VecMap<K, V> {
-        fn default() -> Self {
-            VecMap(Vec::new())
-        }
-    }
-
-    impl<K: Eq, V> VecMap<K, V> {
-        fn pos<Q>(&self, k: &Q) -> Option<usize>
-        where
-            K: Borrow<Q>,
-            Q: ?Sized + Eq,
-        {
-            self.0.iter().position(|(x, _)| x.borrow() == k)
-        }
-
-        pub(crate) fn insert(&mut self, k: K, v: V) -> Option<V> {
-            match self.pos(&k) {
-                Some(i) => Some(core::mem::replace(&mut self.0[i].1, v)),
-                None => {
-                    self.0.push((k, v));
-                    None
-                }
-            }
-        }
-
-        pub(crate) fn get<Q>(&self, k: &Q) -> Option<&V>
-        where
-            K: Borrow<Q>,
-            Q: ?Sized + Eq,
-        {
-            self.pos(k).map(|i| &self.0[i].1)
-        }
-
-        pub(crate) fn remove<Q>(&mut self, k: &Q) -> Option<V>
-        where
-            K: Borrow<Q>,
-            Q: ?Sized + Eq,
-        {
-            // `remove`, not `swap_remove`: keep the remaining order.
-            self.pos(k).map(|i| self.0.remove(i).1)
-        }
-
-        pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-            self.0.iter().map(|(k, v)| (k, v))
-        }
-    }
 }
 
 impl<K, V, D> Node<K, V, D>

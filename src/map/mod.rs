@@ -11,11 +11,13 @@
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 
+mod cell;
 #[cfg(depcache_loom)]
 mod loom_map;
 #[cfg(not(depcache_loom))]
 mod papaya_map;
 
+pub(crate) use cell::ArcCell;
 #[cfg(depcache_loom)]
 pub(crate) use loom_map::{Domain, Guard, LoomMap as Map};
 #[cfg(not(depcache_loom))]

@@ -1,0 +1,209 @@
+//! [`Registry`]: a node's small set (its dependents, or its children), behind the
+//! node's own lock.
+//!
+//! Most nodes hold one or a few pairs: a file read by one tool call, a directory
+//! with a handful of children. So a registry starts as an unsorted vector (empty:
+//! no allocation; one dependent: a 32-byte allocation, against about 130 bytes for
+//! the smallest hash table) and becomes a hash map only past [`LINEAR`] pairs,
+//! where a linear scan stops paying.
+//!
+//! Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
+//! costs 328 bytes and one with an element 768 (measured); and papaya maps sharing
+//! one collector must not own one another (reclaiming an entry would drop a node
+//! whose maps re-enter the collector's `reclaim_all`, which aborts). The lock is
+//! taken only by inserts, removals and eager invalidations of entries on this node
+//! — never by a lookup — and per-node locks keep writers on different
+//! dependencies independent, which is the concurrency that matters here.
+
+use core::borrow::Borrow;
+use core::hash::Hash;
+use std::collections::HashMap;
+
+use super::FastHash;
+use crate::map::Guard;
+use crate::sync::{lock, Mutex};
+
+/// Up to this many pairs a registry is a vector. Under loom it never converts:
+/// a map keyed by entry addresses would be visited in a different order on each
+/// of loom's re-runs of a model, and loom replays schedules by re-running.
+#[cfg(not(depcache_loom))]
+const LINEAR: usize = 16;
+#[cfg(depcache_loom)]
+const LINEAR: usize = usize::MAX;
+
+/// The pairs of a [`Registry`].
+pub(crate) enum Pairs<K2, V2> {
+    Few(Vec<(K2, V2)>),
+    /// Boxed so that a registry stays three words (most never grow this big):
+    /// one more allocation for the few large sets saves 16 bytes on every node.
+    #[allow(clippy::box_collection)]
+    Many(Box<HashMap<K2, V2, FastHash>>),
+}
+
+impl<K2, V2> Default for Pairs<K2, V2> {
+    fn default() -> Self {
+        Pairs::Few(Vec::new())
+    }
+}
+
+impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Pairs::Few(v) => v.len(),
+            Pairs::Many(m) => m.len(),
+        }
+    }
+
+    fn get<Q>(&self, k: &Q) -> Option<&V2>
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        match self {
+            Pairs::Few(v) => v.iter().find(|(x, _)| x.borrow() == k).map(|(_, v)| v),
+            Pairs::Many(m) => m.get(k),
+        }
+    }
+
+    fn insert(&mut self, k: K2, val: V2) {
+        match self {
+            Pairs::Few(v) => {
+                if let Some(slot) = v.iter_mut().find(|(x, _)| *x == k) {
+                    slot.1 = val;
+                } else if v.len() < LINEAR {
+                    v.push((k, val));
+                } else {
+                    let mut m: Box<HashMap<K2, V2, FastHash>> = Box::new(core::mem::take(v).into_iter().collect());
+                    m.insert(k, val);
+                    *self = Pairs::Many(m);
+                }
+            }
+            Pairs::Many(m) => {
+                m.insert(k, val);
+            }
+        }
+    }
+
+    fn remove<Q>(&mut self, k: &Q) -> Option<V2>
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        match self {
+            Pairs::Few(v) => {
+                let i = v.iter().position(|(x, _)| x.borrow() == k)?;
+                // `swap_remove`: the order of the rest may change, but the same
+                // operations always give the same order (loom's re-runs rely on it).
+                let (_, val) = v.swap_remove(i);
+                if v.is_empty() {
+                    // Give the allocation back: a node may stay long after its
+                    // last dependent left (it has children, or is pinned).
+                    *v = Vec::new();
+                }
+                Some(val)
+            }
+            Pairs::Many(m) => m.remove(k),
+        }
+    }
+
+    /// Every pair, in an unspecified order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K2, &V2)> {
+        let (few, many) = match self {
+            Pairs::Few(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            Pairs::Many(m) => (None, Some(m.iter())),
+        };
+        few.into_iter().flatten().chain(many.into_iter().flatten())
+    }
+}
+
+/// A node's small set behind its own lock; see the module documentation.
+pub(crate) struct Registry<K2, V2>(Mutex<Pairs<K2, V2>>);
+
+impl<K2: Hash + Eq, V2> Registry<K2, V2> {
+    pub(crate) fn new() -> Self {
+        Registry(Mutex::new(Pairs::default()))
+    }
+
+    pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
+        lock(&self.0).insert(k, v);
+    }
+
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    pub(crate) fn get<Q, R>(&self, k: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R>
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        lock(&self.0).get(k).map(f)
+    }
+
+    /// Removes `k` if its value satisfies `pred` (an identity check).
+    pub(crate) fn remove_if<Q>(&self, k: &Q, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool
+    where
+        K2: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let mut m = lock(&self.0);
+        if m.get(k).is_some_and(pred) {
+            m.remove(k);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Runs `f` on the pairs under the lock; `f` must not touch this registry.
+    pub(crate) fn with<R>(&self, _guard: &Guard<'_>, f: impl FnOnce(&Pairs<K2, V2>) -> R) -> R {
+        f(&lock(&self.0))
+    }
+
+    /// Visits every pair under the lock; `f` must not touch this registry.
+    pub(crate) fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&K2, &V2)) {
+        self.with(guard, |m| m.iter().for_each(|(k, v)| f(k, v)));
+    }
+
+    /// Empties the registry, returning what it held (dropped by the caller,
+    /// outside the lock).
+    pub(crate) fn take_all(&self) -> Pairs<K2, V2> {
+        core::mem::take(&mut *lock(&self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_from_a_vector_into_a_map_and_keeps_every_pair() {
+        let mut p: Pairs<u32, u32> = Pairs::default();
+        for i in 0..40 {
+            p.insert(i, i * 10);
+            assert_eq!(p.len(), i as usize + 1);
+        }
+        assert!(matches!(p, Pairs::Many(_)) || LINEAR == usize::MAX);
+        p.insert(3, 33);
+        assert_eq!(p.len(), 40);
+        assert_eq!(p.get(&3), Some(&33));
+        for i in (0..40).step_by(2) {
+            assert!(p.remove(&i).is_some());
+            assert!(p.remove(&i).is_none());
+        }
+        let mut left: Vec<u32> = p.iter().map(|(k, _)| *k).collect();
+        left.sort();
+        assert_eq!(left, (1..40).step_by(2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_small_set_replaces_and_removes_in_place() {
+        let mut p: Pairs<u32, &str> = Pairs::default();
+        p.insert(1, "a");
+        p.insert(2, "b");
+        p.insert(1, "c");
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.get(&1), Some(&"c"));
+        assert_eq!(p.remove(&1), Some("c"));
+        assert_eq!(p.remove(&2), Some("b"));
+        assert_eq!(p.len(), 0);
+        assert!(matches!(&p, Pairs::Few(v) if v.capacity() == 0));
+    }
+}

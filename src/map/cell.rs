@@ -1,0 +1,154 @@
+//! [`ArcCell`]: a shared, swappable `Option<Arc<T>>` (one CLOCK slot), whose
+//! replaced values are released through the cache's reclamation domain.
+//!
+//! A normal build keeps a raw `AtomicPtr` that owns one strong count of the `Arc`
+//! it points to. Readers load it under a guard of the domain and take their own
+//! count; a writer that replaces a pointer hands the old count to the collector,
+//! which drops it once every guard that could have loaded the pointer is gone.
+//! So a reader's `increment_strong_count` always runs while the count is at least
+//! one. This replaced `arc_swap::ArcSwapOption`, whose debt bookkeeping was about
+//! a quarter of an insert and of an eager invalidation (benches/RESULTS.md, O1).
+//!
+//! Under loom it is a mutex around the `Option<Arc<T>>`: linearizable like the
+//! real one, and visible to the model.
+
+use super::Guard;
+use crate::sync::Arc;
+
+#[cfg(not(depcache_loom))]
+pub(crate) use imp::ArcCell;
+
+#[cfg(not(depcache_loom))]
+mod imp {
+    use core::ptr;
+
+    use seize::{Collector, Guard as _};
+
+    use super::{Arc, Guard};
+    use crate::sync::{AtomicPtr, Ordering};
+
+    pub(crate) struct ArcCell<T> {
+        /// Null, or `Arc::into_raw` of an `Arc` whose one count this cell owns.
+        ptr: AtomicPtr<T>,
+    }
+
+    // SAFETY: the cell hands out `Arc<T>` clones across threads, which is sound
+    // exactly when `Arc<T>` is `Send + Sync`, i.e. when `T: Send + Sync`.
+    unsafe impl<T: Send + Sync> Send for ArcCell<T> {}
+    // SAFETY: as above.
+    unsafe impl<T: Send + Sync> Sync for ArcCell<T> {}
+
+    /// Drops the count a cell owned. Runs when the collector has seen every guard
+    /// that was active at the retirement end.
+    ///
+    /// # Safety
+    /// `p` comes from `Arc::into_raw` and its count was owned by a cell that no
+    /// longer points to it.
+    unsafe fn release<T>(p: *mut T, _collector: &Collector) {
+        // SAFETY: the caller passes a pointer from `Arc::into_raw` whose count is
+        // ours to drop (see `compare_and_swap`).
+        drop(unsafe { Arc::from_raw(p) });
+    }
+
+    impl<T> ArcCell<T> {
+        pub(crate) fn empty() -> Self {
+            ArcCell {
+                ptr: AtomicPtr::new(ptr::null_mut()),
+            }
+        }
+
+        /// The current content.
+        #[inline]
+        pub(crate) fn load(&self, guard: &Guard<'_>) -> Option<Arc<T>> {
+            // Acquire: pairs with the Release of the CAS that stored the pointer,
+            // so the entry's fields written before it are visible. `protect` adds
+            // what the collector needs to see this load before a retirement.
+            let p = guard.protect(&self.ptr, Ordering::Acquire);
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: `p` came from `Arc::into_raw`. We loaded it under `guard`,
+            // so the count the cell owned is dropped (by `release`) only after
+            // `guard` ends: the count is at least one while we add ours.
+            unsafe {
+                Arc::increment_strong_count(p);
+                Some(Arc::from_raw(p))
+            }
+        }
+
+        /// Replaces `current` (compared by pointer) with `new`; true on success.
+        ///
+        /// No ABA: the caller holds `current`, so its allocation cannot be freed
+        /// and reused for another `T` while this runs.
+        pub(crate) fn compare_and_swap(
+            &self,
+            current: Option<&Arc<T>>,
+            new: Option<Arc<T>>,
+            guard: &Guard<'_>,
+        ) -> bool {
+            let cur = current.map_or(ptr::null_mut(), |a| Arc::as_ptr(a).cast_mut());
+            let new = new.map_or(ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
+            // AcqRel on success: Release publishes the new entry to `load`ers;
+            // Acquire orders our later use of the old one after its publication.
+            // Acquire on failure: the caller may go on to read the current content.
+            match self.ptr.compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(old) => {
+                    if !old.is_null() {
+                        // SAFETY: `old` is unreachable through this cell from now
+                        // on, came from `Arc::into_raw`, and its count was the
+                        // cell's; readers that loaded it hold guards, which the
+                        // collector waits for before calling `release`.
+                        unsafe { guard.defer_retire(old, release::<T>) };
+                    }
+                    true
+                }
+                Err(_) => {
+                    if !new.is_null() {
+                        // SAFETY: `new` was never published; its count is ours.
+                        drop(unsafe { Arc::from_raw(new) });
+                    }
+                    false
+                }
+            }
+        }
+    }
+
+    impl<T> Drop for ArcCell<T> {
+        fn drop(&mut self) {
+            let p = *self.ptr.get_mut();
+            if !p.is_null() {
+                // SAFETY: `&mut self`: no guard can be reading this cell, and the
+                // count is the cell's.
+                drop(unsafe { Arc::from_raw(p) });
+            }
+        }
+    }
+}
+
+/// Under loom: a mutex-protected cell, linearizable like the atomic one.
+#[cfg(depcache_loom)]
+pub(crate) struct ArcCell<T>(crate::sync::Mutex<Option<Arc<T>>>);
+
+#[cfg(depcache_loom)]
+impl<T> ArcCell<T> {
+    pub(crate) fn empty() -> Self {
+        Self(crate::sync::Mutex::new(None))
+    }
+
+    pub(crate) fn load(&self, _guard: &Guard<'_>) -> Option<Arc<T>> {
+        crate::sync::lock(&self.0).clone()
+    }
+
+    pub(crate) fn compare_and_swap(&self, current: Option<&Arc<T>>, new: Option<Arc<T>>, _guard: &Guard<'_>) -> bool {
+        let mut slot = crate::sync::lock(&self.0);
+        let same = match (slot.as_ref(), current) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if same {
+            *slot = new;
+        }
+        same
+    }
+}
