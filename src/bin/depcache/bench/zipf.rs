@@ -1,0 +1,137 @@
+//! A mixed workload with popularity skew: each thread looks keys up in a Zipf
+//! distribution over a key space ten times the capacity, and inserts on a miss
+//! (cache-aside). Throughput and hit ratio per cache, per thread count. papaya is
+//! not in this one: it never evicts, so it is no cache.
+
+use std::time::{Duration, Instant};
+
+use depcache::Cache;
+
+use super::measure::{loop_until, run_for, Rng, Work, SEQ};
+use super::report::{Throughput, ThroughputRun, DEPCACHE};
+use super::BenchError;
+
+type Hasher = foldhash::fast::RandomState;
+
+/// Distinct keys.
+pub const KEYS: u64 = 100_000;
+/// Cache capacity, in entries.
+pub const CAPACITY: u64 = 10_000;
+/// Zipf exponent.
+pub const S: f64 = 1.0;
+
+/// Samples ranks `0..n` with probability proportional to `1 / (rank + 1)^s`,
+/// by binary search in the cumulative distribution.
+pub struct Zipf {
+    cdf: Vec<f64>,
+}
+
+impl Zipf {
+    pub fn new(n: u64, s: f64) -> Self {
+        let mut acc = 0.0;
+        let mut cdf: Vec<f64> = (0..n)
+            .map(|r| {
+                acc += 1.0 / ((r + 1) as f64).powf(s);
+                acc
+            })
+            .collect();
+        for c in &mut cdf {
+            *c /= acc;
+        }
+        Zipf { cdf }
+    }
+
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        let u = rng.unit();
+        (self.cdf.partition_point(|&c| c <= u) as u64).min(self.cdf.len() as u64 - 1)
+    }
+}
+
+/// Measures every cache at each thread count, `secs` each; the caches start
+/// empty and warm up (untimed, uncounted) for half of `secs` first.
+pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Result<Vec<ThroughputRun>, BenchError> {
+    let zipf = Zipf::new(KEYS, S);
+    let max_threads = threads.iter().copied().max().unwrap_or(1);
+    let keys: Vec<Vec<u64>> = (0..max_threads)
+        .map(|t| {
+            let mut rng = Rng::new(100 + t as u64);
+            (0..SEQ).map(|_| zipf.sample(&mut rng)).collect()
+        })
+        .collect();
+    let keys = &keys;
+    let window = Duration::from_secs_f64(secs);
+    let warm = window / 2;
+    let mut runs = Vec::new();
+    for &n in threads {
+        progress(&format!("zipf mix, {n} thread(s)"));
+        let measure = |cache: &str, f: &(dyn Fn(usize, Instant) -> Work + Sync)| {
+            let r = run_for(n, warm, window, f);
+            Throughput {
+                cache: cache.to_string(),
+                ops_per_sec: r.ops_per_sec,
+                hit_ratio: Some(r.work.hits as f64 / r.work.ops.max(1) as f64),
+            }
+        };
+        let dc: Cache<u64, u64, u64> = Cache::new(CAPACITY as usize);
+        let moka: moka::sync::Cache<u64, u64, Hasher> = moka::sync::Cache::builder()
+            .max_capacity(CAPACITY)
+            .build_with_hasher(Hasher::default());
+        let quick: quick_cache::sync::Cache<u64, u64> = quick_cache::sync::Cache::new(CAPACITY as usize);
+        let results = vec![
+            measure(DEPCACHE, &|t, end| {
+                loop_until(&keys[t], end, |k| {
+                    let hit = dc.get(&k).is_some();
+                    if !hit {
+                        dc.insert(k, k, [k / 10]);
+                    }
+                    hit
+                })
+            }),
+            measure("moka", &|t, end| {
+                loop_until(&keys[t], end, |k| {
+                    let hit = moka.get(&k).is_some();
+                    if !hit {
+                        moka.insert(k, k);
+                    }
+                    hit
+                })
+            }),
+            measure("quick_cache", &|t, end| {
+                loop_until(&keys[t], end, |k| {
+                    let hit = quick.get(&k).is_some();
+                    if !hit {
+                        quick.insert(k, k);
+                    }
+                    hit
+                })
+            }),
+        ];
+        moka.run_pending_tasks();
+        let held = [dc.len() as u64, moka.entry_count(), quick.len() as u64];
+        if let Some(over) = held.iter().find(|&&h| h > CAPACITY + CAPACITY / 10) {
+            return Err(BenchError::Sanity(format!(
+                "zipf mix: a cache of capacity {CAPACITY} holds {over} entries"
+            )));
+        }
+        runs.push(ThroughputRun::new(n, results));
+    }
+    Ok(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zipf_favours_low_ranks_and_stays_in_range() {
+        let z = Zipf::new(1000, 1.0);
+        let mut rng = Rng::new(1);
+        let mut counts = vec![0u32; 1000];
+        for _ in 0..100_000 {
+            counts[z.sample(&mut rng) as usize] += 1;
+        }
+        // P(rank 0) = 1 / H(1000) ≈ 13.4%; P(rank 1) is half of that.
+        assert!((12_000..15_000).contains(&counts[0]), "{}", counts[0]);
+        assert!(counts[0] > counts[1] && counts[1] > counts[9]);
+    }
+}
