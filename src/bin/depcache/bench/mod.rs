@@ -136,6 +136,9 @@ impl Progress {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, BenchError> {
+    if let Some(dir) = &args.plot {
+        plot::prepare(dir)?;
+    }
     let wants = |s: Section| args.only.is_empty() || args.only.contains(&s);
     let secs = args.secs.unwrap_or(if args.quick { 0.1 } else { 0.5 });
     let sizes = args.sizes.clone().unwrap_or_else(|| {

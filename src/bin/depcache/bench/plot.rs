@@ -27,12 +27,17 @@ fn color(cache: &str) -> RGBColor {
 
 type Series = BTreeMap<String, Vec<(f64, f64)>>;
 
-/// Writes the charts of the sections that ran; returns the files written.
-pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
+/// Creates `dir` if missing (before the run, so that a bad `--plot` fails fast).
+pub fn prepare(dir: &Path) -> Result<(), BenchError> {
     std::fs::create_dir_all(dir).map_err(|e| BenchError::Plot {
         path: dir.to_path_buf(),
         message: e.to_string(),
-    })?;
+    })
+}
+
+/// Writes the charts of the sections that ran; returns the files written.
+pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
+    prepare(dir)?;
     let mut written = Vec::new();
     let mut draw = |name: &str, f: &dyn Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), Box<dyn Error>>| {
         let path = dir.join(name);
