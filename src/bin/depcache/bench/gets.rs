@@ -2,11 +2,11 @@
 //! quick_cache and a raw papaya map (the ceiling: the map depcache is built on,
 //! with a reused guard), all with foldhash, at each thread count.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use depcache::Cache;
 
-use super::measure::{loop_until, run_for, Rng, Work, SEQ};
+use super::measure::{best_of, loop_until, Job, Rng, ROUNDS, SEQ};
 use super::report::{Throughput, ThroughputRun, DEPCACHE};
 use super::BenchError;
 
@@ -59,7 +59,8 @@ impl Peers {
     }
 }
 
-/// Measures every cache at each thread count, `secs` each (after a warm-up of a fifth of that).
+/// Measures every cache at each thread count: `secs` each, in [`ROUNDS`]
+/// interleaved windows of which the best counts.
 pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Result<Vec<ThroughputRun>, BenchError> {
     let peers = Peers::new()?;
     let max_threads = threads.iter().copied().max().unwrap_or(1);
@@ -69,15 +70,42 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
             (0..SEQ).map(|_| rng.below(ENTRIES)).collect()
         })
         .collect();
-    let window = Duration::from_secs_f64(secs);
-    let warm = window / 5;
+    let window = Duration::from_secs_f64(secs / ROUNDS as f64);
     let p = &peers;
     let keys = &keys;
     let mut runs = Vec::new();
     for &n in threads {
         progress(&format!("get hit, {n} thread(s)"));
-        let measure = |cache: &str, f: &(dyn Fn(usize, Instant) -> Work + Sync)| {
-            let r = run_for(n, warm, window, f);
+        let jobs: Vec<Job> = vec![
+            (
+                DEPCACHE,
+                Box::new(|t, end| loop_until(&keys[t], end, |k| p.depcache.get(&k).is_some())),
+            ),
+            (
+                "depcache pin()",
+                Box::new(|t, end| {
+                    let pinned = p.depcache.pin();
+                    loop_until(&keys[t], end, |k| pinned.get(&k).is_some())
+                }),
+            ),
+            (
+                "moka",
+                Box::new(|t, end| loop_until(&keys[t], end, |k| p.moka.get(&k).is_some())),
+            ),
+            (
+                "quick_cache",
+                Box::new(|t, end| loop_until(&keys[t], end, |k| p.quick.get(&k).is_some())),
+            ),
+            (
+                "papaya",
+                Box::new(|t, end| {
+                    let guard = p.papaya.guard();
+                    loop_until(&keys[t], end, |k| p.papaya.get(&k, &guard).is_some())
+                }),
+            ),
+        ];
+        let mut results = Vec::new();
+        for ((cache, _), r) in jobs.iter().zip(best_of(n, ROUNDS, window, &jobs)) {
             if r.work.hits != r.work.ops {
                 return Err(BenchError::Sanity(format!(
                     "get hit: {cache} missed {} of {} lookups",
@@ -85,31 +113,12 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
                     r.work.ops
                 )));
             }
-            Ok(Throughput {
+            results.push(Throughput {
                 cache: cache.to_string(),
                 ops_per_sec: r.ops_per_sec,
                 hit_ratio: None,
-            })
-        };
-        let results = vec![
-            measure(DEPCACHE, &|t, end| {
-                loop_until(&keys[t], end, |k| p.depcache.get(&k).is_some())
-            })?,
-            measure("depcache pin()", &|t, end| {
-                let pinned = p.depcache.pin();
-                loop_until(&keys[t], end, |k| pinned.get(&k).is_some())
-            })?,
-            measure("moka", &|t, end| {
-                loop_until(&keys[t], end, |k| p.moka.get(&k).is_some())
-            })?,
-            measure("quick_cache", &|t, end| {
-                loop_until(&keys[t], end, |k| p.quick.get(&k).is_some())
-            })?,
-            measure("papaya", &|t, end| {
-                let guard = p.papaya.guard();
-                loop_until(&keys[t], end, |k| p.papaya.get(&k, &guard).is_some())
-            })?,
-        ];
+            });
+        }
         // moka buffers its reads; drain them so the log does not grow across runs.
         p.moka.run_pending_tasks();
         runs.push(ThroughputRun::new(n, results));

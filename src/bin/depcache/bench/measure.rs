@@ -45,7 +45,7 @@ pub struct Work {
 
 /// The threads' work added up, and its rate.
 #[derive(Clone, Copy, Debug)]
-pub struct Throughput {
+pub struct Rate {
     pub work: Work,
     pub ops_per_sec: f64,
 }
@@ -54,7 +54,7 @@ pub struct Throughput {
 /// warm-up of `warm` (its work is discarded), then, after all threads finished
 /// warming up, the measured window of `secs`. Throughput is all threads'
 /// operations over the longest thread's window.
-pub fn run_for<F>(threads: usize, warm: Duration, secs: Duration, f: F) -> Throughput
+pub fn run_for<F>(threads: usize, warm: Duration, secs: Duration, f: F) -> Rate
 where
     F: Fn(usize, Instant) -> Work + Sync,
 {
@@ -85,10 +85,33 @@ where
         work.hits += w.hits;
         longest = longest.max(d);
     }
-    Throughput {
+    Rate {
         work,
         ops_per_sec: work.ops as f64 / longest.as_secs_f64().max(1e-9),
     }
+}
+
+/// Interleaved windows per throughput measurement (the best one counts).
+pub const ROUNDS: usize = 3;
+
+/// One cache's workload for [`run_for`], by name.
+pub type Job<'a> = (&'a str, Box<dyn Fn(usize, Instant) -> Work + Sync + 'a>);
+
+/// Measures each job in `rounds` windows of `window`, interleaved (A, B, C, A,
+/// B, C, ...) so that load from elsewhere on a shared machine hits every cache
+/// alike; each job keeps its best window. Each window has its own warm-up of a
+/// fifth of its length.
+pub fn best_of(threads: usize, rounds: usize, window: Duration, jobs: &[Job]) -> Vec<Rate> {
+    let mut best: Vec<Option<Rate>> = vec![None; jobs.len()];
+    for _ in 0..rounds.max(1) {
+        for (b, (_, f)) in best.iter_mut().zip(jobs) {
+            let r = run_for(threads, window / 5, window, f);
+            if b.is_none_or(|b| r.ops_per_sec > b.ops_per_sec) {
+                *b = Some(r);
+            }
+        }
+    }
+    best.into_iter().flatten().collect()
 }
 
 /// Applies `op` to `keys` (cycled) until `deadline`, checking the clock every

@@ -40,8 +40,9 @@ pub struct Args {
     /// from 100 to 1e7, written 100000 or 1e5 [default: 1e3,1e4,1e5,1e6; --quick: 1e3,1e4].
     #[arg(long, value_delimiter = ',', value_parser = parse_size)]
     sizes: Option<Vec<usize>>,
-    /// Seconds of each throughput measurement; each invalidation measurement gets
-    /// twice that as its budget [default: 0.5; --quick: 0.1].
+    /// Seconds of each throughput measurement (3 interleaved windows, the best
+    /// counts); each invalidation measurement gets twice that as its budget
+    /// [default: 1; --quick: 0.1].
     #[arg(long, value_parser = parse_secs)]
     secs: Option<f64>,
     /// Small sizes, short measurements and fewer trace sizes (a few seconds).
@@ -140,7 +141,7 @@ pub fn run(args: Args) -> Result<ExitCode, BenchError> {
         plot::prepare(dir)?;
     }
     let wants = |s: Section| args.only.is_empty() || args.only.contains(&s);
-    let secs = args.secs.unwrap_or(if args.quick { 0.1 } else { 0.5 });
+    let secs = args.secs.unwrap_or(if args.quick { 0.1 } else { 1.0 });
     let sizes = args.sizes.clone().unwrap_or_else(|| {
         if args.quick {
             vec![1_000, 10_000]

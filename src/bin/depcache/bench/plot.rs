@@ -26,6 +26,10 @@ fn color(cache: &str) -> RGBColor {
 }
 
 type Series = BTreeMap<String, Vec<(f64, f64)>>;
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Drawn = Result<(), Box<dyn Error>>;
+/// One group of bars: its label, and the hit ratio of each cache.
+type Group<'r> = (String, &'r BTreeMap<String, f64>);
 
 /// Creates `dir` if missing (before the run, so that a bad `--plot` fails fast).
 pub fn prepare(dir: &Path) -> Result<(), BenchError> {
@@ -39,7 +43,7 @@ pub fn prepare(dir: &Path) -> Result<(), BenchError> {
 pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
     prepare(dir)?;
     let mut written = Vec::new();
-    let mut draw = |name: &str, f: &dyn Fn(&DrawingArea<SVGBackend, Shift>) -> Result<(), Box<dyn Error>>| {
+    let mut draw = |name: &str, f: &dyn Fn(&Area) -> Drawn| {
         let path = dir.join(name);
         let result = {
             let root = SVGBackend::new(&path, SIZE).into_drawing_area();
@@ -86,22 +90,24 @@ pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
         }
     }
     if !report.classic.is_empty() {
-        let mut traces: BTreeMap<&str, Series> = BTreeMap::new();
+        // trace -> (size label, cache -> hit %), in the order measured.
+        let mut traces: Vec<(&str, Vec<Group>)> = Vec::new();
         for c in &report.classic {
-            for (cache, h) in &c.hit_ratio {
-                traces
-                    .entry(c.trace.as_str())
-                    .or_default()
-                    .entry(cache.clone())
-                    .or_default()
-                    .push((c.size as f64, 100.0 * h));
+            let label = if c.of_footprint.is_empty() {
+                c.size.to_string()
+            } else {
+                format!("{} ({})", c.size, c.of_footprint)
+            };
+            match traces.last_mut() {
+                Some((t, groups)) if *t == c.trace => groups.push((label, &c.hit_ratio)),
+                _ => traces.push((c.trace.as_str(), vec![(label, &c.hit_ratio)])),
             }
         }
         draw("hit_ratio.svg", &|root| {
             let cols = traces.len().clamp(1, 2);
             let rows = traces.len().div_ceil(cols).max(1);
-            for (area, (trace, series)) in root.split_evenly((rows, cols)).iter().zip(&traces) {
-                lines(area, trace, "cache size (entries)", "hit ratio (%)", series, false)?;
+            for (area, (trace, groups)) in root.split_evenly((rows, cols)).iter().zip(&traces) {
+                bars(area, trace, groups)?;
             }
             Ok(())
         })?;
@@ -134,16 +140,71 @@ fn span(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     }
 }
 
-/// One line (with its points) per cache; log-log axes if `log`, otherwise the
-/// y axis starts at 0.
-fn lines(
-    area: &DrawingArea<SVGBackend, Shift>,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &Series,
-    log: bool,
-) -> Result<(), Box<dyn Error>> {
+/// Grouped bars: one group per cache size, one bar per cache (hit ratio in %).
+fn bars(area: &Area, title: &str, groups: &[Group]) -> Drawn {
+    let n = groups.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..n, 0.0..100.0)?;
+    // Labels at the groups' centres only (key points fall on multiples of 0.5).
+    let label = |x: &f64| {
+        let i = (x - 0.5).round();
+        if (x - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+            groups.get(i as usize).map_or_else(String::new, |g| g.0.clone())
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(2 * groups.len() + 1)
+        .x_label_formatter(&label)
+        .x_desc("cache size (entries)")
+        .y_desc("hit ratio (%)")
+        .draw()?;
+    let caches: Vec<&String> = groups.first().map(|g| g.1.keys().collect()).unwrap_or_default();
+    let width = 0.8 / caches.len().max(1) as f64;
+    for (j, cache) in caches.iter().enumerate() {
+        let c = color(cache);
+        chart
+            .draw_series(groups.iter().enumerate().map(|(i, g)| {
+                let x0 = i as f64 + 0.1 + j as f64 * width;
+                let h = 100.0 * g.1.get(*cache).copied().unwrap_or(0.0);
+                Rectangle::new([(x0, 0.0), (x0 + width * 0.9, h)], c.filled())
+            }))?
+            .label(cache.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// Powers of ten as `1e3`; other log-axis key points unlabelled.
+fn decades(v: &f64) -> String {
+    let e = v.log10().round();
+    if (v / 10f64.powf(e) - 1.0).abs() < 1e-6 {
+        if (0.0..3.0).contains(&e) {
+            format!("{}", 10f64.powf(e))
+        } else {
+            format!("1e{e}")
+        }
+    } else {
+        String::new()
+    }
+}
+
+/// One line (with its points) per cache; log-log axes if `log`, otherwise
+/// threads on x and a y axis from 0.
+fn lines(area: &Area, title: &str, x_desc: &str, y_desc: &str, series: &Series, log: bool) -> Drawn {
     let all = || series.values().flatten();
     let (xmin, xmax) = all().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (ymin, ymax) = all().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
@@ -158,10 +219,12 @@ fn lines(
         .x_label_area_size(40)
         .y_label_area_size(60);
     macro_rules! finish {
-        ($chart:expr) => {{
+        ($chart:expr, $x_format:expr, $y_format:expr) => {{
             let mut chart = $chart;
             chart
                 .configure_mesh()
+                .x_label_formatter($x_format)
+                .y_label_formatter($y_format)
                 .x_desc(x_desc)
                 .y_desc(y_desc)
                 .light_line_style(WHITE)
@@ -184,9 +247,22 @@ fn lines(
     }
     if log {
         let (y0, y1) = span(ymin.max(1e-3), ymax.max(1e-3), true);
-        finish!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?);
+        finish!(
+            builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?,
+            &decades,
+            &decades
+        );
     } else {
-        finish!(builder.build_cartesian_2d(x0..x1, 0.0..(ymax.max(1e-9) * 1.1))?);
+        finish!(
+            builder.build_cartesian_2d(x0..x1, 0.0..(ymax.max(1e-9) * 1.1))?,
+            // Thread counts: integers only.
+            &|v: &f64| if v.fract() == 0.0 {
+                format!("{v}")
+            } else {
+                String::new()
+            },
+            &|v: &f64| format!("{}", (v * 100.0).round() / 100.0)
+        );
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ fn header(out: &mut String, r: &Report) {
     let s = &r.settings;
     let _ = writeln!(
         out,
-        "{}{} s per throughput measurement, up to {} s per invalidation measurement",
+        "{}{} s per throughput measurement (best of 3 interleaved windows), up to {} s per invalidation measurement",
         if s.quick { "--quick: " } else { "" },
         s.secs,
         s.invalidate_budget_secs

@@ -3,11 +3,11 @@
 //! (cache-aside). Throughput and hit ratio per cache, per thread count. papaya is
 //! not in this one: it never evicts, so it is no cache.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use depcache::Cache;
 
-use super::measure::{loop_until, run_for, Rng, Work, SEQ};
+use super::measure::{best_of, loop_until, Job, Rng, ROUNDS, SEQ};
 use super::report::{Throughput, ThroughputRun, DEPCACHE};
 use super::BenchError;
 
@@ -47,8 +47,9 @@ impl Zipf {
     }
 }
 
-/// Measures every cache at each thread count, `secs` each; the caches start
-/// empty and warm up (untimed, uncounted) for half of `secs` first.
+/// Measures every cache at each thread count: `secs` each, in [`ROUNDS`]
+/// interleaved windows (each with an uncounted warm-up) of which the best counts;
+/// the caches start empty and stay warm from one window to the next.
 pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Result<Vec<ThroughputRun>, BenchError> {
     let zipf = Zipf::new(KEYS, S);
     let max_threads = threads.iter().copied().max().unwrap_or(1);
@@ -59,53 +60,63 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
         })
         .collect();
     let keys = &keys;
-    let window = Duration::from_secs_f64(secs);
-    let warm = window / 2;
+    let window = Duration::from_secs_f64(secs / ROUNDS as f64);
     let mut runs = Vec::new();
     for &n in threads {
         progress(&format!("zipf mix, {n} thread(s)"));
-        let measure = |cache: &str, f: &(dyn Fn(usize, Instant) -> Work + Sync)| {
-            let r = run_for(n, warm, window, f);
-            Throughput {
-                cache: cache.to_string(),
-                ops_per_sec: r.ops_per_sec,
-                hit_ratio: Some(r.work.hits as f64 / r.work.ops.max(1) as f64),
-            }
-        };
         let dc: Cache<u64, u64, u64> = Cache::new(CAPACITY as usize);
         let moka: moka::sync::Cache<u64, u64, Hasher> = moka::sync::Cache::builder()
             .max_capacity(CAPACITY)
             .build_with_hasher(Hasher::default());
         let quick: quick_cache::sync::Cache<u64, u64> = quick_cache::sync::Cache::new(CAPACITY as usize);
-        let results = vec![
-            measure(DEPCACHE, &|t, end| {
-                loop_until(&keys[t], end, |k| {
-                    let hit = dc.get(&k).is_some();
-                    if !hit {
-                        dc.insert(k, k, [k / 10]);
-                    }
-                    hit
-                })
-            }),
-            measure("moka", &|t, end| {
-                loop_until(&keys[t], end, |k| {
-                    let hit = moka.get(&k).is_some();
-                    if !hit {
-                        moka.insert(k, k);
-                    }
-                    hit
-                })
-            }),
-            measure("quick_cache", &|t, end| {
-                loop_until(&keys[t], end, |k| {
-                    let hit = quick.get(&k).is_some();
-                    if !hit {
-                        quick.insert(k, k);
-                    }
-                    hit
-                })
-            }),
+        let jobs: Vec<Job> = vec![
+            (
+                DEPCACHE,
+                Box::new(|t, end| {
+                    loop_until(&keys[t], end, |k| {
+                        let hit = dc.get(&k).is_some();
+                        if !hit {
+                            dc.insert(k, k, [k / 10]);
+                        }
+                        hit
+                    })
+                }),
+            ),
+            (
+                "moka",
+                Box::new(|t, end| {
+                    loop_until(&keys[t], end, |k| {
+                        let hit = moka.get(&k).is_some();
+                        if !hit {
+                            moka.insert(k, k);
+                        }
+                        hit
+                    })
+                }),
+            ),
+            (
+                "quick_cache",
+                Box::new(|t, end| {
+                    loop_until(&keys[t], end, |k| {
+                        let hit = quick.get(&k).is_some();
+                        if !hit {
+                            quick.insert(k, k);
+                        }
+                        hit
+                    })
+                }),
+            ),
         ];
+        let results = jobs
+            .iter()
+            .zip(best_of(n, ROUNDS, window, &jobs))
+            .map(|((cache, _), r)| Throughput {
+                cache: cache.to_string(),
+                ops_per_sec: r.ops_per_sec,
+                hit_ratio: Some(r.work.hits as f64 / r.work.ops.max(1) as f64),
+            })
+            .collect();
+        drop(jobs);
         moka.run_pending_tasks();
         let held = [dc.len() as u64, moka.entry_count(), quick.len() as u64];
         if let Some(over) = held.iter().find(|&&h| h > CAPACITY + CAPACITY / 10) {
