@@ -4,65 +4,37 @@
 
 use std::time::Duration;
 
-use depcache::Cache;
-
 use super::measure::{best_of, loop_until, Job, Rng, ROUNDS, SEQ};
+use super::peers::Peers;
 use super::report::{Throughput, ThroughputRun, DEPCACHE};
 use super::BenchError;
-
-type Hasher = foldhash::fast::RandomState;
 
 /// Entries preloaded (into caches of twice that capacity, so nothing is evicted).
 pub const ENTRIES: u64 = 10_000;
 
-struct Peers {
-    depcache: Cache<u64, u64, u64>,
-    moka: moka::sync::Cache<u64, u64, Hasher>,
-    // quick_cache's default hasher is foldhash too.
-    quick: quick_cache::sync::Cache<u64, u64>,
-    papaya: papaya::HashMap<u64, u64, Hasher>,
-}
-
-impl Peers {
-    fn new() -> Result<Self, BenchError> {
-        let capacity = 2 * ENTRIES;
-        let p = Peers {
-            depcache: Cache::new(capacity as usize),
-            moka: moka::sync::Cache::builder()
-                .max_capacity(capacity)
-                .build_with_hasher(Hasher::default()),
-            quick: quick_cache::sync::Cache::new(capacity as usize),
-            papaya: papaya::HashMap::builder().hasher(Hasher::default()).build(),
-        };
-        for k in 0..ENTRIES {
-            p.depcache.insert(k, k, [k / 10]);
-            p.moka.insert(k, k);
-            p.quick.insert(k, k);
-            p.papaya.pin().insert(k, k);
+/// The peers, preloaded; every lookup of the comparison must hit.
+fn preloaded() -> Result<Peers, BenchError> {
+    let p = Peers::new(2 * ENTRIES, ENTRIES);
+    for k in 0..ENTRIES {
+        let found = [
+            p.depcache.get(&k),
+            p.moka.get(&k),
+            p.quick.get(&k),
+            p.papaya.pin().get(&k).copied(),
+        ];
+        if let Some(i) = found.iter().position(|v| *v != Some(k)) {
+            return Err(BenchError::Sanity(format!(
+                "get-hit: cache #{i} lost preloaded key {k}"
+            )));
         }
-        p.moka.run_pending_tasks();
-        // Every lookup below must be a hit.
-        for k in 0..ENTRIES {
-            let found = [
-                p.depcache.get(&k),
-                p.moka.get(&k),
-                p.quick.get(&k),
-                p.papaya.pin().get(&k).copied(),
-            ];
-            if let Some(i) = found.iter().position(|v| *v != Some(k)) {
-                return Err(BenchError::Sanity(format!(
-                    "get-hit: cache #{i} lost preloaded key {k}"
-                )));
-            }
-        }
-        Ok(p)
     }
+    Ok(p)
 }
 
 /// Measures every cache at each thread count: `secs` each, in [`ROUNDS`]
 /// interleaved windows of which the best counts.
 pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Result<Vec<ThroughputRun>, BenchError> {
-    let peers = Peers::new()?;
+    let peers = preloaded()?;
     let max_threads = threads.iter().copied().max().unwrap_or(1);
     let keys: Vec<Vec<u64>> = (0..max_threads)
         .map(|t| {

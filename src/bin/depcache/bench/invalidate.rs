@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 use depcache::Cache;
 
 use super::measure::percentile;
+use super::peers::Hasher;
 use super::report::{InvalidateRun, Invalidation, DEPCACHE};
 use super::BenchError;
-
-type Hasher = foldhash::fast::RandomState;
 
 /// Entries per dependency.
 const PER_DEP: u64 = 10;

@@ -4,6 +4,7 @@
 mod gets;
 mod invalidate;
 mod measure;
+mod peers;
 mod plot;
 mod report;
 mod table;

@@ -3,15 +3,14 @@
 //! (cache-aside). Throughput and hit ratio per cache, per thread count. papaya is
 //! not in this one: it never evicts, so it is no cache.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use depcache::Cache;
 
-use super::measure::{best_of, loop_until, Job, Rng, ROUNDS, SEQ};
+use super::measure::{best_of, loop_until, Job, Rng, Work, ROUNDS, SEQ};
+use super::peers::Hasher;
 use super::report::{Throughput, ThroughputRun, DEPCACHE};
 use super::BenchError;
-
-type Hasher = foldhash::fast::RandomState;
 
 /// Distinct keys.
 pub const KEYS: u64 = 100_000;
@@ -47,6 +46,23 @@ impl Zipf {
     }
 }
 
+/// The workload of one cache: `get`, and `insert` on a miss.
+fn cache_aside<'a>(
+    keys: &'a [Vec<u64>],
+    get: impl Fn(u64) -> bool + Sync + 'a,
+    insert: impl Fn(u64) + Sync + 'a,
+) -> Box<dyn Fn(usize, Instant) -> Work + Sync + 'a> {
+    Box::new(move |t, end| {
+        loop_until(&keys[t], end, |k| {
+            let hit = get(k);
+            if !hit {
+                insert(k);
+            }
+            hit
+        })
+    })
+}
+
 /// Measures every cache at each thread count: `secs` each, in [`ROUNDS`]
 /// interleaved windows (each with an uncounted warm-up) of which the best counts;
 /// the caches start empty and stay warm from one window to the next.
@@ -72,39 +88,15 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
         let jobs: Vec<Job> = vec![
             (
                 DEPCACHE,
-                Box::new(|t, end| {
-                    loop_until(&keys[t], end, |k| {
-                        let hit = dc.get(&k).is_some();
-                        if !hit {
-                            dc.insert(k, k, [k / 10]);
-                        }
-                        hit
-                    })
-                }),
+                cache_aside(keys, |k| dc.get(&k).is_some(), |k| dc.insert(k, k, [k / 10])),
             ),
             (
                 "moka",
-                Box::new(|t, end| {
-                    loop_until(&keys[t], end, |k| {
-                        let hit = moka.get(&k).is_some();
-                        if !hit {
-                            moka.insert(k, k);
-                        }
-                        hit
-                    })
-                }),
+                cache_aside(keys, |k| moka.get(&k).is_some(), |k| moka.insert(k, k)),
             ),
             (
                 "quick_cache",
-                Box::new(|t, end| {
-                    loop_until(&keys[t], end, |k| {
-                        let hit = quick.get(&k).is_some();
-                        if !hit {
-                            quick.insert(k, k);
-                        }
-                        hit
-                    })
-                }),
+                cache_aside(keys, |k| quick.get(&k).is_some(), |k| quick.insert(k, k)),
             ),
         ];
         let results = jobs
