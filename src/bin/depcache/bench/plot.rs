@@ -104,9 +104,17 @@ pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
             }
         }
         draw("hit_ratio.svg", &|root| {
+            // One legend for every panel, in a strip along the top.
+            let (strip, panels) = root.split_vertically(30);
+            let caches = traces.first().and_then(|t| t.1.first()).map(|g| g.1.keys());
+            for (i, cache) in caches.into_iter().flatten().enumerate() {
+                let x = 30 + 160 * i as i32;
+                strip.draw(&Rectangle::new([(x, 10), (x + 12, 22)], color(cache).filled()))?;
+                strip.draw(&Text::new(cache.as_str(), (x + 18, 9), ("sans-serif", 14)))?;
+            }
             let cols = traces.len().clamp(1, 2);
             let rows = traces.len().div_ceil(cols).max(1);
-            for (area, (trace, groups)) in root.split_evenly((rows, cols)).iter().zip(&traces) {
+            for (area, (trace, groups)) in panels.split_evenly((rows, cols)).iter().zip(&traces) {
                 bars(area, trace, groups)?;
             }
             Ok(())
@@ -140,7 +148,8 @@ fn span(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     }
 }
 
-/// Grouped bars: one group per cache size, one bar per cache (hit ratio in %).
+/// Grouped bars: one group per cache size, one bar per cache (hit ratio in %);
+/// the legend is the caller's.
 fn bars(area: &Area, title: &str, groups: &[Group]) -> Drawn {
     let n = groups.len() as f64;
     let mut chart = ChartBuilder::on(area)
@@ -170,21 +179,12 @@ fn bars(area: &Area, title: &str, groups: &[Group]) -> Drawn {
     let width = 0.8 / caches.len().max(1) as f64;
     for (j, cache) in caches.iter().enumerate() {
         let c = color(cache);
-        chart
-            .draw_series(groups.iter().enumerate().map(|(i, g)| {
-                let x0 = i as f64 + 0.1 + j as f64 * width;
-                let h = 100.0 * g.1.get(*cache).copied().unwrap_or(0.0);
-                Rectangle::new([(x0, 0.0), (x0 + width * 0.9, h)], c.filled())
-            }))?
-            .label(cache.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        chart.draw_series(groups.iter().enumerate().map(|(i, g)| {
+            let x0 = i as f64 + 0.1 + j as f64 * width;
+            let h = 100.0 * g.1.get(*cache).copied().unwrap_or(0.0);
+            Rectangle::new([(x0, 0.0), (x0 + width * 0.9, h)], c.filled())
+        }))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
 }
 
