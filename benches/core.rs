@@ -32,7 +32,10 @@ use depcache::{Cache, DepPath};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-type Hasher = foldhash::fast::RandomState;
+#[path = "../src/bin/depcache/bench/peers.rs"]
+mod peers;
+
+use peers::{Hasher, Peers};
 
 /// Entries preloaded for the hit/miss/insert comparisons.
 const PRELOAD: u64 = 10_000;
@@ -303,35 +306,6 @@ fn bench_concurrent_invalidate(c: &mut Criterion) {
 
 // ---------------------------------------------------------------------------
 // get_hit, get_miss, insert: depcache vs moka, quick_cache, raw papaya
-
-struct Peers {
-    depcache: Cache<u64, u64, u64>,
-    moka: moka::sync::Cache<u64, u64, Hasher>,
-    quick: quick_cache::sync::Cache<u64, u64>,
-    papaya: papaya::HashMap<u64, u64, Hasher>,
-}
-
-impl Peers {
-    fn new(capacity: u64, preload: u64) -> Self {
-        let p = Peers {
-            depcache: Cache::new(capacity as usize),
-            moka: moka::sync::Cache::builder()
-                .max_capacity(capacity)
-                .build_with_hasher(Hasher::default()),
-            // quick_cache's default hasher is foldhash too.
-            quick: quick_cache::sync::Cache::new(capacity as usize),
-            papaya: papaya::HashMap::builder().hasher(Hasher::default()).build(),
-        };
-        for k in 0..preload {
-            p.depcache.insert(k, k, [k / 10]);
-            p.moka.insert(k, k);
-            p.quick.insert(k, k);
-            p.papaya.pin().insert(k, k);
-        }
-        p.moka.run_pending_tasks();
-        p
-    }
-}
 
 /// The lookups of `get_hit` / `get_miss` over keys drawn from `lo..hi`.
 fn bench_lookups(c: &mut Criterion, name: &str, lo: u64, hi: u64) {

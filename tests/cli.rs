@@ -160,3 +160,189 @@ fn policy_file_makes_a_project_command_a_read() {
         "{ours}"
     );
 }
+
+/// A tiny `depcache bench`: one small size, short measurements, quick trace sizes.
+const TINY_BENCH: &[&str] = &[
+    "bench",
+    "--quick",
+    "--sizes",
+    "1000",
+    "--secs",
+    "0.05",
+    "--threads",
+    "1,2",
+];
+
+fn positive(v: &serde_json::Value, what: &str) -> f64 {
+    let x = v.as_f64().unwrap_or_else(|| panic!("{what}: not a number: {v}"));
+    assert!(x.is_finite() && x > 0.0, "{what}: {x}");
+    x
+}
+
+fn fraction(v: &serde_json::Value, what: &str) -> f64 {
+    let x = v.as_f64().unwrap_or_else(|| panic!("{what}: not a number: {v}"));
+    assert!((0.0..=1.0).contains(&x), "{what}: {x} not in [0, 1]");
+    x
+}
+
+#[test]
+fn bench_quick_prints_the_table() {
+    let o = depcache(TINY_BENCH);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for section in [
+        "get hit",
+        "zipf mix",
+        "invalidate by dependency",
+        "hit ratio on the classic traces",
+    ] {
+        assert!(out.contains(section), "missing {section:?} in\n{out}");
+    }
+    let rows = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).count();
+    for cache in ["depcache ", "depcache pin()", "moka ", "quick_cache ", "papaya "] {
+        // get hit at 1 and 2 threads (+ the zipf mix, papaya and pin() excepted)
+        assert!(rows(&format!("1        {cache}")) >= 1, "{cache} at 1 thread:\n{out}");
+        assert!(rows(&format!("2        {cache}")) >= 1, "{cache} at 2 threads:\n{out}");
+    }
+    for cache in ["depcache ", "moka ", "quick_cache "] {
+        assert_eq!(
+            rows(&format!("1000      {cache}")),
+            1,
+            "invalidation row of {cache}:\n{out}"
+        );
+    }
+    for trace in ["lirs-cs.trace", "lirs-loop.trace", "lirs-2_pools.trace", "arc-OLTP.lis"] {
+        assert!(rows(trace) >= 1, "{trace}:\n{out}");
+    }
+    // depcache's invalidations removed exactly their 10 entries each time.
+    let line = out.lines().find(|l| l.starts_with("1000      depcache ")).unwrap();
+    let removed = line.split_whitespace().last().unwrap();
+    let (got, expected) = removed.split_once('/').unwrap();
+    assert_eq!(got, expected, "{line}");
+}
+
+#[test]
+fn bench_json_has_finite_positive_ratios_and_sane_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("charts");
+    let mut args = TINY_BENCH.to_vec();
+    args.extend(["--json", "--plot", plots.to_str().unwrap()]);
+    let o = depcache(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("--json prints JSON");
+    assert_eq!(v["settings"]["threads"], serde_json::json!([1, 2]));
+
+    for section in ["get_hit", "zipf"] {
+        let runs = v[section].as_array().unwrap();
+        assert_eq!(runs.len(), 2, "{section}");
+        for run in runs {
+            let peers: &[&str] = if section == "get_hit" {
+                &["moka", "quick_cache", "papaya"]
+            } else {
+                &["moka", "quick_cache"]
+            };
+            for peer in peers {
+                positive(&run["ratios"][peer], &format!("{section} ratio vs {peer}"));
+            }
+            for r in run["results"].as_array().unwrap() {
+                positive(&r["ops_per_sec"], &format!("{section} {}", r["cache"]));
+                if section == "zipf" {
+                    fraction(&r["hit_ratio"], &format!("zipf hit ratio of {}", r["cache"]));
+                }
+            }
+        }
+    }
+
+    let inval = v["invalidate"].as_array().unwrap();
+    assert_eq!(inval.len(), 1);
+    assert_eq!(inval[0]["entries"], 1000);
+    for peer in ["moka", "quick_cache"] {
+        positive(&inval[0]["ratios"][peer], &format!("invalidation ratio vs {peer}"));
+    }
+    let result = |cache: &str| {
+        inval[0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["cache"] == cache)
+            .unwrap_or_else(|| panic!("no invalidation result for {cache}"))
+            .clone()
+    };
+    for cache in ["depcache", "moka", "quick_cache"] {
+        let r = result(cache);
+        let reps = r["reps"].as_u64().unwrap();
+        assert!(reps >= 2, "{r}");
+        assert_eq!(r["expected_removed"].as_u64(), Some(10 * reps), "{r}");
+        positive(&r["median_ns"], &format!("{cache} median"));
+        assert!(r["p99_ns"].as_u64() >= r["median_ns"].as_u64(), "{r}");
+        // Every entry of the dependency is either checked gone or reported left.
+        assert_eq!(
+            r["removed"].as_u64().unwrap() + r["left_in_place"].as_u64().unwrap(),
+            10 * reps,
+            "{r}"
+        );
+    }
+    // depcache and quick_cache remove exactly the 10 entries, every time.
+    for cache in ["depcache", "quick_cache"] {
+        let r = result(cache);
+        assert_eq!(r["removed"], r["expected_removed"], "{r}");
+        assert_eq!(r["wrong_len"], 0, "{r}");
+    }
+    assert_eq!(result("depcache")["wrong_count"], 0);
+
+    let classic = v["classic"].as_array().unwrap();
+    assert!(classic.len() >= 4);
+    for c in classic {
+        assert!(c["refs"].as_u64().unwrap() > 0, "{c}");
+        for cache in ["depcache", "LRU", "moka", "quick_cache"] {
+            fraction(&c["hit_ratio"][cache], &format!("{} {cache}", c["trace"]));
+        }
+    }
+
+    for chart in ["invalidate.svg", "get_hit.svg", "zipf.svg", "hit_ratio.svg"] {
+        let text = std::fs::read_to_string(plots.join(chart)).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        assert!(text.starts_with("<svg") || text.starts_with("<?xml"), "{chart}");
+        assert!(text.contains("</svg>") && text.contains("depcache"), "{chart}");
+    }
+}
+
+#[test]
+fn bench_refuses_bad_arguments() {
+    let o = depcache(&["bench", "--sizes", "abc"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--sizes") && stderr(&o).contains("not a number of entries"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = depcache(&["bench", "--sizes", "1005"]);
+    assert!(stderr(&o).contains("multiple of 10"), "{}", stderr(&o));
+
+    let o = depcache(&["bench", "--threads", "0"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--threads") && stderr(&o).contains("from 1 to 256"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = depcache(&["bench", "--secs=-1"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--secs"), "{}", stderr(&o));
+
+    let o = depcache(&["bench", "--only", "everything"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--only"), "{}", stderr(&o));
+
+    let o = depcache(&["bench", "--only", "classic", "--traces", "/no/such/dir"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/no/such/dir/"), "{}", stderr(&o));
+
+    // --plot into a file: refused before anything runs.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let o = depcache(&["bench", "--only", "invalidate", "--plot", file.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: --plot:"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+}

@@ -4,12 +4,12 @@
 //! `cargo run --release --example hit_ratio`.
 
 #[allow(dead_code)]
-#[path = "../examples/hit_ratio.rs"]
-mod hit_ratio;
+#[path = "../src/bin/depcache/classic.rs"]
+mod classic;
 
 use std::io::Cursor;
 
-use hit_ratio::{classic_dir, footprint, load, replay, Depcache, Format, Lru, TraceReader};
+use classic::{classic_dir, footprint, load, replay, Depcache, Format, Lru, TraceReader};
 
 /// Points of hit ratio depcache may trail LRU by.
 const TOLERANCE: f64 = 0.5;

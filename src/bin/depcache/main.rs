@@ -1,5 +1,8 @@
 //! `depcache`: replay agent traces through the cache, and benchmark it.
 
+mod bench;
+#[allow(dead_code)]
+mod classic;
 mod real;
 mod replay_cmd;
 
@@ -21,12 +24,17 @@ enum Command {
     /// report hits, stale serves, invalidations and latency, side by side with
     /// no cache and naive policies.
     Replay(replay_cmd::Args),
+    /// Compare depcache with moka, quick_cache, papaya and LRU in one process:
+    /// get-hit and Zipf-mix throughput, invalidation by dependency at 1e3..1e6
+    /// entries, hit ratio on the classic traces; printed as ratios.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay_cmd::run(args),
+        Command::Bench(args) => bench::run(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(code) => code,
