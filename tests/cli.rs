@@ -199,7 +199,14 @@ fn bench_quick_prints_the_table() {
         assert!(out.contains(section), "missing {section:?} in\n{out}");
     }
     let rows = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).count();
-    for cache in ["depcache ", "depcache pin()", "moka ", "quick_cache ", "papaya "] {
+    for cache in [
+        "depcache ",
+        "depcache pin()",
+        "moka ",
+        "quick_cache ",
+        "papaya ",
+        "papaya pin()/call",
+    ] {
         // get hit at 1 and 2 threads (+ the zipf mix, papaya and pin() excepted)
         assert!(rows(&format!("1        {cache}")) >= 1, "{cache} at 1 thread:\n{out}");
         assert!(rows(&format!("2        {cache}")) >= 1, "{cache} at 2 threads:\n{out}");
@@ -237,7 +244,7 @@ fn bench_json_has_finite_positive_ratios_and_sane_counts() {
         assert_eq!(runs.len(), 2, "{section}");
         for run in runs {
             let peers: &[&str] = if section == "get_hit" {
-                &["moka", "quick_cache", "papaya"]
+                &["moka", "quick_cache", "papaya", "papaya pin()/call"]
             } else {
                 &["moka", "quick_cache"]
             };

@@ -1,6 +1,8 @@
 //! Get-hit throughput: depcache (`get`, and `pin().get`) against moka,
 //! quick_cache and a raw papaya map (the ceiling: the map depcache is built on,
-//! with a reused guard), all with foldhash, at each thread count.
+//! with a reused guard, which is what `pin().get` compares with; and pinned per
+//! call, which is what `get` compares with), all with foldhash, at each thread
+//! count.
 
 use std::time::Duration;
 
@@ -74,6 +76,11 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
                     let guard = p.papaya.guard();
                     loop_until(&keys[t], end, |k| p.papaya.get(&k, &guard).is_some())
                 }),
+            ),
+            (
+                // The fair peer of depcache's `get`: papaya pinned per call.
+                "papaya pin()/call",
+                Box::new(|t, end| loop_until(&keys[t], end, |k| p.papaya.pin().get(&k).is_some())),
             ),
         ];
         let mut results = Vec::new();
