@@ -66,8 +66,13 @@ pub struct Args {
 /// Why a benchmark run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
-    #[error("{path}: {source}", path = path.display())]
+    #[error("classic trace {path}: {source}", path = path.display())]
     Trace { path: PathBuf, source: std::io::Error },
+    #[error(
+        "no classic trace {file} in {dir}: pass --traces DIR (the repository's testdata/classic)",
+        dir = dir.display()
+    )]
+    TracesMissing { dir: PathBuf, file: &'static str },
     #[error("--plot: {path}: {message}", path = path.display())]
     Plot { path: PathBuf, message: String },
     /// A cache did not behave as the measurement assumes (a bug, not bad input).

@@ -16,6 +16,12 @@ pub fn run(dir: &Path, quick: bool, mut progress: impl FnMut(&str)) -> Result<Ve
     let mut runs = Vec::new();
     for spec in SPECS {
         let path = dir.join(spec.file);
+        if !path.is_file() {
+            return Err(BenchError::TracesMissing {
+                dir: dir.to_path_buf(),
+                file: spec.file,
+            });
+        }
         let keys = load(&path, None).map_err(|source| BenchError::Trace {
             path: path.clone(),
             source,
