@@ -21,7 +21,7 @@ fn color(cache: &str) -> RGBColor {
         "quick_cache" => RGBColor(44, 160, 44),
         "papaya" => RGBColor(80, 80, 80),
         "papaya pin()/call" => RGBColor(160, 160, 160),
-        "LRU" => RGBColor(148, 103, 189),
+        "LRU" | "LRU (mutex)" => RGBColor(148, 103, 189),
         _ => RGBColor(140, 86, 75),
     }
 }

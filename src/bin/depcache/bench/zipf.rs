@@ -1,7 +1,9 @@
 //! A mixed workload with popularity skew: each thread looks keys up in a Zipf
 //! distribution over a key space ten times the capacity, and inserts on a miss
 //! (cache-aside). Throughput and hit ratio per cache, per thread count. papaya is
-//! not in this one: it never evicts, so it is no cache.
+//! not in this one: it never evicts, so it is no cache. An exact LRU behind a
+//! mutex (the `lru` crate) is there for its hit ratio: the baseline a CLOCK cache
+//! should match.
 
 use std::time::{Duration, Instant};
 
@@ -85,6 +87,14 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
             .max_capacity(CAPACITY)
             .build_with_hasher(Hasher::default());
         let quick: quick_cache::sync::Cache<u64, u64> = quick_cache::sync::Cache::new(CAPACITY as usize);
+        let lru = std::sync::Mutex::new(lru::LruCache::with_hasher(
+            std::num::NonZeroUsize::new(CAPACITY as usize).expect("CAPACITY > 0"),
+            Hasher::default(),
+        ));
+        let lru_op = |f: &dyn Fn(&mut lru::LruCache<u64, u64, Hasher>) -> bool| {
+            // A panic elsewhere cannot leave the LRU inconsistent; keep measuring.
+            f(&mut lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        };
         let jobs: Vec<Job> = vec![
             (
                 DEPCACHE,
@@ -98,6 +108,16 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
                 "quick_cache",
                 cache_aside(keys, |k| quick.get(&k).is_some(), |k| quick.insert(k, k)),
             ),
+            (
+                "LRU (mutex)",
+                cache_aside(
+                    keys,
+                    |k| lru_op(&|c| c.get(&k).is_some()),
+                    |k| {
+                        lru_op(&|c| c.put(k, k).is_some());
+                    },
+                ),
+            ),
         ];
         let results = jobs
             .iter()
@@ -110,7 +130,8 @@ pub fn run(threads: &[usize], secs: f64, mut progress: impl FnMut(&str)) -> Resu
             .collect();
         drop(jobs);
         moka.run_pending_tasks();
-        let held = [dc.len() as u64, moka.entry_count(), quick.len() as u64];
+        let lru_len = lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() as u64;
+        let held = [dc.len() as u64, moka.entry_count(), quick.len() as u64, lru_len];
         if let Some(over) = held.iter().find(|&&h| h > CAPACITY + CAPACITY / 10) {
             return Err(BenchError::Sanity(format!(
                 "zipf mix: a cache of capacity {CAPACITY} holds {over} entries"
