@@ -96,11 +96,20 @@ pub fn generate(shape: &Shape) -> Trace {
                     "write",
                     json!({ "path": format!("{dir}/new{}.py", rng.below(50)), "content": "x" }),
                 ),
-                80..=87 => ("bash", json!({ "command": format!("cat {file}") })),
-                88..=91 => ("bash", json!({ "command": format!("grep -rn 'import' {dir}") })),
+                80..=87 => ("bash", json!({ "command": format!("cat {file}"), "cwd": "/repo" })),
+                88..=91 => (
+                    "bash",
+                    json!({ "command": format!("grep -rn 'import' {dir}"), "cwd": "/repo" }),
+                ),
                 92..=94 => ("git_status", json!({})),
-                95..=96 => ("bash", json!({ "command": format!("sed -i 's/a/b/' {file}") })),
-                _ => ("bash", json!({ "command": "python -m pytest -q" })),
+                95..=96 => (
+                    "bash",
+                    json!({ "command": format!("sed -i 's/a/b/' {file}"), "cwd": "/repo" }),
+                ),
+                // Shell calls name their directory, as mini-swe-agent's do: a
+                // persistent shell that does not is cached far less (see
+                // `ShellPolicy::persistent_cwd`).
+                _ => ("bash", json!({ "command": "python -m pytest -q", "cwd": "/repo" })),
             };
             calls.push(TraceCall {
                 session: session.clone(),

@@ -295,3 +295,64 @@ fn shell_writes_to_devices_are_opaque() {
     let c = classify("grep x a 2>/dev/null", None, root, &ShellConfig::default());
     assert!(matches!(c, ShellClass::Read { .. }), "{c:?}");
 }
+
+#[test]
+fn a_persistent_shell_without_a_directory_caches_nothing_relative() {
+    // A terminal-like shell: `cd src` in one call moves the next. Without a
+    // `cwd` argument the cache cannot know where `cat a.py` runs, so the same
+    // command text must not answer for two different files.
+    let t = tools();
+    let cat = call("bash", json!({"command": "cat a.py"}));
+    assert!(
+        matches!(t.classify(&cat), Decision::Uncached { .. }),
+        "{:?}",
+        t.classify(&cat)
+    );
+    t.execute(&call("bash", json!({"command": "cd src"})), ok("")).unwrap();
+    t.execute(&cat, ok("print('src')")).unwrap();
+    assert!(
+        t.get(&cat).is_none(),
+        "a relative read in an unknown directory was cached"
+    );
+
+    // An unknown-directory read invalidates nothing.
+    let read = call("read_file", json!({"path": "README"}));
+    t.execute(&read, ok("hi")).unwrap();
+    t.execute(&cat, ok("print('src')")).unwrap();
+    assert!(t.get(&read).is_some());
+
+    // Absolute paths, or an absolute `cd` first, are known wherever it starts.
+    let abs = call("bash", json!({"command": "cd /ws/src && cat a.py"}));
+    let Decision::Read { deps, .. } = t.classify(&abs) else {
+        panic!("{:?}", t.classify(&abs))
+    };
+    let src = depcache::DepPath::new("src");
+    assert!(
+        deps.iter().any(|d| d.dep == depcache::DepPath::new("src/a.py")),
+        "{deps:?}"
+    );
+    assert!(deps.iter().all(|d| src.contains(&d.dep)), "{deps:?}");
+
+    // A relative write in an unknown directory may hit anything.
+    let write = call("bash", json!({"command": "echo x > a.py"}));
+    assert_eq!(t.classify(&write), Decision::Opaque);
+
+    // With its directory named, or for a shell that starts at the root, the
+    // command is a read again.
+    let named = call("bash", json!({"command": "cat a.py", "cwd": "/ws/src"}));
+    assert!(matches!(t.classify(&named), Decision::Read { .. }));
+    let p = Policy::from_toml_str(
+        r#"
+        [tools.bash]
+        kind = "shell"
+        persistent_cwd = false
+        "#,
+    )
+    .unwrap();
+    t.set_policy(Policy::defaults().merged(p));
+    assert!(
+        matches!(t.classify(&cat), Decision::Read { .. }),
+        "{:?}",
+        t.classify(&cat)
+    );
+}

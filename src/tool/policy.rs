@@ -42,6 +42,17 @@ pub struct ShellPolicy {
     pub args_arg: String,
     /// Readers, writers and read-only project commands beyond the built-in tables.
     pub config: ShellConfig,
+    /// The shell keeps its working directory from one call to the next, as a
+    /// terminal does (OpenHands' `execute_bash`, Claude Code's `Bash`, SWE-agent):
+    /// a `cd` in one call moves the next. Then a call that does not name its
+    /// directory in `cwd_arg` runs somewhere the cache cannot know, and is
+    /// classified as if its starting directory were unknown: a read of relative
+    /// paths (`cat a.py`, `ls`) is run but not cached, and a write to relative
+    /// paths invalidates everything. Calls with `cwd_arg`, argument-vector
+    /// calls (no shell, a fresh process), and commands that `cd` to an absolute
+    /// path first are unaffected. Default `true` (the safe choice); set it to
+    /// `false` for a tool that starts every command in the workspace root.
+    pub persistent_cwd: bool,
 }
 
 impl Default for ShellPolicy {
@@ -51,6 +62,7 @@ impl Default for ShellPolicy {
             cwd_arg: "cwd".into(),
             args_arg: "args".into(),
             config: ShellConfig::default(),
+            persistent_cwd: true,
         }
     }
 }

@@ -137,6 +137,17 @@ pub fn classify(command: &str, cwd: Option<&str>, root: &Path, config: &ShellCon
     }
 }
 
+/// Classifies a shell command whose starting directory is unknown (a persistent
+/// shell session whose earlier calls may have `cd`-ed anywhere): only absolute
+/// paths (after an absolute `cd`, or spelled absolute) can be known.
+pub fn classify_in_unknown_dir(command: &str, root: &Path, config: &ShellConfig) -> ShellClass {
+    let mut w = walk::Walker::new(root, config);
+    match w.script(command, walk::Cwds::Unknown) {
+        Ok(_) => w.finish(),
+        Err(reason) => ShellClass::Opaque { reason },
+    }
+}
+
 /// Classifies a command given as an argument vector, run without a shell
 /// (`{"command": "sed", "args": ["-n", "1,5p", "a.py"]}`): no word is
 /// expanded, `>` is an ordinary argument. `bash -c SCRIPT` still parses SCRIPT.
