@@ -152,3 +152,65 @@ impl<T> ArcCell<T> {
         same
     }
 }
+
+#[cfg(all(test, not(depcache_loom)))]
+mod tests {
+    //! The raw cell's memory safety, checked under Miri in CI-independent runs
+    //! (`cargo +nightly miri test --lib --no-default-features map::cell`): loads
+    //! racing swaps that retire the old value through the collector.
+
+    use super::ArcCell;
+    use crate::map::Domain;
+    use crate::sync::Arc;
+
+    #[test]
+    fn loads_race_swaps_and_every_value_is_dropped_once() {
+        let domain = Domain::new();
+        let cell: ArcCell<String> = ArcCell::empty();
+        let values: Vec<Arc<String>> = (0..4).map(|i| Arc::new(format!("v{i}"))).collect();
+        std::thread::scope(|s| {
+            for t in 0..2 {
+                let (cell, domain, values) = (&cell, &domain, &values);
+                s.spawn(move || {
+                    for i in 0..if cfg!(miri) { 20 } else { 2000 } {
+                        let guard = domain.guard();
+                        let cur = cell.load(&guard);
+                        if let Some(v) = &cur {
+                            assert!(v.starts_with('v'));
+                        }
+                        let next = values[(i + t) % values.len()].clone();
+                        let _ = cell.compare_and_swap(cur.as_ref(), Some(next), &guard);
+                        if i % 3 == 0 {
+                            let cur = cell.load(&guard);
+                            let _ = cell.compare_and_swap(cur.as_ref(), None, &guard);
+                        }
+                    }
+                });
+            }
+        });
+        // The cell and the collector hold counts until dropped; afterwards only
+        // ours remain.
+        drop(cell);
+        drop(domain);
+        for v in &values {
+            assert_eq!(Arc::strong_count(v), 1, "{v} leaked or was over-released");
+        }
+    }
+
+    #[test]
+    fn a_failed_swap_gives_the_new_value_back() {
+        let domain = Domain::new();
+        let cell: ArcCell<u32> = ArcCell::empty();
+        let a = Arc::new(1);
+        let b = Arc::new(2);
+        let guard = domain.guard();
+        assert!(cell.compare_and_swap(None, Some(a.clone()), &guard));
+        assert!(!cell.compare_and_swap(Some(&b), Some(b.clone()), &guard));
+        assert_eq!(Arc::strong_count(&b), 1);
+        assert_eq!(cell.load(&guard).as_deref(), Some(&1));
+        drop(guard);
+        drop(cell);
+        drop(domain);
+        assert_eq!(Arc::strong_count(&a), 1);
+    }
+}
