@@ -76,7 +76,10 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
     let mut mine: HashMap<u32, Mine> = HashMap::new();
     let mut dead: HashSet<u32> = HashSet::new();
     let mut tickets: [Option<LocalTicket>; 2] = [None, None];
-    let check_read = |v: &Val, k: u8, mine: &HashMap<u32, Mine>, dead: &HashSet<u32>, what: &str| {
+    // `before`: `lower` read *before* the lookup started: the clock was at least
+    // that during the lookup. (Reading it after the lookup returned was wrong: an
+    // `advance` of the other thread in between made a fresh hit look expired.)
+    let check_read = |v: &Val, k: u8, before: u64, mine: &HashMap<u32, Mine>, dead: &HashSet<u32>, what: &str| {
         assert_eq!(v.0, k, "thread {who}: {what}({k}) returned a value of key {}", v.0);
         assert!(
             v.1 >> 16 < 2,
@@ -87,9 +90,8 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
             "thread {who}: {what}({k}) returned invalidated value {v:?}"
         );
         if let (Some(ttl), Some(m)) = (ttl, mine.get(&v.1)) {
-            let now_at_least = time.lower.load(Ordering::SeqCst);
             assert!(
-                now_at_least < m.inserted_by.saturating_add(ttl),
+                before < m.inserted_by.saturating_add(ttl),
                 "thread {who}: {what}({k}) returned {v:?}, expired"
             );
         }
@@ -128,8 +130,9 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
             Op::Get { key } => {
                 let k = key % KEYS;
                 tally.gets += 1;
+                let before = time.lower.load(Ordering::SeqCst);
                 if let Some(v) = cache.get(&k) {
-                    check_read(&v, k, &mine, &dead, "get");
+                    check_read(&v, k, before, &mine, &dead, "get");
                 }
             }
             Op::Contains { key } => {
@@ -137,8 +140,9 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
             }
             Op::Remove { key } => {
                 let k = key % KEYS;
+                let before = time.lower.load(Ordering::SeqCst);
                 if let Some(v) = cache.remove(&k) {
-                    check_read(&v, k, &mine, &dead, "remove");
+                    check_read(&v, k, before, &mine, &dead, "remove");
                 }
                 kill(&mine, &mut dead, &|m| m.key == k);
             }
