@@ -20,10 +20,14 @@ pub(crate) const INIT: u8 = 0;
 pub(crate) const LIVE: u8 = 1;
 /// Removed; its cleanup is done or under way by the thread that set it.
 pub(crate) const DEAD: u8 = 2;
-/// Removed because it was found stale (an invalidation or a lookup that saw its
-/// stamps move). Only differs from DEAD for an INIT entry's inserter: the entry
-/// it replaced must then come back, as if the refused insert never happened.
+/// Removed, while live, because it was found stale (an invalidation or a lookup
+/// that saw its stamps move). An eager invalidation that claimed it counts it.
 pub(crate) const DEAD_STALE: u8 = 3;
+/// Found stale while still INIT (by its inserter's re-check, or by an eager
+/// invalidation that reached its registration before it went live): the insert
+/// is refused, and the entry it replaced must come back, as if the refused
+/// insert never happened. Never counted as invalidated: it was never visible.
+pub(crate) const REFUSED: u8 = 4;
 
 /// Largest CLOCK counter (2 bits).
 pub(crate) const MAX_REFS: u8 = 3;
@@ -137,9 +141,14 @@ where
             if cur >= DEAD {
                 return None;
             }
+            let next = if dead == DEAD_STALE && cur == INIT {
+                REFUSED
+            } else {
+                dead
+            };
             match self
                 .state
-                .compare_exchange_weak(cur, dead, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Some(cur),
                 Err(now) => cur = now,

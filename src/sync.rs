@@ -142,6 +142,18 @@ pub mod fault {
 
     thread_local! {
         static SKIP_PUBLISH_RECHECK: Cell<bool> = const { Cell::new(false) };
+        static REUSE_FIRST_SCAN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, an eager invalidation never scans the reverse index a second
+    /// time after its bumps (it trusts its first scan even when something
+    /// registered in between).
+    pub fn set_reuse_first_scan(on: bool) {
+        REUSE_FIRST_SCAN.with(|c| c.set(on));
+    }
+
+    pub(crate) fn reuse_first_scan() -> bool {
+        REUSE_FIRST_SCAN.with(|c| c.get())
     }
 
     /// While set, `insert_with_ticket` does not re-check the stamps after

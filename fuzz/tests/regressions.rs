@@ -172,3 +172,20 @@ fn shell_nested_parens_are_refused_before_parsing() {
         ShellClass::Read { .. }
     ));
 }
+
+/// A refused insert put back the entry it had displaced with `replace_if`; when
+/// a newer insert of the same key had already replaced the refused entry, the
+/// put-back failed and the displaced entry stayed live in its CLOCK slot with no
+/// key pointing at it: `check_invariants` at quiescence reported "slot 1 holds
+/// entry 0 (state 1), which is not resident". Found by `ops_threads` (two
+/// threads inserting key 0 among invalidations); the input failed within ~20
+/// runs before the fix. Loom model m10 is the minimal interleaving.
+#[test]
+fn refused_insert_restores_nothing_a_newer_insert_replaced() {
+    use arbitrary::Arbitrary;
+    let data = include_bytes!("inputs/ops_threads-orphan-after-restore");
+    let input = depcache_fuzz::threads::Input::arbitrary_take_rest(arbitrary::Unstructured::new(data)).unwrap();
+    for _ in 0..2_000 {
+        depcache_fuzz::threads::check_threads(&input);
+    }
+}

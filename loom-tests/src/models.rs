@@ -83,6 +83,42 @@ pub fn m1_insert_vs_invalidate() {
     let s = c.stats();
     assert_eq!(s.inserts + s.stale_inserts_rejected, 1);
     assert_eq!(s.entries_invalidated, n as u64);
+    // Exact counts: an accepted insert that is gone was live before the bumps
+    // and made invalid by this call (capacity 2: nothing evicts it), so the
+    // call counts it — even when it registered between the call's two scans.
+    if s.inserts == 1 && fin.is_none() {
+        assert_eq!(n, 1, "an entry this invalidation removed was not counted");
+    }
+}
+
+/// Model 1b: as model 1, with the dependency's node held, so the invalidation
+/// always bumps: `insert` ‖ `invalidate` where the insert can register between
+/// the invalidation's first scan of the reverse index and its bumps (one
+/// preemption). Exact counts: an accepted insert that ends up gone was made
+/// invalid by this call and must be counted by it. Guards the skipped second
+/// scan (`Node::registrations`): a second scan wrongly skipped leaves exactly
+/// this entry uncounted.
+pub fn m1b_insert_registers_between_scans() {
+    let c = flat(2);
+    let hold = c.ticket(["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.insert("k", 7, ["d"]))
+    };
+    let n = c.invalidate("d");
+    a.join().unwrap();
+    drop(hold);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    let s = c.stats();
+    assert_eq!(s.inserts + s.stale_inserts_rejected, 1);
+    assert_eq!(s.entries_invalidated, n as u64);
+    if fin.is_some() {
+        assert_eq!(n, 0, "the entry survived, yet the invalidation counted it");
+    } else if s.inserts == 1 {
+        assert_eq!(n, 1, "an entry this invalidation removed was not counted");
+    }
 }
 
 /// Model 2: ticket + compute ‖ edit + invalidate, the dependency's index node
@@ -313,14 +349,19 @@ pub fn m6a_dir_invalidate_vs_insert_below() {
         })
     };
     f.store(1, Release);
-    c.invalidate(p("src"));
+    let n = c.invalidate(p("src"));
     assert_ne!(c.get(&"cat src/a.rs"), Some(0), "stale read after invalidate returned");
-    a.join().unwrap();
+    let accepted = a.join().unwrap();
     drop(hold);
 
     assert_quiescent(&c, &["cat src/a.rs"]);
     let fin = c.get(&"cat src/a.rs");
     assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+    // Exact counts (as in model 1), here through a child node that may be
+    // created between the invalidation's two scans.
+    if accepted && fin.is_none() {
+        assert_eq!(n, 1, "an entry this invalidation removed was not counted");
+    }
 }
 
 /// Model 6b: invalidate a file ‖ insert of a `Subtree` dependent of its directory.
@@ -447,3 +488,31 @@ pub fn m9_evict_vs_invalidate_count() {
         evicted + n as u64
     );
 }
+
+/// Model 10: a refused insert ‖ an invalidation followed by a newer insert of
+/// the same key (found by the `ops_threads` fuzzer).
+///
+/// `k` holds `X`. Thread A inserts `k` depending on `d`: it displaces `X` in
+/// the map, then the invalidation of `d` refuses it, and A puts `X` back —
+/// unless main's newer insert of `k` has replaced A's entry meanwhile; then `X`
+/// is superseded and must be removed, not left live in its CLOCK slot with no
+/// key pointing at it. At quiescence: no orphan (`check_invariants`), and the
+/// key holds main's value or nothing.
+pub fn m10_refused_insert_vs_newer_insert() {
+    let c = flat(4);
+    c.insert("k", 0, ["x"]);
+    let hold = c.ticket(["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.insert("k", 1, ["d"]))
+    };
+    c.invalidate("d");
+    c.insert("k", 2, ["e"]);
+    a.join().unwrap();
+    drop(hold);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(2) || fin == Some(1), "{fin:?}");
+}
+

@@ -18,6 +18,11 @@ fn m1() {
 }
 
 #[test]
+fn m1b() {
+    check("m1b_insert_registers_between_scans", m1b_insert_registers_between_scans);
+}
+
+#[test]
 fn m2() {
     check("m2_ticket_compute_vs_invalidate", m2_ticket_compute_vs_invalidate);
 }
@@ -102,4 +107,9 @@ fn m2b() {
         "m2b_ticket_compute_vs_invalidate_no_node",
         m2b_ticket_compute_vs_invalidate_no_node,
     );
+}
+
+#[test]
+fn m10() {
+    check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

@@ -72,7 +72,11 @@ where
         for i in 0..sh.ring.capacity() {
             if let Some(e) = sh.ring.load(i, &guard) {
                 if !is_resident(&e) {
-                    return Err(format!("slot {i} holds entry {:?}, which is not resident", e.key));
+                    return Err(format!(
+                        "slot {i} holds entry {:?} (state {}), which is not resident",
+                        e.key,
+                        e.state()
+                    ));
                 }
             }
         }

@@ -3,7 +3,7 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, Stamp, DEAD, DEAD_STALE, INIT, LIVE};
+use crate::entry::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
 use crate::error::InsertError;
 use crate::index::Reg;
 use crate::map::{ConcurrentMap, Guard};
@@ -179,6 +179,7 @@ where
                 },
                 &guard,
             );
+            s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was.
@@ -207,7 +208,8 @@ where
         if !valid {
             e.kill_stale();
         }
-        if e.state() == DEAD_STALE {
+        let refused = e.state() == REFUSED;
+        if refused {
             // Refused as stale: put back what it displaced, unless that is gone too.
             if let Some(old) = &old {
                 self.restore(&e, old, &guard);
@@ -219,11 +221,15 @@ where
         }
         self.cleanup(&e, true, &guard);
         let value = e.value.clone();
-        if valid {
+        if valid && !refused {
             // Superseded by a remove or a newer insert: ordered just before it.
             self.stats.add(Counter::Inserts, 1);
             Ok(())
         } else {
+            // Stale by our re-check, or an invalidation reached the entry before
+            // it went live: that invalidation is ordered before the insert, whose
+            // value may predate the change, so it is refused (and not counted by
+            // the invalidation: it was never visible).
             self.stats.add(Counter::StaleInserts, 1);
             Err(InsertError::Stale(value))
         }
@@ -245,6 +251,14 @@ where
             if old.state() >= DEAD {
                 self.entries.remove_if(&old.key, guard, |x| Arc::ptr_eq(x, old));
             }
+        } else {
+            // A newer insert of the key already replaced `e` in the map: `old`
+            // is superseded and must go, or it would stay live in its CLOCK slot
+            // with no key pointing at it (found by the `ops_threads` fuzzer:
+            // "slot 1 holds entry 0 (state 1), which is not resident"). If that
+            // newer insert is refused too, the key ends up empty: a miss, never
+            // a stale value.
+            self.kill(old, guard);
         }
     }
 

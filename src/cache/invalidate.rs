@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{Cache, Shared};
 use crate::entry::{Entry, DEAD_STALE, LIVE};
-use crate::index::BumpSet;
+use crate::index::{unchanged, BumpSet, Scanned};
 use crate::stats::Counter;
 use crate::sync::{fence, Ordering};
 use crate::Dependency;
@@ -99,28 +99,45 @@ where
         let call = self.index.next_call_id();
         let now = self.ttl.map(|_| self.time.now());
         let flush = self.index.flush_epoch();
-        let affected = self.index.affected(&set, &guard);
+        let mut scanned = Scanned::new();
+        let affected = self.index.affected_counted(&set, &guard, Some(&mut scanned));
         let mut ours = Vec::with_capacity(affected.len());
-        for e in affected {
+        for e in &affected {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
             if visible && e.claim(call) {
-                ours.push(e);
+                ours.push(e.clone());
             }
         }
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
         let flush = self.index.flush_epoch();
-        for e in self.index.affected(&set, &guard) {
+        // The second scan finds what registered since the first. If no scanned
+        // node counted a registration since (read after `publish_invalidation`'s
+        // fence: a registration we miss here is followed by a re-check that sees
+        // our bumps), the first scan's list is complete.
+        let reuse = unchanged(&scanned);
+        // Loom builds only: the deliberately broken variant (never rescan).
+        #[cfg(depcache_loom)]
+        let reuse = reuse || crate::sync::fault::reuse_first_scan();
+        let second = if reuse {
+            affected
+        } else {
+            self.index.affected(&set, &guard)
+        };
+        for e in second {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(flush) {
                 continue;
             }
-            // An entry that went live between our claims and our bumps, with a
-            // ticket older than the bumps: visible until them, so ours to count.
+            // An entry that was not live at our first scan but whose stamps were
+            // valid just before our bumps: if it goes (or went) live, it was
+            // visible until them, so ours to count. Claim it even while INIT: if
+            // it is still INIT when killed, its insert is refused (REFUSED, never
+            // counted); if it went live first, it ends DEAD_STALE and counts.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
-                e.state() == LIVE && !e.is_claimed() && !expired && was_visible(&e, &set, flush) && e.claim(call);
+                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(&e, &set, flush) && e.claim(call);
             self.kill_stale(&e, &guard);
             if unclaimed_but_ours {
                 ours.push(e);

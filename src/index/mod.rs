@@ -113,6 +113,7 @@ where
                 Ok(()) => {
                     if let Some(p) = &node.parent {
                         p.children.insert(dep.clone(), node.clone(), guard);
+                        p.registered();
                     }
                     return node;
                 }
@@ -181,12 +182,30 @@ where
     /// have made invalid: all dependents of the nodes invalidated as a whole and of
     /// everything below them, and the `Subtree` dependents of their ancestors.
     pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Vec<Arc<Entry<K, V, D>>> {
+        self.affected_counted(set, guard, None)
+    }
+
+    /// [`affected`](Index::affected), also recording in `seen` every node whose
+    /// registries it read, with its registration count read *before* them:
+    /// if no count has moved later, nothing registered since this scan.
+    pub(crate) fn affected_counted(
+        &self,
+        set: &BumpSet<K, V, D>,
+        guard: &Guard<'_>,
+        mut seen: Option<&mut Scanned<K, V, D>>,
+    ) -> Vec<Arc<Entry<K, V, D>>> {
+        let mut note = |n: &Arc<Node<K, V, D>>| {
+            if let Some(seen) = seen.as_deref_mut() {
+                seen.push((n.clone(), n.registrations()));
+            }
+        };
         let mut out = Vec::new();
         let mut stack = Vec::new();
         for (node, whole) in set.iter() {
             if whole {
                 stack.push(node.clone());
                 while let Some(n) = stack.pop() {
+                    note(&n);
                     n.dependents.with(guard, |regs| {
                         out.reserve(regs.len());
                         out.extend(regs.iter().map(|(_, reg)| reg.entry.clone()));
@@ -194,6 +213,7 @@ where
                     n.children.for_each(guard, |_, c| stack.push(c.clone()));
                 }
             } else {
+                note(node);
                 node.dependents.for_each(guard, |_, reg| {
                     if reg.subtree {
                         out.push(reg.entry.clone())
@@ -203,6 +223,20 @@ where
         }
         out
     }
+}
+
+/// Nodes a scan read, with their registration counts (see
+/// [`Index::affected_counted`]); a file's invalidation reads a handful.
+pub(crate) type Scanned<K, V, D> = smallvec::SmallVec<[(Arc<Node<K, V, D>>, u64); 8]>;
+
+/// True if no node of `seen` has had a registration since it was scanned.
+pub(crate) fn unchanged<K, V, D>(seen: &Scanned<K, V, D>) -> bool
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    seen.iter().all(|(n, count)| n.registrations() == *count)
 }
 
 impl<K, V, D> Drop for Index<K, V, D>

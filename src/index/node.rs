@@ -38,6 +38,9 @@ pub(crate) struct Node<K, V, D> {
     tree_gen: AtomicU64,
     /// Tickets and entries holding this node, plus its children; `RETIRED` once gone.
     pins: AtomicUsize,
+    /// Registrations ever made here (dependents and children): lets an eager
+    /// invalidation see that nothing registered between its two scans.
+    registrations: AtomicU64,
     /// Entries that depend on this node directly.
     pub(crate) dependents: Registry<usize, Reg<K, V, D>>,
     /// Index nodes whose parent is this node.
@@ -58,6 +61,7 @@ where
             gen: AtomicU64::new(0),
             tree_gen: AtomicU64::new(0),
             pins: AtomicUsize::new(1),
+            registrations: AtomicU64::new(0),
             dependents: Registry::new(),
             children: Registry::new(),
         }
@@ -133,6 +137,22 @@ where
             n = x.parent.as_deref();
         }
         sum
+    }
+
+    /// Counts a registration (a dependent or a child), made just before.
+    pub(crate) fn registered(&self) {
+        // Relaxed: the registering thread's SeqCst fence, after this and before
+        // its stamp re-check, pairs with the invalidation's fence after its
+        // bumps (store buffering): an invalidation that reads an old count after
+        // its fence is seen by that re-check.
+        self.registrations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Registrations counted so far (see [`registered`](Node::registered)).
+    pub(crate) fn registrations(&self) -> u64 {
+        // Relaxed: see `registered`; read before a scan and after the
+        // invalidation's SeqCst fence.
+        self.registrations.load(Ordering::Relaxed)
     }
 
     /// Invalidates this dependency as a whole (and so everything below it).
