@@ -10,26 +10,26 @@
 use depcache::loom_fault;
 use depcache_loom_tests::{expect_failure, models::*};
 
-/// Turns the fault on for this test thread (loom runs every model thread on
-/// the thread that calls it) and off again when dropped.
-struct SkipRecheck;
+/// Turns a fault switch on for this test thread (loom runs every model thread
+/// on the thread that calls it) and off again when dropped.
+struct Fault(fn(bool));
 
-impl SkipRecheck {
-    fn on() -> Self {
-        loom_fault::set_skip_publish_recheck(true);
-        SkipRecheck
+impl Fault {
+    fn on(switch: fn(bool)) -> Self {
+        switch(true);
+        Fault(switch)
     }
 }
 
-impl Drop for SkipRecheck {
+impl Drop for Fault {
     fn drop(&mut self) {
-        loom_fault::set_skip_publish_recheck(false);
+        (self.0)(false);
     }
 }
 
 #[test]
 fn broken_m1_insert_vs_invalidate() {
-    let _fault = SkipRecheck::on();
+    let _fault = Fault::on(loom_fault::set_skip_publish_recheck);
     let msg = expect_failure("broken/m1_insert_vs_invalidate", m1_insert_vs_invalidate);
     // A stale insert accepted: it survives invisible, or a lookup reclaims it
     // and the exact-count check sees an accepted entry gone that nobody counted.
@@ -41,7 +41,7 @@ fn broken_m1_insert_vs_invalidate() {
 
 #[test]
 fn broken_m2_ticket_compute_vs_invalidate() {
-    let _fault = SkipRecheck::on();
+    let _fault = Fault::on(loom_fault::set_skip_publish_recheck);
     let msg = expect_failure(
         "broken/m2_ticket_compute_vs_invalidate",
         m2_ticket_compute_vs_invalidate,
@@ -51,7 +51,7 @@ fn broken_m2_ticket_compute_vs_invalidate() {
 
 #[test]
 fn broken_m6a_dir_invalidate_vs_insert_below() {
-    let _fault = SkipRecheck::on();
+    let _fault = Fault::on(loom_fault::set_skip_publish_recheck);
     let msg = expect_failure(
         "broken/m6a_dir_invalidate_vs_insert_below",
         m6a_dir_invalidate_vs_insert_below,
@@ -69,29 +69,17 @@ fn unbroken_m2_passes() {
 /// reverse index and never rescans, even when an entry registered between that
 /// scan and its bumps. The entry is still invisible (its stamps moved), but it
 /// stays resident and uncounted, and model 1b must say so.
-struct ReuseFirstScan;
-
-impl ReuseFirstScan {
-    fn on() -> Self {
-        loom_fault::set_reuse_first_scan(true);
-        ReuseFirstScan
-    }
-}
-
-impl Drop for ReuseFirstScan {
-    fn drop(&mut self) {
-        loom_fault::set_reuse_first_scan(false);
-    }
-}
-
 #[test]
 fn broken_rescan_m1b_insert_registers_between_scans() {
-    let _fault = ReuseFirstScan::on();
+    let _fault = Fault::on(loom_fault::set_reuse_first_scan);
     let msg = expect_failure(
         "broken-rescan/m1b_insert_registers_between_scans",
         m1b_insert_registers_between_scans,
     );
     // The entry stays resident though invisible, or a lookup reclaims it
     // uncounted: either way the model must notice.
-    assert!(msg.contains("not counted") || msg.contains("stale entry survived"), "{msg}");
+    assert!(
+        msg.contains("not counted") || msg.contains("stale entry survived"),
+        "{msg}"
+    );
 }

@@ -35,7 +35,9 @@ mod imp {
     // SAFETY: the cell hands out `Arc<T>` clones across threads, which is sound
     // exactly when `Arc<T>` is `Send + Sync`, i.e. when `T: Send + Sync`.
     unsafe impl<T: Send + Sync> Send for ArcCell<T> {}
-    // SAFETY: as above.
+    // SAFETY: through `&ArcCell` a thread can clone the `Arc<T>` out (`load`)
+    // and move `Arc<T>`s in and out (`compare_and_swap`), which needs exactly
+    // `Arc<T>: Send + Sync`, i.e. `T: Send + Sync`.
     unsafe impl<T: Send + Sync> Sync for ArcCell<T> {}
 
     /// Drops the count a cell owned. Runs when the collector has seen every guard
@@ -44,6 +46,9 @@ mod imp {
     /// # Safety
     /// `p` comes from `Arc::into_raw` and its count was owned by a cell that no
     /// longer points to it.
+    // SAFETY: `unsafe` because seize's reclaimer type requires it; the contract
+    // above is met by the only caller, `compare_and_swap`, which retires a
+    // pointer only after its successful CAS took it out of the cell.
     unsafe fn release<T>(p: *mut T, _collector: &Collector) {
         // SAFETY: the caller passes a pointer from `Arc::into_raw` whose count is
         // ours to drop (see `compare_and_swap`).
