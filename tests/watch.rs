@@ -24,13 +24,18 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 fn read(tools: &ToolCache, root: &Path, rel: &str) -> Arc<str> {
     let call = ToolCall::new("read_file", json!({ "path": rel }));
-    tools
-        .execute(&call, |_| {
-            std::fs::read_to_string(root.join(rel))
-                .map(Into::into)
-                .map_err(|e| e.to_string())
+    // Like an agent's read tool, a missing file is an answer ("error: ..."),
+    // and it is cached like any other until the path changes.
+    let out = tools.execute(&call, |_| -> Result<Arc<str>, std::convert::Infallible> {
+        Ok(match std::fs::read_to_string(root.join(rel)) {
+            Ok(text) => text.into(),
+            Err(e) => format!("error: {e}").into(),
         })
-        .unwrap_or_else(|e| e.into())
+    });
+    match out {
+        Ok(v) => v,
+        Err(never) => match never {},
+    }
 }
 
 fn cached(tools: &ToolCache, rel: &str) -> bool {
@@ -84,6 +89,17 @@ fn write_by_another_process() {
     assert!(cached(&tools, "README"), "an unrelated file stays cached");
 }
 
+/// Waits until the watcher has handled every event that happened before this
+/// call. The watcher handles events in order on one thread, so once a fresh
+/// marker file's creation has invalidated the marker's cached read, every
+/// earlier event (a rename can arrive as several) has been handled too.
+fn fence(tools: &ToolCache, root: &Path, name: &str) {
+    read(tools, root, name); // caches the error text of a missing file
+    assert!(cached(tools, name));
+    std::fs::write(root.join(name), "fence").unwrap();
+    wait_until("the fence event handled", || !cached(tools, name));
+}
+
 fn ls_cached(tools: &ToolCache) -> bool {
     tools
         .get(&ToolCall::new("list_directory", json!({ "path": "src" })))
@@ -101,10 +117,14 @@ fn editor_style_save_and_rename() {
     std::fs::write(root.join("src/.b.py.swp"), "b v2").unwrap();
     std::fs::rename(root.join("src/.b.py.swp"), root.join("src/b.py")).unwrap();
     wait_until("saved file invalidated", || !cached(&tools, "src/b.py"));
+    // A rename arrives as several events; the first one invalidated b.py, and
+    // the rest must be handled before b.py is cached again below.
+    fence(&tools, root, "fence-1");
     assert_eq!(&*read(&tools, root, "src/b.py"), "b v2");
     // A rename invalidates both ends.
     read(&tools, root, "src/b.py");
     read(&tools, root, "src/moved.py"); // caches the error text of a missing file
+    assert!(cached(&tools, "src/moved.py"));
     std::fs::rename(root.join("src/a.py"), root.join("src/moved.py")).unwrap();
     wait_until("both ends of a rename invalidated", || {
         !cached(&tools, "src/a.py") && !cached(&tools, "src/moved.py")
