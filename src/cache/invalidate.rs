@@ -101,11 +101,15 @@ where
         let flush = self.index.flush_epoch();
         let mut scanned = Scanned::new();
         let affected = self.index.affected_counted(&set, &guard, Some(&mut scanned));
-        let mut ours = Vec::with_capacity(affected.len());
-        for e in &affected {
+        // Ours to count: positions in `affected` (kept to the end, so no `Arc`
+        // clone per claimed entry), and entries only the second scan found.
+        let mut ours: smallvec::SmallVec<[u32; 16]> = smallvec::SmallVec::new();
+        let mut ours_late = Vec::new();
+        for (i, e) in affected.iter().enumerate() {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
             if visible && e.claim(call) {
-                ours.push(e.clone());
+                // `affected` holds registrations, far fewer than u32::MAX.
+                ours.push(i as u32);
             }
         }
         // The linearization point: the generation bumps. `G` follows them.
@@ -120,10 +124,12 @@ where
         // Loom builds only: the deliberately broken variant (never rescan).
         #[cfg(depcache_loom)]
         let reuse = reuse || crate::sync::fault::reuse_first_scan();
+        let rescanned;
         let second = if reuse {
-            affected
+            &affected
         } else {
-            self.index.affected(&set, &guard)
+            rescanned = self.index.affected(&set, &guard);
+            &rescanned
         };
         for e in second {
             // A registration made after our bumps belongs to a fresh entry.
@@ -137,16 +143,21 @@ where
             // counted); if it went live first, it ends DEAD_STALE and counts.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
-                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(&e, &set, flush) && e.claim(call);
-            self.kill_stale(&e, &guard);
+                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim(call);
+            self.kill_stale(e, &guard);
             if unclaimed_but_ours {
-                ours.push(e);
+                ours_late.push(e.clone());
             }
         }
         // A claimed entry counts if it was removed as stale — by us, a racing
         // invalidation, a lookup or the CLOCK hand. One evicted while still
         // usable (before our bumps) or expired is counted there instead.
-        let removed = ours.iter().filter(|e| e.state() == DEAD_STALE).count();
+        let removed = ours
+            .iter()
+            .map(|&i| &affected[i as usize])
+            .chain(ours_late.iter())
+            .filter(|e| e.state() == DEAD_STALE)
+            .count();
         self.stats.add(Counter::EntriesInvalidated, removed as u64);
         removed
     }
