@@ -925,3 +925,38 @@ mod regressions {
         );
     }
 }
+
+/// Hit and miss counts are exact however many threads count at once: threads
+/// with a number of their own bump private counters with a load and a store,
+/// the rest share striped counters with `fetch_add`. 80 threads alive at once
+/// (more than the 64 with counters of their own) each count a known number of
+/// hits and misses; a lost update in either layer would show in the totals.
+#[test]
+fn hit_and_miss_counts_are_exact_across_many_threads() {
+    const THREADS: u64 = 80;
+    const ROUNDS: u64 = if cfg!(debug_assertions) { 500 } else { 5_000 };
+    let cache: depcache::Cache<u64, u64, u64> = depcache::Cache::new(100);
+    for k in 0..10 {
+        cache.insert(k, k, [k]);
+    }
+    let start = Arc::new(std::sync::Barrier::new(THREADS as usize));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let cache = cache.clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                for i in 0..ROUNDS {
+                    assert_eq!(cache.get(&((t + i) % 10)), Some((t + i) % 10));
+                    assert_eq!(cache.get(&(100 + i)), None);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let s = cache.stats();
+    assert_eq!(s.hits, THREADS * ROUNDS);
+    assert_eq!(s.misses, THREADS * ROUNDS);
+}
