@@ -32,17 +32,14 @@ pub(crate) const REFUSED: u8 = 4;
 /// Largest CLOCK counter (2 bits).
 pub(crate) const MAX_REFS: u8 = 3;
 
-/// `repr(C)`, hot fields first: a hit reads `verified_at`, `state`, `refs` and
-/// `value`, and with the `Arc` header in front they share the allocation's
-/// first cache line whenever `V` is small (the field order Rust chose put
-/// `value` and `state` 100 bytes apart, two lines per hit).
+/// `repr(C)`, the fields a lookup's slow path reads first (`verified_at`,
+/// `state`, then `value`): with the `Arc` header in front they share the
+/// allocation's first cache line whenever `V` is small.
 #[repr(C)]
 pub(crate) struct Entry<K, V, D> {
     /// The global invalidation counter `G` at which the stamps were last verified.
     verified_at: AtomicU64,
     state: AtomicU8,
-    /// CLOCK counter: raised by hits, lowered by the hand.
-    refs: AtomicU8,
     /// The CLOCK slot holding this entry (written before the slot is published).
     slot: AtomicU32,
     pub(crate) value: V,
@@ -80,7 +77,6 @@ where
             weight,
             verified_at: AtomicU64::new(verified_at),
             state: AtomicU8::new(INIT),
-            refs: AtomicU8::new(0),
             slot: AtomicU32::new(u32::MAX),
             claim: AtomicU64::new(0),
         }
@@ -184,28 +180,6 @@ where
             .is_ok()
     }
 
-    /// A hit: raise the CLOCK counter, writing only if it changes.
-    #[inline]
-    pub(crate) fn touch(&self) {
-        // Relaxed: the counter is a hint for the eviction policy; a lost update
-        // changes which entry is evicted, never correctness.
-        let r = self.refs.load(Ordering::Relaxed);
-        if r < MAX_REFS {
-            self.refs.store(r + 1, Ordering::Relaxed);
-        }
-    }
-
-    /// The hand passes: lower the counter; true if it was already zero.
-    pub(crate) fn age(&self) -> bool {
-        // Relaxed: see `touch`.
-        let r = self.refs.load(Ordering::Relaxed);
-        if r == 0 {
-            return true;
-        }
-        self.refs.store(r - 1, Ordering::Relaxed);
-        false
-    }
-
     pub(crate) fn slot(&self) -> usize {
         // Relaxed: written before the slot CAS that publishes this entry, read by
         // threads that reached the entry through that slot or the map (both
@@ -229,5 +203,75 @@ where
     #[cfg(depcache_loom)]
     pub(crate) fn id(&self) -> usize {
         self as *const Self as usize
+    }
+}
+
+/// What the entries map holds under a key: the entry, and copies of the fields
+/// a hit reads, so that a hit reads papaya's node and nothing behind the `Arc`.
+///
+/// `verified_at` here is a second validation cache with a stronger meaning than
+/// the entry's: it holds a `G` only after a lookup that loaded that `G` found
+/// the entry LIVE *and* its stamps valid. A new `Hot` starts [`UNVERIFIED`], so
+/// the first lookup after an insert takes the slow path, which checks the state
+/// (an INIT entry may yet be refused, and must stay a miss).
+pub(crate) struct Hot<K, V, D> {
+    verified_at: AtomicU64,
+    pub(crate) slot: u32,
+    pub(crate) expires_at: u64,
+    pub(crate) value: V,
+    pub(crate) entry: Arc<Entry<K, V, D>>,
+}
+
+/// No `G` is ever this large (it counts invalidations).
+pub(crate) const UNVERIFIED: u64 = u64::MAX;
+
+impl<K, V: Clone, D> Hot<K, V, D> {
+    pub(crate) fn new(entry: &Arc<Entry<K, V, D>>, slot: usize) -> Self {
+        // Loom builds only: the deliberately broken variant the models must catch.
+        #[cfg(depcache_loom)]
+        let start = if crate::sync::fault::hot_starts_verified() {
+            // Relaxed: the broken variant; only loom's exploration matters.
+            entry.verified_at.load(Ordering::Relaxed)
+        } else {
+            UNVERIFIED
+        };
+        #[cfg(not(depcache_loom))]
+        let start = UNVERIFIED;
+        Hot {
+            verified_at: AtomicU64::new(start),
+            // The slot index fits: capacity ≤ u32::MAX (checked by the builder).
+            slot: slot as u32,
+            expires_at: entry.expires_at,
+            value: entry.value.clone(),
+            entry: entry.clone(),
+        }
+    }
+
+    /// True if a lookup that loaded `g` already found the entry live and valid.
+    #[inline]
+    pub(crate) fn verified(&self, g: u64) -> bool {
+        // Relaxed: as `Entry::is_valid` — the value only ever holds a `G` at which
+        // a lookup that loaded that `G` (Acquire) found the entry LIVE and valid;
+        // equal to the current `G` means no invalidation completed since.
+        self.verified_at.load(Ordering::Relaxed) == g
+    }
+
+    /// Records that a lookup that loaded `g` found the entry LIVE and valid.
+    pub(crate) fn set_verified(&self, g: u64) {
+        // Relaxed: see `verified`; a late smaller store only costs a slow path.
+        self.verified_at.store(g, Ordering::Relaxed);
+    }
+}
+
+impl<K, V: Clone, D> Clone for Hot<K, V, D> {
+    /// A copy starts unverified: its first lookup re-checks state and stamps.
+    fn clone(&self) -> Self {
+        Hot {
+            verified_at: AtomicU64::new(UNVERIFIED),
+            slot: self.slot,
+            expires_at: self.expires_at,
+            value: self.value.clone(),
+            entry: self.entry.clone(),
+        }
     }
 }

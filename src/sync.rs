@@ -143,6 +143,18 @@ pub mod fault {
     thread_local! {
         static SKIP_PUBLISH_RECHECK: Cell<bool> = const { Cell::new(false) };
         static REUSE_FIRST_SCAN: Cell<bool> = const { Cell::new(false) };
+        static HOT_STARTS_VERIFIED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, the map's copy of a new entry's `verified_at` starts at the
+    /// ticket's `G` instead of unverified, so a lookup can answer from an entry
+    /// that is still INIT (and may yet be refused) without checking its state.
+    pub fn set_hot_starts_verified(on: bool) {
+        HOT_STARTS_VERIFIED.with(|c| c.set(on));
+    }
+
+    pub(crate) fn hot_starts_verified() -> bool {
+        HOT_STARTS_VERIFIED.with(|c| c.get())
     }
 
     /// While set, an eager invalidation never scans the reverse index a second

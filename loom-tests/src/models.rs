@@ -514,3 +514,37 @@ pub fn m10_refused_insert_vs_newer_insert() {
     let fin = c.get(&"k");
     assert!(fin.is_none() || fin == Some(2) || fin == Some(1), "{fin:?}");
 }
+
+/// Model 11: a lookup ‖ an insert that an invalidation refuses.
+///
+/// A lookup may answer from an entry only once its insert went live: an INIT
+/// entry is already in the map (so that a newer insert or a `remove` can
+/// supersede it) but may still be refused. Thread A computes `k` from file `f`
+/// and inserts it; main looks `k` up, then edits `f` and invalidates `d`. If a
+/// lookup returned A's value, A's insert must have been accepted. (The map's
+/// copy of `verified_at`, which the hit fast path trusts, starts unverified
+/// for this reason; the broken variant starts it at the ticket's `G`.)
+pub fn m11_lookup_vs_refused_insert() {
+    let c = flat(2);
+    let f = file();
+    let a = {
+        let c = c.clone();
+        let f = f.clone();
+        thread::spawn(move || compute(&c, &f, "k", "d"))
+    };
+    let seen = c.get(&"k");
+    f.store(1, Release);
+    c.invalidate("d");
+    let (v, accepted) = a.join().unwrap();
+    if seen.is_some() {
+        assert!(
+            accepted,
+            "a lookup returned the value of an insert that was then refused"
+        );
+        assert_eq!(seen, Some(v));
+    }
+    assert_quiescent(&c, &["k"]);
+    if let Some(fin) = c.get(&"k") {
+        assert_eq!(fin, 1, "stale entry survived the invalidation");
+    }
+}

@@ -83,3 +83,10 @@ fn broken_rescan_m1b_insert_registers_between_scans() {
         "{msg}"
     );
 }
+
+#[test]
+fn broken_hot_m11_lookup_vs_refused_insert() {
+    let _fault = Fault::on(loom_fault::set_hot_starts_verified);
+    let msg = expect_failure("broken/m11_lookup_vs_refused_insert", m11_lookup_vs_refused_insert);
+    assert!(msg.contains("then refused"), "{msg}");
+}

@@ -113,3 +113,8 @@ fn m2b() {
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }
+
+#[test]
+fn m11() {
+    check("m11_lookup_vs_refused_insert", m11_lookup_vs_refused_insert);
+}

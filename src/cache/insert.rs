@@ -3,7 +3,7 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
+use crate::entry::{Entry, Hot, Stamp, DEAD, INIT, LIVE, REFUSED};
 use crate::error::InsertError;
 use crate::index::Reg;
 use crate::map::{ConcurrentMap, Guard};
@@ -183,7 +183,10 @@ where
         }
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was.
-        let old = self.entries.insert(e.key.clone(), e.clone(), &guard);
+        let old = self
+            .entries
+            .insert(e.key.clone(), Hot::new(&e, e.slot()), &guard)
+            .map(|h| h.entry);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.flush_epoch());
         // Loom builds only: the deliberately broken variant the models must catch.
@@ -240,16 +243,18 @@ where
         if old.state() >= DEAD {
             return;
         }
-        if self
-            .entries
-            .replace_if(old.key.clone(), guard, |x| Arc::ptr_eq(x, e), old.clone())
-        {
+        if self.entries.replace_if(
+            old.key.clone(),
+            guard,
+            |x| Arc::ptr_eq(&x.entry, e),
+            Hot::new(old, old.slot()),
+        ) {
             // SeqCst fence: pairs with the one in `cleanup`. If `old` was killed
             // meanwhile, either its cleaner removes it after our write, or we see
             // its state here and remove it ourselves.
             fence(Ordering::SeqCst);
             if old.state() >= DEAD {
-                self.entries.remove_if(&old.key, guard, |x| Arc::ptr_eq(x, old));
+                self.entries.remove_if(&old.key, guard, |x| Arc::ptr_eq(&x.entry, old));
             }
         } else {
             // A newer insert of the key already replaced `e` in the map: `old`
@@ -294,12 +299,13 @@ where
     /// was invalid, expired or unreferenced and has now been removed; in the last
     /// three cases the caller takes over its slot, so it is not released).
     fn sweep(&self, victim: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> bool {
+        let slot = victim.slot();
         match victim.state() {
             INIT => false,
             LIVE => {
                 let g = self.index.g();
                 let usable = self.usable(victim, g);
-                if usable && !victim.age() {
+                if usable && !self.ring.age(slot) {
                     return false;
                 }
                 // Each removal lands in exactly one counter: evicted (still usable),

@@ -12,7 +12,7 @@ use core::hash::{BuildHasher, Hash};
 
 pub use builder::Builder;
 
-use crate::entry::{Entry, LIVE};
+use crate::entry::{Entry, Hot, LIVE};
 use crate::index::{FastHash, Index};
 use crate::map::{ConcurrentMap, Domain, Guard, Map};
 use crate::ring::Ring;
@@ -67,7 +67,7 @@ where
     /// The reclamation domain of every map here (the index's too), held here
     /// as well so that pinning a guard is one pointer hop from the handle.
     pub(crate) domain: Domain,
-    pub(crate) entries: Map<K, Arc<Entry<K, V, D>>, S>,
+    pub(crate) entries: Map<K, Hot<K, V, D>, S>,
     pub(crate) index: Arc<Index<K, V, D>>,
     pub(crate) ring: Ring<K, V, D>,
     pub(crate) flights: Map<K, Arc<flight::Flight<V>>, FastHash>,
@@ -150,7 +150,7 @@ where
         let sh = &*self.shared;
         let g = sh.index.g();
         sh.entries
-            .get(key, &guard, |e| e.state() == LIVE && sh.usable(e, g))
+            .get(key, &guard, |h| h.entry.state() == LIVE && sh.usable(&h.entry, g))
             .unwrap_or(false)
     }
 
@@ -179,7 +179,7 @@ where
         let guard = self.shared.guard();
         let sh = &*self.shared;
         let g = sh.index.g();
-        let e = sh.entries.get(key, &guard, Arc::clone)?;
+        let e = sh.entries.get(key, &guard, |h| h.entry.clone())?;
         let visible = sh.usable(&e, g);
         if sh.kill(&e, &guard) == Some(LIVE) && visible {
             Some(e.value.clone())
@@ -281,14 +281,22 @@ where
     {
         // Load `G` before anything of the entry: see `Entry::is_valid`.
         let g = self.index.g();
-        let found = self.entries.get(key, guard, |e| {
+        let found = self.entries.get(key, guard, |h| {
+            // Fast path: a lookup at this `G` already found the entry live and
+            // valid (`Hot`), and it has not expired. Nothing behind the `Arc`.
+            if h.verified(g) && self.ttl.is_none_or(|_| self.time.now() < h.expires_at) {
+                self.ring.touch(h.slot as usize);
+                return Ok(h.value.clone());
+            }
+            let e = &h.entry;
             if e.state() != LIVE {
                 // Being inserted (its insert may yet be refused) or removed: a miss.
                 return Err(None);
             }
             if self.usable(e, g) {
-                e.touch();
-                Ok(e.value.clone())
+                h.set_verified(g);
+                self.ring.touch(h.slot as usize);
+                Ok(h.value.clone())
             } else {
                 Err(Some(e.clone()))
             }
@@ -366,7 +374,7 @@ where
         // and map removal against the restorer's map write and state load: one of
         // the two sees the other, so a dead entry is never left in the map.
         fence(Ordering::SeqCst);
-        self.entries.remove_if(&e.key, guard, |x| Arc::ptr_eq(x, e));
+        self.entries.remove_if(&e.key, guard, |x| Arc::ptr_eq(&x.entry, e));
         let id = e.id();
         for s in e.stamps.iter() {
             s.node.dependents.remove_if(&id, guard, |r| Arc::ptr_eq(&r.entry, e));
