@@ -32,9 +32,8 @@ pub(crate) const REFUSED: u8 = 4;
 /// Largest CLOCK counter (2 bits).
 pub(crate) const MAX_REFS: u8 = 3;
 
-/// `repr(C)`, the fields a lookup's slow path reads first (`verified_at`,
-/// `state`, then `value`): with the `Arc` header in front they share the
-/// allocation's first cache line whenever `V` is small.
+/// The value itself lives in the map's [`Hot`] copy only. `repr(C)`, the fields
+/// a lookup's slow path reads first (`verified_at`, `state`).
 #[repr(C)]
 pub(crate) struct Entry<K, V, D> {
     /// The global invalidation counter `G` at which the stamps were last verified.
@@ -42,7 +41,6 @@ pub(crate) struct Entry<K, V, D> {
     state: AtomicU8,
     /// The CLOCK slot holding this entry (written before the slot is published).
     slot: AtomicU32,
-    pub(crate) value: V,
     pub(crate) expires_at: u64,
     pub(crate) key: K,
     pub(crate) stamps: Stamps<K, V, D>,
@@ -61,7 +59,6 @@ where
 {
     pub(crate) fn new(
         key: K,
-        value: V,
         stamps: Stamps<K, V, D>,
         verified_at: u64,
         flush: u64,
@@ -70,7 +67,6 @@ where
     ) -> Self {
         Entry {
             key,
-            value,
             stamps,
             flush,
             expires_at,
@@ -217,7 +213,6 @@ where
 pub(crate) struct Hot<K, V, D> {
     verified_at: AtomicU64,
     pub(crate) slot: u32,
-    pub(crate) expires_at: u64,
     pub(crate) value: V,
     pub(crate) entry: Arc<Entry<K, V, D>>,
 }
@@ -226,7 +221,7 @@ pub(crate) struct Hot<K, V, D> {
 pub(crate) const UNVERIFIED: u64 = u64::MAX;
 
 impl<K, V: Clone, D> Hot<K, V, D> {
-    pub(crate) fn new(entry: &Arc<Entry<K, V, D>>, slot: usize) -> Self {
+    pub(crate) fn new(entry: &Arc<Entry<K, V, D>>, slot: usize, value: V) -> Self {
         // Loom builds only: the deliberately broken variant the models must catch.
         #[cfg(depcache_loom)]
         let start = if crate::sync::fault::hot_starts_verified() {
@@ -241,8 +236,7 @@ impl<K, V: Clone, D> Hot<K, V, D> {
             verified_at: AtomicU64::new(start),
             // The slot index fits: capacity ≤ u32::MAX (checked by the builder).
             slot: slot as u32,
-            expires_at: entry.expires_at,
-            value: entry.value.clone(),
+            value,
             entry: entry.clone(),
         }
     }
@@ -269,7 +263,6 @@ impl<K, V: Clone, D> Clone for Hot<K, V, D> {
         Hot {
             verified_at: AtomicU64::new(UNVERIFIED),
             slot: self.slot,
-            expires_at: self.expires_at,
             value: self.value.clone(),
             entry: self.entry.clone(),
         }

@@ -148,15 +148,7 @@ where
         };
         // The ticket's pins move into the entry; its cleanup gives them back.
         let stamps = core::mem::take(&mut ticket.stamps);
-        let e = Arc::new(Entry::new(
-            key,
-            value,
-            stamps,
-            ticket.g,
-            ticket.flush,
-            expires_at,
-            weight,
-        ));
+        let e = Arc::new(Entry::new(key, stamps, ticket.g, ticket.flush, expires_at, weight));
         drop(ticket);
 
         let guard = self.guard();
@@ -182,11 +174,11 @@ where
             s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a
-        // refused insert must leave it as it was.
+        // refused insert must leave it as it was. The map gets a clone of the
+        // value (users put `Arc`s inside): a refused insert hands ours back.
         let old = self
             .entries
-            .insert(e.key.clone(), Hot::new(&e, e.slot()), &guard)
-            .map(|h| h.entry);
+            .insert(e.key.clone(), Hot::new(&e, e.slot(), value.clone()), &guard);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.flush_epoch());
         // Loom builds only: the deliberately broken variant the models must catch.
@@ -197,7 +189,7 @@ where
             self.len.fetch_add(1, Ordering::Relaxed);
             self.stats.add(Counter::Inserts, 1);
             if let Some(old) = old {
-                self.kill(&old, &guard);
+                self.kill(&old.entry, &guard);
             }
             if self.max_weight.is_some() {
                 // Another inserter may have skipped this entry while it was INIT:
@@ -220,10 +212,9 @@ where
         } else if let Some(old) = old {
             // Removed or superseded after publishing: ordered after this insert,
             // so the entry it replaced goes as it would have.
-            self.kill(&old, &guard);
+            self.kill(&old.entry, &guard);
         }
         self.cleanup(&e, true, &guard);
-        let value = e.value.clone();
         if valid && !refused {
             // Superseded by a remove or a newer insert: ordered just before it.
             self.stats.add(Counter::Inserts, 1);
@@ -239,16 +230,15 @@ where
     }
 
     /// Puts `old` back under its key in place of the refused entry `e`.
-    fn restore(&self, e: &Arc<Entry<K, V, D>>, old: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+    fn restore(&self, e: &Arc<Entry<K, V, D>>, old_hot: &Hot<K, V, D>, guard: &Guard<'_>) {
+        let old = &old_hot.entry;
         if old.state() >= DEAD {
             return;
         }
-        if self.entries.replace_if(
-            old.key.clone(),
-            guard,
-            |x| Arc::ptr_eq(&x.entry, e),
-            Hot::new(old, old.slot()),
-        ) {
+        if self
+            .entries
+            .replace_if(old.key.clone(), guard, |x| Arc::ptr_eq(&x.entry, e), old_hot.clone())
+        {
             // SeqCst fence: pairs with the one in `cleanup`. If `old` was killed
             // meanwhile, either its cleaner removes it after our write, or we see
             // its state here and remove it ourselves.

@@ -179,10 +179,10 @@ where
         let guard = self.shared.guard();
         let sh = &*self.shared;
         let g = sh.index.g();
-        let e = sh.entries.get(key, &guard, |h| h.entry.clone())?;
+        let (e, value) = sh.entries.get(key, &guard, |h| (h.entry.clone(), h.value.clone()))?;
         let visible = sh.usable(&e, g);
         if sh.kill(&e, &guard) == Some(LIVE) && visible {
-            Some(e.value.clone())
+            Some(value)
         } else {
             None
         }
@@ -283,8 +283,9 @@ where
         let g = self.index.g();
         let found = self.entries.get(key, guard, |h| {
             // Fast path: a lookup at this `G` already found the entry live and
-            // valid (`Hot`), and it has not expired. Nothing behind the `Arc`.
-            if h.verified(g) && self.ttl.is_none_or(|_| self.time.now() < h.expires_at) {
+            // valid (`Hot`), and it has not expired. Without a TTL, nothing
+            // behind the `Arc` is read.
+            if h.verified(g) && self.ttl.is_none_or(|_| !h.entry.expired(self.time.now())) {
                 self.ring.touch(h.slot as usize);
                 return Ok(h.value.clone());
             }
