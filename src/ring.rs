@@ -7,8 +7,7 @@
 //! so a slot never holds two entries and the cache never holds more entries than
 //! slots.
 
-use crate::entry::Entry;
-use crate::entry::MAX_REFS;
+use crate::entry::{Entry, MAX_REFS};
 use crate::map::{ArcCell, Guard};
 use crate::sync::{Arc, AtomicU8, AtomicUsize, Ordering};
 
