@@ -68,8 +68,6 @@ pub mod replay;
 mod ring;
 mod stats;
 mod sync;
-#[cfg(not(depcache_loom))]
-mod thread_slot;
 mod ticket;
 mod time;
 #[cfg(not(depcache_loom))]

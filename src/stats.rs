@@ -6,6 +6,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 
+use crate::map::{thread_number, Guard};
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
 
 /// What the counters count.
@@ -28,11 +29,12 @@ struct Stripe {
     latency: Mutex<Histogram<u64>>,
 }
 
-/// Counters in two layers. A thread whose [thread number](crate::thread_slot)
-/// is below `owned.len()` is the only writer of `owned[number]` and bumps it
-/// with a load and a store (no read-modify-write on the hit path); any other
-/// thread adds to the stripe its thread-local address hashes to, with
-/// `fetch_add`. Readers sum both layers.
+/// Counters in two layers, chosen by the caller's [thread
+/// number](crate::map::thread_number) (read off the guard it already holds, so
+/// no thread-local lookup). A thread whose number is below `owned.len()` is the
+/// only writer of `owned[number]` and bumps it with a load and a store (no
+/// read-modify-write on the hit path); any other thread adds to a shared stripe
+/// with `fetch_add`. Readers sum both layers.
 pub(crate) struct Recorder {
     owned: Box<[CachePadded<[AtomicU64; COUNTERS]>]>,
     stripes: Box<[CachePadded<Stripe>]>,
@@ -40,18 +42,6 @@ pub(crate) struct Recorder {
 
 /// Threads with counters of their own, per cache (128 bytes each).
 const OWNED: usize = 64;
-
-thread_local! {
-    static STRIPE_SEED: u8 = const { 0 };
-}
-
-#[inline]
-fn stripe_of(n: usize) -> usize {
-    // The address of a thread-local is distinct per live thread; mix its bits.
-    let addr = STRIPE_SEED.with(|s| s as *const u8 as usize);
-    let h = (addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
-    (h >> 20) & (n - 1)
-}
 
 impl Recorder {
     pub(crate) fn new() -> Self {
@@ -74,28 +64,34 @@ impl Recorder {
         Recorder { owned, stripes }
     }
 
+    /// The shared stripe of thread `number` (stripe 0 without one).
     #[inline]
-    pub(crate) fn add(&self, c: Counter, n: u64) {
-        // Loom runs its threads on one OS thread, so they would share a number.
-        #[cfg(not(depcache_loom))]
-        if let Some(own) = crate::thread_slot::current().and_then(|t| self.owned.get(t)) {
+    fn stripe(&self, number: Option<usize>) -> &Stripe {
+        // The stripe count is a power of two.
+        &self.stripes[number.unwrap_or(0) & (self.stripes.len() - 1)]
+    }
+
+    /// Adds `n` to counter `c`, as the thread pinned by `guard`.
+    #[inline]
+    pub(crate) fn add(&self, c: Counter, n: u64, guard: &Guard<'_>) {
+        let number = thread_number(guard);
+        if let Some(own) = number.and_then(|t| self.owned.get(t)) {
             let a = &own[c as usize];
             // Relaxed load and store, not an RMW: this thread is the only writer
             // of its own counters (a number is held by one live thread at a
-            // time, and the pool's lock orders a reused number's old writes
-            // before its new holder's). Readers may see the old or new sum.
+            // time, and its hand-over to a later thread is synchronized, see
+            // `thread_number`). Readers may see the old or the new sum.
             a.store(a.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
             return;
         }
-        let s = &self.stripes[stripe_of(self.stripes.len())];
         // Relaxed: a statistic orders nothing; readers sum the stripes.
-        s.counts[c as usize].fetch_add(n, Ordering::Relaxed);
+        self.stripe(number).counts[c as usize].fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn record_latency(&self, d: Duration) {
-        let s = &self.stripes[stripe_of(self.stripes.len())];
+    /// Records one eager invalidation's wall time, as the thread pinned by `guard`.
+    pub(crate) fn record_latency(&self, d: Duration, guard: &Guard<'_>) {
         let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
-        lock(&s.latency).saturating_record(nanos);
+        lock(&self.stripe(thread_number(guard)).latency).saturating_record(nanos);
     }
 
     pub(crate) fn sum(&self, c: Counter) -> u64 {

@@ -139,7 +139,7 @@ where
             }
         }
         if !ticket.is_valid() {
-            self.stats.add(Counter::StaleInserts, 1);
+            self.stats.add(Counter::StaleInserts, 1, &self.guard());
             return Err(InsertError::Stale(value));
         }
         let expires_at = match self.ttl {
@@ -187,7 +187,7 @@ where
         if valid && e.go_live() {
             // Relaxed: a counter (see `Cache::len`).
             self.len.fetch_add(1, Ordering::Relaxed);
-            self.stats.add(Counter::Inserts, 1);
+            self.stats.add(Counter::Inserts, 1, &guard);
             if let Some(old) = old {
                 self.kill(&old.entry, &guard);
             }
@@ -217,14 +217,14 @@ where
         self.cleanup(&e, true, &guard);
         if valid && !refused {
             // Superseded by a remove or a newer insert: ordered just before it.
-            self.stats.add(Counter::Inserts, 1);
+            self.stats.add(Counter::Inserts, 1, &guard);
             Ok(())
         } else {
             // Stale by our re-check, or an invalidation reached the entry before
             // it went live: that invalidation is ordered before the insert, whose
             // value may predate the change, so it is refused (and not counted by
             // the invalidation: it was never visible).
-            self.stats.add(Counter::StaleInserts, 1);
+            self.stats.add(Counter::StaleInserts, 1, &guard);
             Err(InsertError::Stale(value))
         }
     }
@@ -312,9 +312,9 @@ where
                     self.len.fetch_sub(1, Ordering::Relaxed);
                     self.cleanup(victim, false, guard);
                     if usable {
-                        self.stats.add(Counter::Evictions, 1);
+                        self.stats.add(Counter::Evictions, 1, guard);
                     } else if expired {
-                        self.stats.add(Counter::Expirations, 1);
+                        self.stats.add(Counter::Expirations, 1, guard);
                     }
                 }
                 true

@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::{Cache, Shared};
 use crate::entry::{Entry, DEAD_STALE, LIVE};
 use crate::index::{unchanged, BumpSet, Scanned};
+use crate::map::Guard;
 use crate::stats::Counter;
 use crate::sync::{fence, Ordering};
 use crate::Dependency;
@@ -37,9 +38,10 @@ where
     where
         I: IntoIterator<Item = &'d D>,
     {
+        let guard = self.shared.guard();
         let start = Instant::now();
-        let n = self.shared.invalidate(deps, true);
-        self.shared.stats.record_latency(start.elapsed());
+        let n = self.shared.invalidate(deps, true, &guard);
+        self.shared.stats.record_latency(start.elapsed(), &guard);
         n
     }
 
@@ -47,7 +49,7 @@ where
     /// are invisible when this returns, and are reclaimed when next looked up or
     /// when the CLOCK hand passes (until then they count in [`len`](Cache::len)).
     pub fn mark_stale(&self, dep: impl Borrow<D>) {
-        self.shared.invalidate([dep.borrow()], false);
+        self.shared.invalidate([dep.borrow()], false, &self.shared.guard());
     }
 
     /// [`mark_stale`](Cache::mark_stale) for several dependencies.
@@ -55,13 +57,15 @@ where
     where
         I: IntoIterator<Item = &'d D>,
     {
-        self.shared.invalidate(deps, false);
+        self.shared.invalidate(deps, false, &self.shared.guard());
     }
 
     /// Invalidates every entry and every outstanding ticket, in O(1). Entries are
     /// reclaimed lazily, as after [`mark_stale`](Cache::mark_stale).
     pub fn invalidate_all(&self) {
-        self.shared.stats.add(Counter::InvalidationCalls, 1);
+        self.shared
+            .stats
+            .add(Counter::InvalidationCalls, 1, &self.shared.guard());
         self.shared.index.flush_all();
     }
 }
@@ -73,15 +77,14 @@ where
     D: Dependency,
     S: BuildHasher + Send + Sync + 'static,
 {
-    fn invalidate<'d>(&self, deps: impl IntoIterator<Item = &'d D>, eager: bool) -> usize {
-        self.stats.add(Counter::InvalidationCalls, 1);
+    fn invalidate<'d>(&self, deps: impl IntoIterator<Item = &'d D>, eager: bool, guard: &Guard<'_>) -> usize {
+        self.stats.add(Counter::InvalidationCalls, 1, guard);
         // SeqCst fence: pairs with the one at the end of `ticket`. The caller's
         // write (the edit this invalidation announces) is ordered before our
         // lookups; if we find no node and return early, a ticket that creates
         // the node afterwards reads the data after the write.
         fence(Ordering::SeqCst);
-        let guard = self.guard();
-        let set = self.index.plan(deps, &guard);
+        let set = self.index.plan(deps, guard);
         if set.is_empty() {
             // No node on any chain: no entry and no ticket depends on these.
             return 0;
@@ -100,7 +103,7 @@ where
         let now = self.ttl.map(|_| self.time.now());
         let flush = self.index.flush_epoch();
         let mut scanned = Scanned::new();
-        let affected = self.index.affected_counted(&set, &guard, Some(&mut scanned));
+        let affected = self.index.affected_counted(&set, guard, Some(&mut scanned));
         // Ours to count: positions in `affected` (kept to the end, so no `Arc`
         // clone per claimed entry), and entries only the second scan found.
         let mut ours: smallvec::SmallVec<[u32; 16]> = smallvec::SmallVec::new();
@@ -128,7 +131,7 @@ where
         let second = if reuse {
             &affected
         } else {
-            rescanned = self.index.affected(&set, &guard);
+            rescanned = self.index.affected(&set, guard);
             &rescanned
         };
         for e in second {
@@ -144,7 +147,7 @@ where
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
                 e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim(call);
-            self.kill_stale(e, &guard);
+            self.kill_stale(e, guard);
             if unclaimed_but_ours {
                 ours_late.push(e.clone());
             }
@@ -158,7 +161,7 @@ where
             .chain(ours_late.iter())
             .filter(|e| e.state() == DEAD_STALE)
             .count();
-        self.stats.add(Counter::EntriesInvalidated, removed as u64);
+        self.stats.add(Counter::EntriesInvalidated, removed as u64, guard);
         removed
     }
 }

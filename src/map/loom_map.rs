@@ -63,6 +63,13 @@ impl Domain {
     }
 }
 
+/// No thread numbers under loom: its threads run on one OS thread, and the
+/// statistics fall back to their shared stripes.
+#[inline]
+pub(crate) fn thread_number(_guard: &Guard<'_>) -> Option<usize> {
+    None
+}
+
 /// A cell word: 0 if absent, else 1 + the index of the value in the arena.
 const ABSENT: usize = 0;
 

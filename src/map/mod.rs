@@ -19,9 +19,9 @@ mod papaya_map;
 
 pub(crate) use cell::ArcCell;
 #[cfg(depcache_loom)]
-pub(crate) use loom_map::{Domain, Guard, LoomMap as Map};
+pub(crate) use loom_map::{thread_number, Domain, Guard, LoomMap as Map};
 #[cfg(not(depcache_loom))]
-pub(crate) use papaya_map::{Domain, Guard, PapayaMap as Map};
+pub(crate) use papaya_map::{thread_number, Domain, Guard, PapayaMap as Map};
 
 /// The operations the cache performs on a concurrent map; each is linearizable
 /// per key. Values are cheap to clone (`Arc`s) where an operation returns one.
