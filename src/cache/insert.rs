@@ -176,6 +176,8 @@ where
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was. The map gets a clone of the
         // value (users put `Arc`s inside): a refused insert hands ours back.
+        // `old` is read in place (valid while `guard` lives), cloned only if a
+        // refused insert must put it back.
         let old = self
             .entries
             .insert(e.key.clone(), Hot::new(&e, e.slot(), value.clone()), &guard);

@@ -170,14 +170,20 @@ where
         }
     }
 
-    fn insert(&self, key: K, value: V, _guard: &Guard<'_>) -> Option<V> {
+    type Old<'a>
+        = StdArc<V>
+    where
+        Self: 'a,
+        V: 'a;
+
+    fn insert<'a>(&'a self, key: K, value: V, _guard: &'a Guard<'_>) -> Option<StdArc<V>> {
         let cell = self.cell(&key, Some(key.clone()));
         let new = self.store(value);
         // AcqRel: papaya replaces a value by CAS, which both publishes the new value
         // and reads the old one.
         match cell.swap(new, Ordering::AcqRel) {
             ABSENT => None,
-            w => Some((*self.value(w)).clone()),
+            w => Some(self.value(w)),
         }
     }
 

@@ -35,8 +35,15 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
 
-    /// Inserts or replaces; returns the previous value.
-    fn insert(&self, key: K, value: V, guard: &Guard<'_>) -> Option<V>;
+    /// How [`insert`](ConcurrentMap::insert) hands back the value it replaced:
+    /// a reference valid while the guard lives (papaya), or a copy.
+    type Old<'a>: core::ops::Deref<Target = V>
+    where
+        Self: 'a,
+        V: 'a;
+
+    /// Inserts or replaces; returns the previous value, without cloning it.
+    fn insert<'a>(&'a self, key: K, value: V, guard: &'a Guard<'_>) -> Option<Self::Old<'a>>;
 
     /// Inserts only if `key` is absent; otherwise returns the present value.
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V>;

@@ -65,8 +65,16 @@ where
         self.0.get(key, guard).map(f)
     }
 
-    fn insert(&self, key: K, value: V, guard: &Guard<'_>) -> Option<V> {
-        self.0.insert(key, value, guard).cloned()
+    type Old<'a>
+        = &'a V
+    where
+        Self: 'a,
+        V: 'a;
+
+    fn insert<'a>(&'a self, key: K, value: V, guard: &'a Guard<'_>) -> Option<&'a V> {
+        // The replaced value stays readable until `guard` ends (papaya retires
+        // it through the shared collector).
+        self.0.insert(key, value, guard)
     }
 
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V> {
