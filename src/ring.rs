@@ -86,11 +86,10 @@ impl<K, V, D> Ring<K, V, D> {
     pub(crate) fn touch(&self, i: usize) {
         // Relaxed: the counter is a hint for the eviction policy; a lost update
         // changes which entry is evicted, never correctness. `i` < capacity.
-        if let Some(r) = self.refs.get(i) {
-            let n = r.load(Ordering::Relaxed);
-            if n < MAX_REFS {
-                r.store(n + 1, Ordering::Relaxed);
-            }
+        let r = &self.refs[i];
+        let n = r.load(Ordering::Relaxed);
+        if n < MAX_REFS {
+            r.store(n + 1, Ordering::Relaxed);
         }
     }
 
