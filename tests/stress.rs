@@ -960,3 +960,57 @@ fn hit_and_miss_counts_are_exact_across_many_threads() {
     assert_eq!(s.hits, THREADS * ROUNDS);
     assert_eq!(s.misses, THREADS * ROUNDS);
 }
+
+/// Thread numbers come from seize and are reused: a thread that exits hands
+/// its number (and its owned counter line) to the next thread that pins. Two
+/// threads keep counting hits while 300 short-lived threads start and exit
+/// around them, a few alive at a time, so numbers change hands while counting
+/// goes on; a hand-over that let two threads write one owned counter at once,
+/// or lost a departed thread's counts, would show in the totals.
+#[test]
+fn counts_stay_exact_while_threads_come_and_go() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const SHORT: u64 = 300;
+    const WAVE: u64 = 6;
+    const GETS: u64 = if cfg!(debug_assertions) { 50 } else { 500 };
+    let cache: depcache::Cache<u64, u64, u64> = depcache::Cache::new(100);
+    for k in 0..10 {
+        cache.insert(k, k, [k]);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let long: Vec<_> = (0..2u64)
+        .map(|t| {
+            let cache = cache.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                // Relaxed: only ends the loop; `join` orders everything else.
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(cache.get(&((t + n) % 10)), Some((t + n) % 10));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    for wave in 0..SHORT / WAVE {
+        let short: Vec<_> = (0..WAVE)
+            .map(|t| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    for i in 0..GETS {
+                        let k = (wave + t + i) % 10;
+                        assert_eq!(cache.get(&k), Some(k));
+                    }
+                })
+            })
+            .collect();
+        for s in short {
+            s.join().unwrap();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let long_hits: u64 = long.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(cache.stats().hits, SHORT / WAVE * WAVE * GETS + long_hits);
+    assert_eq!(cache.stats().misses, 0);
+}
