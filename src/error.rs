@@ -11,7 +11,8 @@ pub enum InsertError<V> {
     /// (a "stale set" prevented).
     #[error("stale ticket: a dependency was invalidated after the ticket was taken, so the value was not cached")]
     Stale(V),
-    /// The value weighs more than the cache's whole `max_weight`.
+    /// The value weighs more than the cache's whole `max_weight`. Checked after
+    /// the ticket: a `TooHeavy` value's ticket was still valid.
     #[error("value weighs {weight}, more than the cache's max_weight of {max_weight}; not cached")]
     TooHeavy {
         /// The value.

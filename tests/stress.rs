@@ -1014,3 +1014,57 @@ fn counts_stay_exact_while_threads_come_and_go() {
     assert_eq!(cache.stats().hits, SHORT / WAVE * WAVE * GETS + long_hits);
     assert_eq!(cache.stats().misses, 0);
 }
+
+/// Single-flight hands waiters only values valid after they joined. One key,
+/// six threads calling `get_or_insert_with` (the computation reads the file's
+/// version), one editor bumping the version, invalidating, then publishing it.
+/// A leader that finds the key cached just after registering its flight used
+/// to hand that value to waiters that joined later — after an invalidation
+/// that came after the value (the stress test above saw it about once in 50
+/// runs). The window is a few instructions wide, so real threads rarely hit
+/// it; loom model m12 checks it exhaustively. This runs the same shape with
+/// real threads: every answer must be at least the version published before
+/// the call started.
+#[test]
+fn single_flight_waiters_never_get_a_value_older_than_their_start() {
+    const CALLERS: usize = 6;
+    let rounds: u64 = if cfg!(debug_assertions) { 20_000 } else { 200_000 };
+    let cache: Cache<u32, u64, DepPath> = Cache::new(16);
+    let file = DepPath::new("src/a.rs");
+    let version = AtomicU64::new(0);
+    let published = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let stale = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        let callers: Vec<_> = (0..CALLERS)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..rounds {
+                        let before = published.load(SeqCst);
+                        let v = cache.get_or_insert_with(1, [file.clone()], || version.load(SeqCst));
+                        if v < before {
+                            stale.fetch_add(1, SeqCst);
+                        }
+                    }
+                })
+            })
+            .collect();
+        s.spawn(|| {
+            while !stop.load(SeqCst) {
+                let v = version.fetch_add(1, SeqCst) + 1;
+                cache.invalidate(&file);
+                published.fetch_max(v, SeqCst);
+                std::thread::yield_now();
+            }
+        });
+        for c in callers {
+            c.join().unwrap();
+        }
+        stop.store(true, SeqCst);
+    });
+    assert_eq!(
+        stale.load(SeqCst),
+        0,
+        "single-flight served values older than the caller's start"
+    );
+}

@@ -548,3 +548,35 @@ pub fn m11_lookup_vs_refused_insert() {
         assert_eq!(fin, 1, "stale entry survived the invalidation");
     }
 }
+
+/// Model 12: a single-flight leader that finds the key cached right after
+/// registering its flight ‖ an insert, an edit, an invalidation and a late
+/// caller.
+///
+/// Thread A calls `get_or_insert_with`; main inserts the key (computed from
+/// version 0 under a ticket), edits the file, invalidates, then calls
+/// `get_or_insert_with` itself. A can miss, register its flight, and then find
+/// main's entry; main's late call, which started after `invalidate` returned,
+/// can join A's flight. It must not receive version 0: a leader hands its
+/// waiters a value only if it was valid after they joined (the leader
+/// withdraws its flight before that look; the broken variant looks first, the
+/// bug the stress test found).
+pub fn m12_flight_hit_after_register_vs_invalidate() {
+    let c = flat(2);
+    let f = file();
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || c.get_or_insert_with("k", ["d"], || f.load(Acquire)))
+    };
+    let _ = compute(&c, &f, "k", "d");
+    f.store(1, Release);
+    c.invalidate("d");
+    let late = c.get_or_insert_with("k", ["d"], || f.load(Acquire));
+    assert_eq!(late, 1, "a caller that started after invalidate got a stale value");
+    let va = a.join().unwrap();
+    assert!(va <= 1);
+
+    assert_quiescent(&c, &["k"]);
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+}

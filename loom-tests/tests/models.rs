@@ -118,3 +118,18 @@ fn m10() {
 fn m11() {
     check("m11_lookup_vs_refused_insert", m11_lookup_vs_refused_insert);
 }
+
+/// Preemption bound 1: the interleaving it guards needs one preemption (the
+/// leader stopped between registering its flight and looking again), and the
+/// model's two threads make ten operations each, which bound 2 takes more than
+/// ten minutes to exhaust.
+#[test]
+fn m12() {
+    let mut b = depcache_loom_tests::builder();
+    b.preemption_bound = Some(1);
+    depcache_loom_tests::check_with(
+        "m12_flight_hit_after_register_vs_invalidate",
+        &b,
+        m12_flight_hit_after_register_vs_invalidate,
+    );
+}

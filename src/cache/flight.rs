@@ -5,12 +5,14 @@ use core::hash::{BuildHasher, Hash};
 use super::{Cache, Shared};
 use crate::error::InsertError;
 use crate::map::ConcurrentMap;
-use crate::sync::{lock, Arc, Condvar, Mutex};
+use crate::sync::{fence, lock, Arc, Condvar, Mutex, Ordering};
 use crate::{Dep, Dependency};
 
 enum State<V> {
     Running,
-    /// Published (or too heavy to cache, but fresh): waiters may use it.
+    /// Published, or too heavy to cache but valid after the flight was
+    /// withdrawn (its ticket is checked first): waiters may use it. Every
+    /// `Done` value was valid at some moment after the last waiter joined.
     Done(V),
     /// The leader failed, panicked, or computed across an invalidation: waiters
     /// look again (and one of them leads).
@@ -81,6 +83,14 @@ where
         self.shared
             .flights
             .remove_if(self.key, &guard, |f| Arc::ptr_eq(f, &self.flight));
+        // SeqCst fence: pairs with the one that ends every invalidation
+        // (`publish_invalidation`), which a waiter passed before it read the
+        // flight table and joined. Store buffering: either that waiter saw the
+        // flight gone (and did not join), or what the leader reads next (`G`,
+        // the stamps) sees the invalidation. Without it the leader could answer
+        // a waiter with a value an invalidation before the waiter's start had
+        // already removed (loom model m12).
+        fence(Ordering::SeqCst);
     }
 
     fn finish(mut self, s: State<V>) {
@@ -174,10 +184,22 @@ where
                 armed: true,
             };
             // A leader that finished between our miss and our flight insert.
+            // Waiters must get a value that was valid after they joined: one
+            // that joins after a hit here may have started after an
+            // invalidation that came after the hit (found by the stress test:
+            // a waiter got the version before one invalidated before it
+            // started). So the flight is withdrawn first — no one joins any
+            // more — and the value is looked up after that.
             let guard = sh.guard();
-            if let Some(v) = sh.get(&key, &guard) {
-                leader.finish(State::Done(v.clone()));
-                return Ok(v);
+            if sh.contains(&key, &guard) {
+                leader.withdraw();
+                if let Some(v) = sh.get(&key, &guard) {
+                    leader.finish(State::Done(v.clone()));
+                    return Ok(v);
+                }
+                // Gone again: the waiters look again, and so do we.
+                leader.finish(State::Retry);
+                continue;
             }
             drop(guard);
             let ticket = sh.ticket(deps.iter().cloned());

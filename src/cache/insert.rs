@@ -125,6 +125,12 @@ where
         if !Arc::ptr_eq(&ticket.index, &self.index) {
             return Err(InsertError::ForeignTicket(value));
         }
+        // Stale before too heavy: `TooHeavy` then says the value was valid when
+        // refused, which single-flight relies on to hand it to its waiters.
+        if !ticket.is_valid() {
+            self.stats.add(Counter::StaleInserts, 1, &self.guard());
+            return Err(InsertError::Stale(value));
+        }
         let weight = match &self.weigher {
             Some(w) => w(&key, &value),
             None => 1,
@@ -137,10 +143,6 @@ where
                     max_weight,
                 });
             }
-        }
-        if !ticket.is_valid() {
-            self.stats.add(Counter::StaleInserts, 1, &self.guard());
-            return Err(InsertError::Stale(value));
         }
         let expires_at = match self.ttl {
             Some(ttl) => self.time.now().saturating_add(ttl),

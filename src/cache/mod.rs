@@ -147,11 +147,7 @@ where
         Q: ?Sized + Hash + Eq,
     {
         let guard = self.shared.guard();
-        let sh = &*self.shared;
-        let g = sh.index.g();
-        sh.entries
-            .get(key, &guard, |h| h.entry.state() == LIVE && sh.usable(&h.entry, g))
-            .unwrap_or(false)
+        self.shared.contains(key, &guard)
     }
 
     /// A handle that reuses one memory-reclamation guard across lookups, for
@@ -335,6 +331,19 @@ where
             self.reclaim(&dead, guard);
         }
         None
+    }
+
+    /// True if `get(key)` would return a value; counts nothing.
+    pub(crate) fn contains<Q>(&self, key: &Q, guard: &Guard<'_>) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        // Load `G` before anything of the entry: see `Entry::is_valid`.
+        let g = self.index.g();
+        self.entries
+            .get(key, guard, |h| h.entry.state() == LIVE && self.usable(&h.entry, g))
+            .unwrap_or(false)
     }
 
     /// Valid and not expired.

@@ -157,9 +157,17 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 flight,
                 armed: true,
             };
-            if let Some(v) = self.lookup(&key) {
-                leader.finish(State::Done(v.clone()));
-                return Ok(v);
+            // Cached meanwhile: as in the sync single-flight, waiters get only a
+            // value looked up after the flight was withdrawn (one that joined
+            // after a hit here may have started after a later invalidation).
+            if self.lookup(&key).is_some() {
+                leader.withdraw();
+                if let Some(v) = self.lookup(&key) {
+                    leader.finish(State::Done(v.clone()));
+                    return Ok(v);
+                }
+                leader.finish(State::Retry);
+                continue;
             }
             let prints = self.prints(&deps);
             let ticket = self.cache().ticket(deps.iter().cloned());
