@@ -196,14 +196,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 shell::classify_argv(&argv, cwd, &self.root, &policy.config)
             }
             Some(Value::Null) | None if cwd.is_none() && policy.persistent_cwd => {
-                match shell::classify_in_unknown_dir(command, &self.root, &policy.config) {
-                    // Not understood without its directory: if it is a read from
-                    // the root, it is a read from somewhere — run, not cached.
-                    ShellClass::Opaque { reason } => match shell::classify(command, None, &self.root, &policy.config) {
-                        ShellClass::Read { .. } => return Decision::Uncached { reason: None },
-                        _ => ShellClass::Opaque { reason },
-                    },
-                    known => known,
+                match shell::classify_in_unknown_dir_or_root(command, &self.root, &policy.config) {
+                    // Not understood without its directory, but a read from the
+                    // root: a read from somewhere — run, not cached.
+                    (ShellClass::Opaque { .. }, true) => return Decision::Uncached { reason: None },
+                    (class, _) => class,
                 }
             }
             Some(Value::Null) | None => shell::classify(command, cwd, &self.root, &policy.config),

@@ -148,6 +148,28 @@ pub fn classify_in_unknown_dir(command: &str, root: &Path, config: &ShellConfig)
     }
 }
 
+/// [`classify_in_unknown_dir`], and, if that is opaque, whether the command
+/// would be a read if it started at the root (`true`: it reads from somewhere,
+/// so it may run uncached rather than as an opaque call). Parses once.
+pub fn classify_in_unknown_dir_or_root(command: &str, root: &Path, config: &ShellConfig) -> (ShellClass, bool) {
+    let program = match parse::parse_program(command) {
+        Ok(p) => p,
+        Err(reason) => return (ShellClass::Opaque { reason }, false),
+    };
+    let mut w = walk::Walker::new(root, config);
+    let class = match w.parsed(&program, walk::Cwds::Unknown) {
+        Ok(_) => w.finish(),
+        Err(reason) => ShellClass::Opaque { reason },
+    };
+    if !matches!(class, ShellClass::Opaque { .. }) {
+        return (class, false);
+    }
+    let mut at_root = walk::Walker::new(root, config);
+    let cwds = at_root.initial_cwd(None);
+    let reads = at_root.parsed(&program, cwds).is_ok() && matches!(at_root.finish(), ShellClass::Read { .. });
+    (class, reads)
+}
+
 /// Classifies a command given as an argument vector, run without a shell
 /// (`{"command": "sed", "args": ["-n", "1,5p", "a.py"]}`): no word is
 /// expanded, `>` is an ordinary argument. `bash -c SCRIPT` still parses SCRIPT.

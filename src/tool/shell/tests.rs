@@ -474,3 +474,34 @@ fn bad_input_is_opaque() {
         );
     }
 }
+
+/// One parse, two walks: the same answers as classifying in an unknown
+/// directory and then from the root, on reads, writes, absolute paths and
+/// commands the parser refuses.
+#[test]
+fn unknown_dir_or_root_agrees_with_the_two_separate_walks() {
+    let root = Path::new(ROOT);
+    let config = ShellConfig::default();
+    for cmd in [
+        "cat a.py",
+        "cd src && grep -rn TODO .",
+        "cat /ws/src/a.py",
+        "cd /ws/src && cat a.py",
+        "echo x > a.py",
+        "python x.py",
+        "sed -n 1,5p a.py | head",
+        "((((((((((x",
+        "",
+    ] {
+        let (class, reads_from_root) = classify_in_unknown_dir_or_root(cmd, root, &config);
+        let unknown = classify_in_unknown_dir(cmd, root, &config);
+        assert_eq!(class, unknown, "{cmd:?}");
+        let want_reads = matches!(unknown, ShellClass::Opaque { .. })
+            && matches!(classify(cmd, None, root, &config), ShellClass::Read { .. });
+        assert_eq!(reads_from_root, want_reads, "{cmd:?}");
+    }
+    // And the case the tool layer relies on: a relative read is opaque without
+    // its directory, and a read from the root.
+    let (class, reads) = classify_in_unknown_dir_or_root("cat a.py", root, &config);
+    assert!(matches!(class, ShellClass::Opaque { .. }) && reads, "{class:?}");
+}

@@ -123,8 +123,16 @@ impl<'a> Walker<'a> {
             return Err(format!("scripts nest deeper than {MAX_NESTING} levels"));
         }
         let program = parse::parse_program(src)?;
+        self.parsed(&program, cwds)
+    }
+
+    /// Walks a script parsed already (one parse, several walks).
+    pub fn parsed(&mut self, program: &Program, cwds: Cwds) -> Result<Cwds, Reason> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!("scripts nest deeper than {MAX_NESTING} levels"));
+        }
         self.depth += 1;
-        let r = self.program(&program, cwds);
+        let r = self.program(program, cwds);
         self.depth -= 1;
         r
     }
