@@ -192,7 +192,7 @@ where
     /// [`purge`](Cache::purge) to reclaim them all now.
     pub fn len(&self) -> usize {
         // Relaxed: a statistic; no data is read through it.
-        self.shared.len.load(Ordering::Relaxed)
+        resident(self.shared.len.load(Ordering::Relaxed))
     }
 
     /// True if [`len`](Cache::len) is zero.
@@ -412,6 +412,20 @@ where
     }
 }
 
+/// The `len` counter as a count. An inserter adds its entry after the entry
+/// went live, so a thread that removes it at once may subtract first: for a
+/// moment the counter is "below zero", wrapped to near `usize::MAX` (seen by the
+/// stress test as `len() = 18446744073709551615`). That moment reads as 0, the
+/// count of the order in which the removal follows the insert.
+#[inline]
+fn resident(counter: usize) -> usize {
+    if counter > isize::MAX as usize {
+        0
+    } else {
+        counter
+    }
+}
+
 /// What a lookup's slow check found: the value, or a miss (with the entry to
 /// reclaim, if it was found invalid or expired).
 type Checked<K, V, D> = Result<V, Option<Arc<Entry<K, V, D>>>>;
@@ -454,8 +468,21 @@ where
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Cache")
-            .field("len", &self.shared.len.load(Ordering::Relaxed))
+            .field("len", &resident(self.shared.len.load(Ordering::Relaxed)))
             .field("capacity", &self.shared.ring.capacity())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resident;
+
+    #[test]
+    fn a_counter_briefly_below_zero_reads_as_zero() {
+        assert_eq!(resident(0usize.wrapping_sub(1)), 0);
+        assert_eq!(resident(0usize.wrapping_sub(8)), 0);
+        assert_eq!(resident(0), 0);
+        assert_eq!(resident(48), 48);
     }
 }
