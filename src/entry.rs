@@ -1,6 +1,9 @@
 //! A cache entry: its value, the stamps it was computed under, and its state.
 
+use core::hash::Hash;
+
 use crate::index::{BumpSet, Node};
+use crate::map::{Keyed, Link, Linked};
 use crate::sync::{Arc, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use crate::Dependency;
 
@@ -32,23 +35,50 @@ pub(crate) const REFUSED: u8 = 4;
 /// Largest CLOCK counter (2 bits).
 pub(crate) const MAX_REFS: u8 = 3;
 
-/// The value itself lives in the map's [`Hot`] copy only. `repr(C)`, the fields
-/// a lookup's slow path reads first (`verified_at`, `state`).
+/// An entry, which is also the entries table's node (it holds its key and the
+/// link to the next entry of its bucket). `repr(C)`, the fields a hit reads
+/// first: `live_at`, the link (on a walk past it), the slot, key and value.
 #[repr(C)]
 pub(crate) struct Entry<K, V, D> {
-    /// The global invalidation counter `G` at which the stamps were last verified.
-    verified_at: AtomicU64,
-    state: AtomicU8,
+    /// A second validation cache with a stronger meaning than `verified_at`: it
+    /// holds a `G` only after a lookup that loaded that `G` found the entry LIVE
+    /// *and* its stamps valid. It starts [`UNVERIFIED`], so the first lookup
+    /// after an insert takes the slow path, which checks the state (an INIT
+    /// entry may yet be refused, and must stay a miss).
+    live_at: AtomicU64,
+    link: Link<Self>,
     /// The CLOCK slot holding this entry (written before the slot is published).
     slot: AtomicU32,
-    pub(crate) expires_at: u64,
+    state: AtomicU8,
     pub(crate) key: K,
+    pub(crate) value: V,
+    /// The global invalidation counter `G` at which the stamps were last verified.
+    verified_at: AtomicU64,
+    pub(crate) expires_at: u64,
     pub(crate) stamps: Stamps<K, V, D>,
     /// `invalidate_all` epoch seen by the ticket.
     pub(crate) flush: u64,
     pub(crate) weight: u64,
     /// The eager invalidation call that counts this entry (0: none yet).
     claim: AtomicU64,
+}
+
+/// No `G` is ever this large (it counts invalidations).
+pub(crate) const UNVERIFIED: u64 = u64::MAX;
+
+impl<K, V, D> Linked for Entry<K, V, D> {
+    #[inline(always)]
+    fn link(&self) -> &Link<Self> {
+        &self.link
+    }
+}
+
+impl<K: Hash + Eq, V, D> Keyed for Entry<K, V, D> {
+    type Key = K;
+    #[inline(always)]
+    fn key(&self) -> &K {
+        &self.key
+    }
 }
 
 impl<K, V, D> Entry<K, V, D>
@@ -59,14 +89,27 @@ where
 {
     pub(crate) fn new(
         key: K,
+        value: V,
         stamps: Stamps<K, V, D>,
         verified_at: u64,
         flush: u64,
         expires_at: u64,
         weight: u64,
     ) -> Self {
+        // Loom builds only: the deliberately broken variant the models must catch.
+        #[cfg(depcache_loom)]
+        let live_at = if crate::sync::fault::hot_starts_verified() {
+            verified_at
+        } else {
+            UNVERIFIED
+        };
+        #[cfg(not(depcache_loom))]
+        let live_at = UNVERIFIED;
         Entry {
+            live_at: AtomicU64::new(live_at),
+            link: Link::null(),
             key,
+            value,
             stamps,
             flush,
             expires_at,
@@ -202,69 +245,26 @@ where
     }
 }
 
-/// What the entries map holds under a key: the entry, and copies of the fields
-/// a hit reads, so that a hit reads papaya's node and nothing behind the `Arc`.
-///
-/// `verified_at` here is a second validation cache with a stronger meaning than
-/// the entry's: it holds a `G` only after a lookup that loaded that `G` found
-/// the entry LIVE *and* its stamps valid. A new `Hot` starts [`UNVERIFIED`], so
-/// the first lookup after an insert takes the slow path, which checks the state
-/// (an INIT entry may yet be refused, and must stay a miss).
-pub(crate) struct Hot<K, V, D> {
-    verified_at: AtomicU64,
-    pub(crate) slot: u32,
-    pub(crate) value: V,
-    pub(crate) entry: Arc<Entry<K, V, D>>,
-}
-
-/// No `G` is ever this large (it counts invalidations).
-pub(crate) const UNVERIFIED: u64 = u64::MAX;
-
-impl<K, V: Clone, D> Hot<K, V, D> {
-    pub(crate) fn new(entry: &Arc<Entry<K, V, D>>, slot: usize, value: V) -> Self {
-        // Loom builds only: the deliberately broken variant the models must catch.
-        #[cfg(depcache_loom)]
-        let start = if crate::sync::fault::hot_starts_verified() {
-            // Relaxed: the broken variant; only loom's exploration matters.
-            entry.verified_at.load(Ordering::Relaxed)
-        } else {
-            UNVERIFIED
-        };
-        #[cfg(not(depcache_loom))]
-        let start = UNVERIFIED;
-        Hot {
-            verified_at: AtomicU64::new(start),
-            // The slot index fits: capacity ≤ u32::MAX (checked by the builder).
-            slot: slot as u32,
-            value,
-            entry: entry.clone(),
-        }
-    }
-
+impl<K, V, D> Entry<K, V, D> {
     /// True if a lookup that loaded `g` already found the entry live and valid.
-    #[inline]
-    pub(crate) fn verified(&self, g: u64) -> bool {
+    #[inline(always)]
+    pub(crate) fn live_at(&self, g: u64) -> bool {
         // Relaxed: as `Entry::is_valid` — the value only ever holds a `G` at which
         // a lookup that loaded that `G` (Acquire) found the entry LIVE and valid;
         // equal to the current `G` means no invalidation completed since.
-        self.verified_at.load(Ordering::Relaxed) == g
+        self.live_at.load(Ordering::Relaxed) == g
     }
 
     /// Records that a lookup that loaded `g` found the entry LIVE and valid.
-    pub(crate) fn set_verified(&self, g: u64) {
-        // Relaxed: see `verified`; a late smaller store only costs a slow path.
-        self.verified_at.store(g, Ordering::Relaxed);
+    pub(crate) fn set_live_at(&self, g: u64) {
+        // Relaxed: see `live_at`; a late smaller store only costs a slow path.
+        self.live_at.store(g, Ordering::Relaxed);
     }
-}
 
-impl<K, V: Clone, D> Clone for Hot<K, V, D> {
-    /// A copy starts unverified: its first lookup re-checks state and stamps.
-    fn clone(&self) -> Self {
-        Hot {
-            verified_at: AtomicU64::new(UNVERIFIED),
-            slot: self.slot,
-            value: self.value.clone(),
-            entry: self.entry.clone(),
-        }
+    /// Forgets the lookups' verdict: the next lookup takes the slow path (an
+    /// entry put back under its key by a refused insert).
+    pub(crate) fn unverify(&self) {
+        // Relaxed: see `live_at`; this only sends lookups to the slow path.
+        self.live_at.store(UNVERIFIED, Ordering::Relaxed);
     }
 }

@@ -87,6 +87,12 @@ pub use stats::{Latency, Stats};
 pub use ticket::Ticket;
 pub use time::ManualClock;
 
+/// The entries table alone, for its loom models (`--cfg depcache_loom` only;
+/// not an API).
+#[cfg(depcache_loom)]
+#[doc(hidden)]
+pub use map::table::probe::Probe as LoomTableProbe;
+
 /// Fault injection for the loom models (`--cfg depcache_loom` only; not an API).
 #[cfg(depcache_loom)]
 #[doc(hidden)]

@@ -144,6 +144,18 @@ pub mod fault {
         static SKIP_PUBLISH_RECHECK: Cell<bool> = const { Cell::new(false) };
         static REUSE_FIRST_SCAN: Cell<bool> = const { Cell::new(false) };
         static HOT_STARTS_VERIFIED: Cell<bool> = const { Cell::new(false) };
+        static TABLE_LINKS_LATE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, the entries table publishes a new item (a new first item of
+    /// its bucket, or an item that replaces another) *before* setting the item's
+    /// own link, so a lookup can stand on it and see the end of the chain.
+    pub fn set_table_links_late(on: bool) {
+        TABLE_LINKS_LATE.with(|c| c.set(on));
+    }
+
+    pub(crate) fn table_links_late() -> bool {
+        TABLE_LINKS_LATE.with(|c| c.get())
     }
 
     /// While set, the map's copy of a new entry's `verified_at` starts at the

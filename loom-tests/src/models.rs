@@ -580,3 +580,65 @@ pub fn m12_flight_hit_after_register_vs_invalidate() {
     let fin = c.get(&"k");
     assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
 }
+
+/// t1: a lookup of a key that stays (1) races an insert of a new key (2) into
+/// the same bucket, which links 2 in front of 1. The lookup must find 1: the
+/// new item leads on into the chain before it is published (the broken variant
+/// publishes it first).
+pub fn t1_table_lookup_vs_insert_in_front() {
+    let t = Arc::new(depcache::LoomTableProbe::new(1));
+    t.insert(1, 10);
+    let w = {
+        let t = t.clone();
+        thread::spawn(move || t.insert(2, 20))
+    };
+    assert_eq!(t.get(1), Some(10), "a key that stayed was missed beside an insert");
+    let two = t.get(2);
+    assert!(two.is_none() || two == Some(20), "{two:?}");
+    assert_eq!(w.join().unwrap(), None);
+    assert_eq!((t.get(1), t.get(2)), (Some(10), Some(20)));
+}
+
+/// t2: a lookup of a key that stays (1, last in its chain) races a
+/// replacement and then a removal of the key in front of it (2). The lookup
+/// must find 1 whatever item of 2 it stands on, and sees 2 as one of its
+/// values or absent.
+pub fn t2_table_lookup_vs_replace_and_remove() {
+    let t = Arc::new(depcache::LoomTableProbe::new(1));
+    t.insert(1, 10);
+    t.insert(2, 20);
+    let w = {
+        let t = t.clone();
+        thread::spawn(move || {
+            assert_eq!(t.insert(2, 21), Some(20));
+            assert!(t.remove(2));
+        })
+    };
+    let two = t.get(2);
+    assert!(two.is_none() || two == Some(20) || two == Some(21), "{two:?}");
+    assert_eq!(t.get(1), Some(10), "a key that stayed was missed beside a replace");
+    w.join().unwrap();
+    assert_eq!((t.get(1), t.get(2)), (Some(10), None));
+}
+
+/// t3: two writers in one bucket (the lock): each inserts its key and removes
+/// the other's if it finds it. Nothing is lost or duplicated: at the end each
+/// key is present exactly when its remover did not find it.
+pub fn t3_table_writers_in_one_bucket() {
+    let t = Arc::new(depcache::LoomTableProbe::new(1));
+    t.insert(0, 0);
+    let w = {
+        let t = t.clone();
+        thread::spawn(move || {
+            t.insert(1, 1);
+            t.remove(2)
+        })
+    };
+    t.insert(2, 2);
+    let removed_one = t.remove(1);
+    let removed_two = w.join().unwrap();
+    assert_eq!(t.get(0), Some(0), "a key no one touched was lost");
+    assert_eq!(t.get(1).is_some(), !removed_one);
+    assert_eq!(t.get(2).is_some(), !removed_two);
+    assert!(removed_one || removed_two, "each missed the other's insert");
+}

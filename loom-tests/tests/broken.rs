@@ -90,3 +90,23 @@ fn broken_hot_m11_lookup_vs_refused_insert() {
     let msg = expect_failure("broken/m11_lookup_vs_refused_insert", m11_lookup_vs_refused_insert);
     assert!(msg.contains("then refused"), "{msg}");
 }
+
+#[test]
+fn broken_table_t1_links_late() {
+    let _fault = Fault::on(loom_fault::set_table_links_late);
+    let msg = expect_failure(
+        "broken/t1_table_lookup_vs_insert_in_front",
+        t1_table_lookup_vs_insert_in_front,
+    );
+    assert!(msg.contains("was missed"), "{msg}");
+}
+
+#[test]
+fn broken_table_t2_links_late() {
+    let _fault = Fault::on(loom_fault::set_table_links_late);
+    let msg = expect_failure(
+        "broken/t2_table_lookup_vs_replace_and_remove",
+        t2_table_lookup_vs_replace_and_remove,
+    );
+    assert!(msg.contains("was missed"), "{msg}");
+}

@@ -133,3 +133,21 @@ fn m12() {
         m12_flight_hit_after_register_vs_invalidate,
     );
 }
+
+#[test]
+fn t1() {
+    check("t1_table_lookup_vs_insert_in_front", t1_table_lookup_vs_insert_in_front);
+}
+
+#[test]
+fn t2() {
+    check(
+        "t2_table_lookup_vs_replace_and_remove",
+        t2_table_lookup_vs_replace_and_remove,
+    );
+}
+
+#[test]
+fn t3() {
+    check("t3_table_writers_in_one_bucket", t3_table_writers_in_one_bucket);
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{Cache, DefaultHashBuilder, Shared, Weigher};
 use crate::error::BuildError;
 use crate::index::{FastHash, Index};
-use crate::map::{ConcurrentMap, Domain, Map};
+use crate::map::{ConcurrentMap, Domain, Map, Table};
 use crate::ring::Ring;
 use crate::stats::Recorder;
 use crate::sync::{Arc, AtomicU64, AtomicUsize};
@@ -125,7 +125,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         }
         let domain = Domain::new();
         let shared = Shared {
-            entries: Map::with_hasher_in(&domain, self.hasher),
+            entries: Table::new(self.max_entries, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
             index: Arc::new(Index::new(domain.clone())),
             domain,

@@ -28,16 +28,8 @@ where
         let sh = &*self.shared;
         let guard = sh.guard();
         let mut resident = Vec::new();
-        let mut copies_differ = None;
-        sh.entries.for_each(&guard, |k, h| {
-            if h.slot as usize != h.entry.slot() {
-                copies_differ = Some(k.clone());
-            }
-            resident.push((k.clone(), h.entry.clone()));
-        });
-        if let Some(k) = copies_differ {
-            return Err(format!("the map's copy of entry {k:?}'s slot differs from the entry's"));
-        }
+        sh.entries
+            .for_each(&guard, |e| resident.push((e.key.clone(), e.to_arc())));
         let mut weight = 0u64;
         let mut pins: std::collections::HashMap<usize, usize> = Default::default();
         for (k, e) in &resident {
@@ -75,9 +67,8 @@ where
                 *pins.entry(Arc::as_ptr(&s.node) as usize).or_default() += 1;
             }
         }
-        let is_resident = |e: &Arc<crate::entry::Entry<K, V, D>>| {
-            sh.entries.get(&e.key, &guard, |x| Arc::ptr_eq(&x.entry, e)) == Some(true)
-        };
+        let is_resident =
+            |e: &Arc<crate::entry::Entry<K, V, D>>| sh.entries.get(&e.key, &guard).is_some_and(|x| x.is(e));
         for i in 0..sh.ring.capacity() {
             if let Some(e) = sh.ring.load(i, &guard) {
                 if !is_resident(&e) {

@@ -3,10 +3,10 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, Hot, Stamp, DEAD, INIT, LIVE, REFUSED};
+use crate::entry::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
 use crate::error::InsertError;
 use crate::index::Reg;
-use crate::map::{ConcurrentMap, Guard};
+use crate::map::{Found, Guard};
 use crate::stats::Counter;
 use crate::sync::{fence, Arc, Ordering};
 use crate::ticket::Ticket;
@@ -150,7 +150,17 @@ where
         };
         // The ticket's pins move into the entry; its cleanup gives them back.
         let stamps = core::mem::take(&mut ticket.stamps);
-        let e = Arc::new(Entry::new(key, stamps, ticket.g, ticket.flush, expires_at, weight));
+        // The entry gets a clone of the value (users put `Arc`s inside): a
+        // refused insert hands ours back.
+        let e = Arc::new(Entry::new(
+            key,
+            value.clone(),
+            stamps,
+            ticket.g,
+            ticket.flush,
+            expires_at,
+            weight,
+        ));
         drop(ticket);
 
         let guard = self.guard();
@@ -176,13 +186,9 @@ where
             s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a
-        // refused insert must leave it as it was. The map gets a clone of the
-        // value (users put `Arc`s inside): a refused insert hands ours back.
-        // `old` is read in place (valid while `guard` lives), cloned only if a
-        // refused insert must put it back.
-        let old = self
-            .entries
-            .insert(e.key.clone(), Hot::new(&e, e.slot(), value.clone()), &guard);
+        // refused insert must leave it as it was. `old` is unlinked, and stays
+        // readable while `guard` lives.
+        let old = self.entries.insert(e.clone(), &guard);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.flush_epoch());
         // Loom builds only: the deliberately broken variant the models must catch.
@@ -193,7 +199,7 @@ where
             self.len.fetch_add(1, Ordering::Relaxed);
             self.stats.add(Counter::Inserts, 1, &guard);
             if let Some(old) = old {
-                self.kill(&old.entry, &guard);
+                self.kill(&old.to_arc(), &guard);
             }
             if self.max_weight.is_some() {
                 // Another inserter may have skipped this entry while it was INIT:
@@ -210,13 +216,13 @@ where
         let refused = e.state() == REFUSED;
         if refused {
             // Refused as stale: put back what it displaced, unless that is gone too.
-            if let Some(old) = &old {
+            if let Some(old) = old {
                 self.restore(&e, old, &guard);
             }
         } else if let Some(old) = old {
             // Removed or superseded after publishing: ordered after this insert,
             // so the entry it replaced goes as it would have.
-            self.kill(&old.entry, &guard);
+            self.kill(&old.to_arc(), &guard);
         }
         self.cleanup(&e, true, &guard);
         if valid && !refused {
@@ -234,21 +240,21 @@ where
     }
 
     /// Puts `old` back under its key in place of the refused entry `e`.
-    fn restore(&self, e: &Arc<Entry<K, V, D>>, old_hot: &Hot<K, V, D>, guard: &Guard<'_>) {
-        let old = &old_hot.entry;
+    fn restore(&self, e: &Arc<Entry<K, V, D>>, old: Found<'_, Entry<K, V, D>>, guard: &Guard<'_>) {
+        let old = old.to_arc();
         if old.state() >= DEAD {
             return;
         }
-        if self
-            .entries
-            .replace_if(old.key.clone(), guard, |x| Arc::ptr_eq(&x.entry, e), old_hot.clone())
-        {
+        // Back under its key, it starts unverified like a new entry: its first
+        // lookup re-checks its state.
+        old.unverify();
+        if self.entries.replace(e, old.clone(), guard) {
             // SeqCst fence: pairs with the one in `cleanup`. If `old` was killed
             // meanwhile, either its cleaner removes it after our write, or we see
             // its state here and remove it ourselves.
             fence(Ordering::SeqCst);
             if old.state() >= DEAD {
-                self.entries.remove_if(&old.key, guard, |x| Arc::ptr_eq(&x.entry, old));
+                self.entries.remove(&old, guard);
             }
         } else {
             // A newer insert of the key already replaced `e` in the map: `old`
@@ -257,7 +263,7 @@ where
             // "slot 1 holds entry 0 (state 1), which is not resident"). If that
             // newer insert is refused too, the key ends up empty: a miss, never
             // a stale value.
-            self.kill(old, guard);
+            self.kill(&old, guard);
         }
     }
 

@@ -12,9 +12,9 @@ use core::hash::{BuildHasher, Hash};
 
 pub use builder::Builder;
 
-use crate::entry::{Entry, Hot, LIVE};
+use crate::entry::{Entry, LIVE};
 use crate::index::{FastHash, Index};
-use crate::map::{ConcurrentMap, Domain, Guard, Map};
+use crate::map::{ConcurrentMap, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, AtomicUsize, Ordering};
@@ -67,7 +67,7 @@ where
     /// The reclamation domain of every map here (the index's too), held here
     /// as well so that pinning a guard is one pointer hop from the handle.
     pub(crate) domain: Domain,
-    pub(crate) entries: Map<K, Hot<K, V, D>, S>,
+    pub(crate) entries: Table<Entry<K, V, D>, S>,
     pub(crate) index: Arc<Index<K, V, D>>,
     pub(crate) ring: Ring<K, V, D>,
     pub(crate) flights: Map<K, Arc<flight::Flight<V>>, FastHash>,
@@ -175,7 +175,8 @@ where
         let guard = self.shared.guard();
         let sh = &*self.shared;
         let g = sh.index.g();
-        let (e, value) = sh.entries.get(key, &guard, |h| (h.entry.clone(), h.value.clone()))?;
+        let e = sh.entries.get(key, &guard)?.to_arc();
+        let value = e.value.clone();
         let visible = sh.usable(&e, g);
         if sh.kill(&e, &guard) == Some(LIVE) && visible {
             Some(value)
@@ -279,15 +280,15 @@ where
     {
         // Load `G` before anything of the entry: see `Entry::is_valid`.
         let g = self.index.g();
-        let found = self.entries.get(key, guard, |h| {
+        let found = self.entries.get(key, guard).map(|e| {
             // Fast path: a lookup at this `G` already found the entry live and
-            // valid (`Hot`). Nothing behind the `Arc` is read. A TTL cache
-            // takes the slow path, which checks the expiry.
-            if self.ttl.is_none() && h.verified(g) {
-                self.ring.touch(h.slot as usize);
-                Ok(h.value.clone())
+            // valid (`live_at`). A TTL cache takes the slow path, which checks
+            // the expiry.
+            if self.ttl.is_none() && e.live_at(g) {
+                self.ring.touch(e.slot());
+                Ok(e.value.clone())
             } else {
-                self.check_slow(h, g)
+                self.check_slow(e, g)
             }
         });
         match found {
@@ -303,23 +304,22 @@ where
     /// The rest of a lookup's check: state, expiry, and the stamps (`Err` with
     /// the entry if it must be reclaimed).
     #[inline(never)]
-    fn check_slow(&self, h: &Hot<K, V, D>, g: u64) -> Checked<K, V, D> {
-        let e = &h.entry;
+    fn check_slow(&self, e: Found<'_, Entry<K, V, D>>, g: u64) -> Checked<K, V, D> {
         if e.state() != LIVE {
             // Being inserted (its insert may yet be refused) or removed: a miss.
             return Err(None);
         }
-        if self.usable(e, g) {
+        if self.usable(&e, g) {
             // With a TTL the mark only says "live and valid at `g`"; the fast
             // path is not taken, so the expiry is checked on every hit. Stored
             // only on a change: a hit writes no shared line it need not.
-            if !h.verified(g) {
-                h.set_verified(g);
+            if !e.live_at(g) {
+                e.set_live_at(g);
             }
-            self.ring.touch(h.slot as usize);
-            Ok(h.value.clone())
+            self.ring.touch(e.slot());
+            Ok(e.value.clone())
         } else {
-            Err(Some(e.clone()))
+            Err(Some(e.to_arc()))
         }
     }
 
@@ -342,8 +342,8 @@ where
         // Load `G` before anything of the entry: see `Entry::is_valid`.
         let g = self.index.g();
         self.entries
-            .get(key, guard, |h| h.entry.state() == LIVE && self.usable(&h.entry, g))
-            .unwrap_or(false)
+            .get(key, guard)
+            .is_some_and(|e| e.state() == LIVE && self.usable(&e, g))
     }
 
     /// Valid and not expired.
@@ -398,7 +398,7 @@ where
         // and map removal against the restorer's map write and state load: one of
         // the two sees the other, so a dead entry is never left in the map.
         fence(Ordering::SeqCst);
-        self.entries.remove_if(&e.key, guard, |x| Arc::ptr_eq(&x.entry, e));
+        self.entries.remove(e, guard);
         let id = e.id();
         for s in e.stamps.iter() {
             s.node.dependents.remove_if(&id, guard, |r| Arc::ptr_eq(&r.entry, e));

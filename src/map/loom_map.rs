@@ -170,23 +170,6 @@ where
         }
     }
 
-    type Old<'a>
-        = StdArc<V>
-    where
-        Self: 'a,
-        V: 'a;
-
-    fn insert<'a>(&'a self, key: K, value: V, _guard: &'a Guard<'_>) -> Option<StdArc<V>> {
-        let cell = self.cell(&key, Some(key.clone()));
-        let new = self.store(value);
-        // AcqRel: papaya replaces a value by CAS, which both publishes the new value
-        // and reads the old one.
-        match cell.swap(new, Ordering::AcqRel) {
-            ABSENT => None,
-            w => Some(self.value(w)),
-        }
-    }
-
     fn try_insert(&self, key: K, value: V, _guard: &Guard<'_>) -> Result<(), V> {
         let cell = self.cell(&key, Some(key.clone()));
         let new = self.store(value);
@@ -219,24 +202,6 @@ where
             // AcqRel: as `insert`. If the key changed since the read, the predicate
             // runs again on the new value (papaya's `remove_if` does the same).
             match cell.compare_exchange(cur, ABSENT, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return true,
-                Err(now) => cur = now,
-            }
-        }
-    }
-
-    fn replace_if(&self, key: K, _guard: &Guard<'_>, mut pred: impl FnMut(&V) -> bool, new: V) -> bool {
-        let cell = self.cell(&key, Some(key.clone()));
-        let new = self.store(new);
-        // Acquire: as `get`.
-        let mut cur = cell.load(Ordering::Acquire);
-        loop {
-            if cur == ABSENT || !pred(&self.value(cur)) {
-                return false;
-            }
-            // AcqRel: as `insert`. If the key changed since the read, the predicate
-            // runs again on the new value (papaya's `compute` does the same).
-            match cell.compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return true,
                 Err(now) => cur = now,
             }

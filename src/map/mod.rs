@@ -1,8 +1,9 @@
 //! The concurrent maps behind the cache, behind one small trait.
 //!
-//! The cache needs five maps (keys → entries, dependencies → index nodes, a node's
-//! dependents, a node's children, keys → in-flight computations), all used through
-//! the handful of operations of [`ConcurrentMap`]. In a normal build they are
+//! The entries (keys → entries) live in a [`Table`] of our own, whose node is
+//! the entry itself. The cache's four other maps (dependencies → index nodes, a
+//! node's dependents, a node's children, keys → in-flight computations) are used
+//! through the handful of operations of [`ConcurrentMap`]. In a normal build they are
 //! [papaya](https://docs.rs/papaya) maps sharing one memory-reclamation domain, so a
 //! single guard covers all of them. papaya cannot run under loom, so under
 //! `--cfg depcache_loom` they are [`loom_map::LoomMap`], a stand-in that is
@@ -16,12 +17,14 @@ mod cell;
 mod loom_map;
 #[cfg(not(depcache_loom))]
 mod papaya_map;
+pub(crate) mod table;
 
 pub(crate) use cell::ArcCell;
 #[cfg(depcache_loom)]
 pub(crate) use loom_map::{thread_number, Domain, Guard, LoomMap as Map};
 #[cfg(not(depcache_loom))]
 pub(crate) use papaya_map::{thread_number, Domain, Guard, PapayaMap as Map};
+pub(crate) use table::{Found, Keyed, Link, Linked, Table};
 
 /// The operations the cache performs on a concurrent map; each is linearizable
 /// per key. Values are cheap to clone (`Arc`s) where an operation returns one.
@@ -35,16 +38,6 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
 
-    /// How [`insert`](ConcurrentMap::insert) hands back the value it replaced:
-    /// a reference valid while the guard lives (papaya), or a copy.
-    type Old<'a>: core::ops::Deref<Target = V>
-    where
-        Self: 'a,
-        V: 'a;
-
-    /// Inserts or replaces; returns the previous value, without cloning it.
-    fn insert<'a>(&'a self, key: K, value: V, guard: &'a Guard<'_>) -> Option<Self::Old<'a>>;
-
     /// Inserts only if `key` is absent; otherwise returns the present value.
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V>;
 
@@ -53,10 +46,6 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
     where
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
-
-    /// Replaces the value of `key` with `new` if the present value satisfies
-    /// `pred`; true if it replaced.
-    fn replace_if(&self, key: K, guard: &Guard<'_>, pred: impl FnMut(&V) -> bool, new: V) -> bool;
 
     /// Visits every pair present for the whole visit; pairs inserted or removed
     /// during it may or may not be seen (weakly consistent, like papaya's `iter`).

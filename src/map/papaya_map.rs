@@ -65,18 +65,6 @@ where
         self.0.get(key, guard).map(f)
     }
 
-    type Old<'a>
-        = &'a V
-    where
-        Self: 'a,
-        V: 'a;
-
-    fn insert<'a>(&'a self, key: K, value: V, guard: &'a Guard<'_>) -> Option<&'a V> {
-        // The replaced value stays readable until `guard` ends (papaya retires
-        // it through the shared collector).
-        self.0.insert(key, value, guard)
-    }
-
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V> {
         match self.0.try_insert(key, value, guard) {
             Ok(_) => Ok(()),
@@ -90,22 +78,6 @@ where
         Q: ?Sized + Hash + Eq,
     {
         matches!(self.0.remove_if(key, |_, v| pred(v), guard), Ok(Some(_)))
-    }
-
-    fn replace_if(&self, key: K, guard: &Guard<'_>, mut pred: impl FnMut(&V) -> bool, new: V) -> bool {
-        let mut new = Some(new);
-        let r = self.0.compute(
-            key,
-            |cur| match cur {
-                Some((_, v)) if pred(v) => match new.take() {
-                    Some(n) => papaya::Operation::Insert(n),
-                    None => papaya::Operation::Abort(()),
-                },
-                _ => papaya::Operation::Abort(()),
-            },
-            guard,
-        );
-        matches!(r, papaya::Compute::Updated { .. })
     }
 
     fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&K, &V)) {

@@ -1,0 +1,148 @@
+//! The table on its own: lookups, replacement, removal by identity, and
+//! readers racing writers in the same buckets (run under Miri too:
+//! `cargo +nightly miri test --lib --no-default-features map::table`).
+
+use super::{Keyed, Link, Linked, Table};
+use crate::map::Domain;
+use crate::sync::Arc;
+
+struct Item {
+    key: u32,
+    value: u32,
+    link: Link<Item>,
+}
+
+impl Linked for Item {
+    fn link(&self) -> &Link<Item> {
+        &self.link
+    }
+}
+
+impl Keyed for Item {
+    type Key = u32;
+    fn key(&self) -> &u32 {
+        &self.key
+    }
+}
+
+fn item(key: u32, value: u32) -> Arc<Item> {
+    Arc::new(Item {
+        key,
+        value,
+        link: Link::null(),
+    })
+}
+
+/// Two heads: every chain holds several keys.
+fn table(capacity: usize) -> Table<Item, foldhash::fast::RandomState> {
+    Table::new(capacity, Default::default())
+}
+
+#[test]
+fn insert_get_replace_remove() {
+    let domain = Domain::new();
+    let t = table(2);
+    let guard = domain.guard();
+    for k in 0..10 {
+        assert!(t.insert(item(k, k), &guard).is_none());
+    }
+    for k in 0..10 {
+        assert_eq!(t.get(&k, &guard).map(|f| f.value), Some(k));
+    }
+    assert!(t.get(&10, &guard).is_none());
+    let old = t.insert(item(3, 33), &guard).expect("replaced");
+    assert_eq!(old.value, 3);
+    assert_eq!(t.get(&3, &guard).map(|f| f.value), Some(33));
+    // Removal is by identity: the replaced item is no longer linked.
+    assert!(!t.remove(&old, &guard));
+    let cur = t.get(&3, &guard).unwrap().to_arc();
+    assert!(t.remove(&cur, &guard));
+    assert!(t.get(&3, &guard).is_none());
+    // Replace links the new item only in the place of the current one.
+    let five = t.get(&5, &guard).unwrap().to_arc();
+    assert!(t.replace(&five, item(5, 55), &guard));
+    assert!(!t.replace(&five, item(5, 555), &guard));
+    assert_eq!(t.get(&5, &guard).map(|f| f.value), Some(55));
+    let mut seen = Vec::new();
+    t.for_each(&guard, |f| seen.push(f.key));
+    seen.sort();
+    assert_eq!(seen, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+}
+
+#[test]
+fn every_count_is_dropped_once() {
+    let domain = Domain::new();
+    let t = table(4);
+    let kept: Vec<Arc<Item>> = (0..8).map(|k| item(k, k)).collect();
+    {
+        let guard = domain.guard();
+        for it in &kept {
+            t.insert(it.clone(), &guard);
+        }
+        // Replace half, remove a quarter, put one back by `replace`.
+        for it in &kept[..4] {
+            t.insert(item(it.key, 100), &guard);
+        }
+        for k in 4..6 {
+            assert!(t.remove(&kept[k as usize], &guard));
+        }
+        let cur = t.get(&0, &guard).unwrap().to_arc();
+        assert!(t.replace(&cur, kept[0].clone(), &guard));
+    }
+    drop(t);
+    drop(domain);
+    for it in &kept {
+        assert_eq!(Arc::strong_count(it), 1, "item {} leaked or was over-released", it.key);
+    }
+}
+
+#[test]
+fn readers_always_find_keys_that_stay_while_writers_churn_the_same_buckets() {
+    let domain = Domain::new();
+    // Four heads for 64 keys: long chains, every write beside a stable key.
+    let t = table(4);
+    let stable: Vec<u32> = (0..16).map(|k| k * 4).collect();
+    {
+        let guard = domain.guard();
+        for &k in &stable {
+            t.insert(item(k, k), &guard);
+        }
+    }
+    let rounds = if cfg!(miri) { 30 } else { 20_000 };
+    std::thread::scope(|s| {
+        for w in 0..2u32 {
+            let (t, domain, stable) = (&t, &domain, &stable);
+            s.spawn(move || {
+                for i in 0..rounds {
+                    let guard = domain.guard();
+                    // Churn keys that are not stable: insert, replace, remove.
+                    let k = 1 + 4 * (i % 16) + w;
+                    t.insert(item(k, i), &guard);
+                    if let Some(f) = t.get(&k, &guard) {
+                        let a = f.to_arc();
+                        if i % 2 == 0 {
+                            t.remove(&a, &guard);
+                        } else {
+                            t.replace(&a, item(k, i + 1), &guard);
+                        }
+                    }
+                    // Replace a stable key with an equal value now and then.
+                    if i % 7 == 0 {
+                        let k = stable[(i as usize / 7) % stable.len()];
+                        t.insert(item(k, k), &guard);
+                    }
+                }
+            });
+        }
+        for _ in 0..2 {
+            let (t, domain, stable) = (&t, &domain, &stable);
+            s.spawn(move || {
+                for i in 0..rounds {
+                    let guard = domain.guard();
+                    let k = stable[i as usize % stable.len()];
+                    assert_eq!(t.get(&k, &guard).map(|f| f.value), Some(k), "stable key {k} missed");
+                }
+            });
+        }
+    });
+}
