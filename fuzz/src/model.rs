@@ -291,10 +291,12 @@ pub fn check_ops(input: &Input) {
                 let room = may_evict(&model, &cache, w);
                 let got = cache.insert_with_ticket(k, v, t);
                 let too_heavy = input.config.max_weight().is_some_and(|m| w > m);
-                let want = if too_heavy {
-                    Err("too heavy")
-                } else if mt.invalid {
+                // Stale before too heavy (`insert_with_ticket` checks the ticket
+                // first, so `TooHeavy` says the value was valid).
+                let want = if mt.invalid {
                     Err("stale")
+                } else if too_heavy {
+                    Err("too heavy")
                 } else {
                     Ok(())
                 };

@@ -145,6 +145,14 @@ fn harness_regressions() {
         )))
         .unwrap(),
     );
+    // A stale ticket with a value too heavy to cache: the library reports
+    // `Stale` (it checks the ticket first); the harness's model expected `TooHeavy`.
+    depcache_fuzz::model::check_ops(
+        &<depcache_fuzz::ops::Input as Arbitrary>::arbitrary_take_rest(Unstructured::new(include_bytes!(
+            "../regressions/ops-harness-stale-before-too-heavy"
+        )))
+        .unwrap(),
+    );
     // `>( 2>&1 )` runs nothing: not a write.
     #[cfg(depcache_shell)]
     depcache_fuzz::shell::check_shell_bytes(include_bytes!(
