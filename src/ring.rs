@@ -53,6 +53,14 @@ impl<K, V, D> Ring<K, V, D> {
         self.free.pop()
     }
 
+    /// Starts loading slot `i` (see `sync::prefetch`).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        if let Some(slot) = self.slots.get(i) {
+            crate::sync::prefetch(slot);
+        }
+    }
+
     /// The next slot under the hand.
     pub(crate) fn advance(&self) -> usize {
         // Relaxed: the hand only spreads inserters over the slots; the slot CAS

@@ -131,6 +131,23 @@ mod imp {
 
 pub(crate) use imp::*;
 
+/// Asks the CPU to start loading the cache line at `p`, so that several
+/// independent misses overlap instead of queuing one behind another (an eager
+/// invalidation touches a handful of cold entries, each behind a locked
+/// instruction that would otherwise wait for its miss alone). A hint: any
+/// address is fine, and nothing is read. A no-op under loom and off x86-64.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(depcache_loom)))]
+    // SAFETY: a prefetch never faults and changes no memory, whatever the
+    // address (Intel SDM, PREFETCHh); SSE is part of the x86-64 baseline.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch(p.cast::<i8>(), core::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(depcache_loom))))]
+    let _ = p;
+}
+
 /// Test-only switches that break the protocol on purpose, so that the loom models
 /// can show they catch a broken variant (`loom-tests/tests/broken.rs`). Loom
 /// builds only; each switch is per OS thread, and loom runs every thread of a

@@ -134,6 +134,12 @@ where
             rescanned = self.index.affected(&set, guard);
             &rescanned
         };
+        // Start the misses of every entry's cleanup (its bucket and CLOCK slot)
+        // at once, rather than one behind each entry's locked instructions.
+        for e in second {
+            self.entries.prefetch(&e.key);
+            self.ring.prefetch(e.slot());
+        }
         for e in second {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(flush) {

@@ -292,6 +292,12 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         &self.heads[h as usize & self.mask]
     }
 
+    /// Starts loading the bucket head of `key` (see `sync::prefetch`).
+    #[inline]
+    pub(crate) fn prefetch<Q: ?Sized + Hash>(&self, key: &Q) {
+        crate::sync::prefetch(self.head(key));
+    }
+
     /// The item under `key`, if any.
     #[inline(always)]
     pub(crate) fn get<'g, Q>(&self, key: &Q, guard: &'g Guard<'_>) -> Option<Found<'g, T>>
