@@ -50,6 +50,10 @@ pub(crate) struct Entry<K, V, D> {
     /// The CLOCK slot holding this entry (written before the slot is published).
     slot: AtomicU32,
     state: AtomicU8,
+    /// Set by the one eager invalidation call that counts this entry (in the
+    /// padding after `state`: a flag, not the call's id, which only decided who
+    /// won the CAS).
+    claimed: AtomicU8,
     pub(crate) key: K,
     pub(crate) value: V,
     /// The global invalidation counter `G` at which the stamps were last verified.
@@ -59,8 +63,6 @@ pub(crate) struct Entry<K, V, D> {
     /// `invalidate_all` epoch seen by the ticket.
     pub(crate) flush: u64,
     pub(crate) weight: u64,
-    /// The eager invalidation call that counts this entry (0: none yet).
-    claim: AtomicU64,
 }
 
 /// No `G` is ever this large (it counts invalidations).
@@ -117,7 +119,7 @@ where
             verified_at: AtomicU64::new(verified_at),
             state: AtomicU8::new(INIT),
             slot: AtomicU32::new(u32::MAX),
-            claim: AtomicU64::new(0),
+            claimed: AtomicU8::new(0),
         }
     }
 
@@ -196,19 +198,19 @@ where
         }
     }
 
-    /// Claims the entry for the count of invalidation call `call`; true for the
-    /// one call that gets it.
-    pub(crate) fn claim(&self, call: u64) -> bool {
+    /// Claims the entry for the count of the calling eager invalidation; true
+    /// for the one call that gets it.
+    pub(crate) fn claim(&self) -> bool {
         // Relaxed: the claim only decides who counts; it orders no data.
-        self.claim
-            .compare_exchange(0, call, Ordering::Relaxed, Ordering::Relaxed)
+        self.claimed
+            .compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     }
 
     /// True once some eager invalidation call claimed the entry.
     pub(crate) fn is_claimed(&self) -> bool {
         // Relaxed: see `claim`; a stale 0 only means the caller tries the CAS.
-        self.claim.load(Ordering::Relaxed) != 0
+        self.claimed.load(Ordering::Relaxed) != 0
     }
 
     /// INIT → LIVE, by the inserter; false if someone killed it first.

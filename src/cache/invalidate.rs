@@ -99,7 +99,6 @@ where
         // the CLOCK hand or the TTL race: before bumping, claim every entry that
         // is visible now. A claim is a CAS on the entry, so one call owns it; the
         // owner counts it however the entry is later removed.
-        let call = self.index.next_call_id();
         let now = self.ttl.map(|_| self.time.now());
         let flush = self.index.flush_epoch();
         let mut scanned = Scanned::new();
@@ -110,7 +109,7 @@ where
         let mut ours_late = Vec::new();
         for (i, e) in affected.iter().enumerate() {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
-            if visible && e.claim(call) {
+            if visible && e.claim() {
                 // `affected` holds registrations, far fewer than u32::MAX.
                 ours.push(i as u32);
             }
@@ -152,7 +151,7 @@ where
             // counted); if it went live first, it ends DEAD_STALE and counts.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
-                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim(call);
+                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim();
             self.kill_stale(e, guard);
             if unclaimed_but_ours {
                 ours_late.push(e.clone());

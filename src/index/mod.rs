@@ -30,8 +30,6 @@ where
     g: CachePadded<AtomicU64>,
     /// Bumped by `invalidate_all`; entries from an older epoch are invalid.
     flush: AtomicU64,
-    /// Ids of eager invalidation calls (for counting claims); starts at 1.
-    calls: AtomicU64,
 }
 
 impl<K, V, D> Index<K, V, D>
@@ -47,7 +45,6 @@ where
             nodes,
             g: CachePadded::new(AtomicU64::new(0)),
             flush: AtomicU64::new(0),
-            calls: AtomicU64::new(1),
         }
     }
 
@@ -57,12 +54,6 @@ where
         // Acquire: pairs with the AcqRel increment in `publish_invalidation`, which
         // follows the generation bumps: seeing the new `G` means seeing the bumps.
         self.g.load(Ordering::Acquire)
-    }
-
-    /// A fresh id for an eager invalidation call (never 0).
-    pub(crate) fn next_call_id(&self) -> u64 {
-        // Relaxed: only uniqueness matters.
-        self.calls.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The `invalidate_all` epoch.
