@@ -136,7 +136,7 @@ where
         // Start the misses of every entry's cleanup (its bucket and CLOCK slot)
         // at once, rather than one behind each entry's locked instructions.
         for e in second {
-            self.entries.prefetch(&e.key);
+            self.entries.bucket(&e.key).prefetch();
             self.ring.prefetch(e.slot());
         }
         for e in second {

@@ -24,7 +24,7 @@ pub(crate) use cell::ArcCell;
 pub(crate) use loom_map::{thread_number, Domain, Guard, LoomMap as Map};
 #[cfg(not(depcache_loom))]
 pub(crate) use papaya_map::{thread_number, Domain, Guard, PapayaMap as Map};
-pub(crate) use table::{Found, Keyed, Link, Linked, Table};
+pub(crate) use table::{Bucket, Found, Keyed, Link, Linked, Table};
 
 /// The operations the cache performs on a concurrent map; each is linearizable
 /// per key. Values are cheap to clone (`Arc`s) where an operation returns one.

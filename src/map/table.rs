@@ -241,6 +241,24 @@ impl<T> Found<'_, T> {
     }
 }
 
+/// A key's bucket (see [`Table::bucket`]).
+pub(crate) struct Bucket<'t, T>(&'t Link<T>);
+
+impl<T> Clone for Bucket<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Bucket<'_, T> {}
+
+impl<T> Bucket<'_, T> {
+    /// Starts loading the bucket's head (see `sync::prefetch`).
+    #[inline(always)]
+    pub(crate) fn prefetch(self) {
+        crate::sync::prefetch(self.0);
+    }
+}
+
 /// A bucket's writer lock, released (with the bucket's new first item) on drop.
 struct Locked<'t, T> {
     head: &'t Link<T>,
@@ -292,10 +310,10 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         &self.heads[h as usize & self.mask]
     }
 
-    /// Starts loading the bucket head of `key` (see `sync::prefetch`).
-    #[inline]
-    pub(crate) fn prefetch<Q: ?Sized + Hash>(&self, key: &Q) {
-        crate::sync::prefetch(self.head(key));
+    /// The bucket of `key`: hash once, then prefetch and look up in it.
+    #[inline(always)]
+    pub(crate) fn bucket<Q: ?Sized + Hash>(&self, key: &Q) -> Bucket<'_, T> {
+        Bucket(self.head(key))
     }
 
     /// The item under `key`, if any.
@@ -306,7 +324,18 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         T::Key: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        let mut p = untag(self.head(key).read(guard));
+        self.get_in(self.bucket(key), key, guard)
+    }
+
+    /// The item under `key` in `bucket`, which must be `key`'s.
+    #[inline(always)]
+    pub(crate) fn get_in<'g, Q>(&self, bucket: Bucket<'_, T>, key: &Q, guard: &'g Guard<'_>) -> Option<Found<'g, T>>
+    where
+        T: 'g,
+        T::Key: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        let mut p = untag(bucket.0.read(guard));
         while !p.is_null() {
             // SAFETY: `p` was loaded under `guard` from a head or a link (see the
             // module documentation): the item's count is dropped only after
