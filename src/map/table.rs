@@ -525,6 +525,9 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
 /// # Safety
 /// `p` comes from `Arc::into_raw` and its count was the table's, which no
 /// longer links it.
+// SAFETY: `unsafe` because seize's reclaimer type requires it; the contract
+// above is met by the only caller, `Table::retire`, which retires a pointer
+// only after unlinking it under the bucket's lock.
 #[cfg(not(depcache_loom))]
 unsafe fn release<T>(p: *mut T, _collector: &seize::Collector) {
     // SAFETY: the caller's contract (see `Table::retire`).
@@ -546,7 +549,7 @@ impl<T: Linked, S> Drop for Table<T, S> {
     }
 }
 
-#[cfg(depcache_loom)]
+#[cfg(any(test, depcache_loom))]
 pub(crate) mod probe;
 #[cfg(all(test, not(depcache_loom)))]
 mod tests;

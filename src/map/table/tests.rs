@@ -2,36 +2,10 @@
 //! readers racing writers in the same buckets (run under Miri too:
 //! `cargo +nightly miri test --lib --no-default-features map::table`).
 
-use super::{Keyed, Link, Linked, Table};
+use super::probe::{item, Item};
+use super::Table;
 use crate::map::Domain;
 use crate::sync::Arc;
-
-struct Item {
-    key: u32,
-    value: u32,
-    link: Link<Item>,
-}
-
-impl Linked for Item {
-    fn link(&self) -> &Link<Item> {
-        &self.link
-    }
-}
-
-impl Keyed for Item {
-    type Key = u32;
-    fn key(&self) -> &u32 {
-        &self.key
-    }
-}
-
-fn item(key: u32, value: u32) -> Arc<Item> {
-    Arc::new(Item {
-        key,
-        value,
-        link: Link::null(),
-    })
-}
 
 /// Two heads: every chain holds several keys.
 fn table(capacity: usize) -> Table<Item, foldhash::fast::RandomState> {
