@@ -7,11 +7,53 @@ use crate::map::{Keyed, Link, Linked};
 use crate::sync::{Arc, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use crate::Dependency;
 
-/// What an entry saw of one dependency before its value was computed.
+/// What an entry saw of one dependency before its value was computed: 16 bytes,
+/// the `Subtree` flag in the top bit of the stamp it read.
+///
+/// The stamp is compared modulo 2^63. A stamp only grows, by one per bump, so a
+/// comparison could be fooled only by exactly a multiple of 2^63 bumps between
+/// the read and the check (the full 64 bits would need 2^64: neither happens).
 pub(crate) struct Stamp<K, V, D> {
     pub(crate) node: Arc<Node<K, V, D>>,
-    pub(crate) subtree: bool,
-    pub(crate) seen: u64,
+    /// The stamp read (low 63 bits) and the `Subtree` flag (top bit).
+    packed: u64,
+}
+
+/// The `Subtree` flag in [`Stamp::packed`].
+const SUBTREE_BIT: u64 = 1 << 63;
+
+impl<K, V, D> Stamp<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// Reads `node`'s stamp now and records it.
+    pub(crate) fn read(node: Arc<Node<K, V, D>>, subtree: bool) -> Self {
+        let seen = node.stamp(subtree) & !SUBTREE_BIT;
+        Stamp {
+            node,
+            packed: seen | if subtree { SUBTREE_BIT } else { 0 },
+        }
+    }
+
+    /// True if the dependency covers the node's whole subtree.
+    #[inline]
+    pub(crate) fn subtree(&self) -> bool {
+        self.packed & SUBTREE_BIT != 0
+    }
+
+    /// True if the node's stamp, less `minus`, is still the one read.
+    #[inline]
+    pub(crate) fn unchanged_but(&self, minus: u64) -> bool {
+        self.node.stamp(self.subtree()).wrapping_sub(minus) & !SUBTREE_BIT == self.packed & !SUBTREE_BIT
+    }
+
+    /// True if no bump reached the node since the stamp was read.
+    #[inline]
+    pub(crate) fn unchanged(&self) -> bool {
+        self.unchanged_but(0)
+    }
 }
 
 /// An entry's stamps: inline when it has one dependency (the common case).
@@ -144,7 +186,7 @@ where
 
     /// Walks the stamps (no fast path).
     pub(crate) fn stamps_valid(&self, flush: u64) -> bool {
-        self.flush == flush && self.stamps.iter().all(|s| s.node.stamp(s.subtree) == s.seen)
+        self.flush == flush && self.stamps.iter().all(Stamp::unchanged)
     }
 
     /// Valid but for the bumps of `set` (this entry was live just before them).
@@ -153,7 +195,7 @@ where
             && self
                 .stamps
                 .iter()
-                .all(|s| s.node.stamp(s.subtree).wrapping_sub(set.delta(&s.node, s.subtree)) == s.seen)
+                .all(|s| s.unchanged_but(set.delta(&s.node, s.subtree())))
     }
 
     pub(crate) fn expired(&self, now: u64) -> bool {

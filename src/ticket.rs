@@ -1,7 +1,7 @@
 //! Tickets: the generations of a set of dependencies, taken before a value is
 //! computed, so that a value computed across an invalidation is never published.
 
-use crate::entry::Stamps;
+use crate::entry::{Stamp, Stamps};
 use crate::index::Index;
 use crate::sync::Arc;
 use crate::Dependency;
@@ -37,7 +37,7 @@ where
     /// True while none of the ticket's dependencies has been invalidated.
     pub fn is_valid(&self) -> bool {
         // The entry-side check, without an entry: same stamps, same epoch.
-        self.stamps.iter().all(|s| s.node.stamp(s.subtree) == s.seen) && self.flush == self.index.flush_epoch()
+        self.stamps.iter().all(Stamp::unchanged) && self.flush == self.index.flush_epoch()
     }
 
     /// Number of distinct dependencies the ticket covers.

@@ -48,7 +48,7 @@ where
                 let registered = s
                     .node
                     .dependents
-                    .get(&e.id(), &guard, |r| Arc::ptr_eq(&r.entry, e) && r.subtree == s.subtree);
+                    .get(&e.id(), &guard, |r| r.is(e) && r.subtree() == s.subtree());
                 if registered != Some(true) {
                     return Err(format!(
                         "entry {k:?} is missing from the reverse index of {:?}",
@@ -94,11 +94,12 @@ where
                 return Err(format!("retired node {d:?} is still in the index"));
             }
             let mut bad = None;
-            n.dependents.for_each(&guard, |_, r| {
-                if !is_resident(&r.entry) {
+            n.dependents.for_each(&guard, |r| {
+                let e = r.entry();
+                if !is_resident(&e) {
                     bad = Some(format!(
                         "node {d:?} lists {:?}, which is not resident (dangling key)",
-                        r.entry.key
+                        e.key
                     ));
                 }
             });

@@ -98,9 +98,7 @@ where
             .into_iter()
             .map(|d| {
                 let node = self.index.pin(&d.dep, &guard);
-                let subtree = d.scope == Scope::Subtree;
-                let seen = node.stamp(subtree);
-                Stamp { node, subtree, seen }
+                Stamp::read(node, d.scope == Scope::Subtree)
             })
             .collect();
         // SeqCst fence: pairs with the one at the start of an invalidation. If that
@@ -175,14 +173,7 @@ where
         // the re-check (the SeqCst fences on both sides).
         let id = e.id();
         for s in e.stamps.iter() {
-            s.node.dependents.insert(
-                id,
-                Reg {
-                    entry: e.clone(),
-                    subtree: s.subtree,
-                },
-                &guard,
-            );
+            s.node.dependents.insert(id, Reg::new(e.clone(), s.subtree()), &guard);
             s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a

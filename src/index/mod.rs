@@ -4,10 +4,12 @@
 
 mod bumps;
 mod node;
+mod reg;
 mod registry;
 
 pub(crate) use bumps::BumpSet;
-pub(crate) use node::{FastHash, Node, Reg};
+pub(crate) use node::{FastHash, Node};
+pub(crate) use reg::Reg;
 
 use crate::entry::Entry;
 
@@ -201,18 +203,18 @@ where
                         out.reserve(regs.len());
                         // Start every entry's miss before the first clone
                         // (a locked increment on its count) waits for one.
-                        for (_, reg) in regs.iter() {
-                            prefetch_entry(&reg.entry);
+                        for reg in regs.iter() {
+                            prefetch_entry(reg.as_ptr());
                         }
-                        out.extend(regs.iter().map(|(_, reg)| reg.entry.clone()));
+                        out.extend(regs.iter().map(Reg::entry));
                     });
-                    n.children.for_each(guard, |_, c| stack.push(c.clone()));
+                    n.children.for_each(guard, |c| stack.push(c.clone()));
                 }
             } else {
                 note(node);
-                node.dependents.for_each(guard, |_, reg| {
-                    if reg.subtree {
-                        out.push(reg.entry.clone())
+                node.dependents.for_each(guard, |reg| {
+                    if reg.subtree() {
+                        out.push(reg.entry())
                     }
                 });
             }
@@ -224,8 +226,8 @@ where
 /// Starts loading the lines of `e` a scan reads: the `Arc`'s counts (just
 /// before the entry) and the entry's own fields.
 #[inline(always)]
-pub(crate) fn prefetch_entry<T>(e: &Arc<T>) {
-    let p = Arc::as_ptr(e).cast::<u8>();
+pub(crate) fn prefetch_entry<T>(e: *const T) {
+    let p = e.cast::<u8>();
     crate::sync::prefetch(p.wrapping_sub(16));
     crate::sync::prefetch(p.wrapping_add(64));
 }

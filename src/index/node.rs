@@ -1,8 +1,8 @@
 //! One node of the dependency index: the generations of a dependency, the
 //! entries registered on it, its children, and the pins that keep it alive.
 
-use super::registry::Registry;
-use crate::entry::Entry;
+use super::registry::{Member, Registry};
+use super::Reg;
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
 use crate::Dependency;
 
@@ -11,22 +11,6 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// `pins` of a node that has left the index; it can never be pinned again.
 const RETIRED: usize = usize::MAX;
-
-/// An entry's registration on a node (the reverse index), keyed by the entry's
-/// address so that entries of one key never overwrite each other's registration.
-pub(crate) struct Reg<K, V, D> {
-    pub(crate) entry: Arc<Entry<K, V, D>>,
-    pub(crate) subtree: bool,
-}
-
-impl<K, V, D> Clone for Reg<K, V, D> {
-    fn clone(&self) -> Self {
-        Reg {
-            entry: self.entry.clone(),
-            subtree: self.subtree,
-        }
-    }
-}
 
 pub(crate) struct Node<K, V, D> {
     pub(crate) dep: D,
@@ -166,5 +150,25 @@ where
     pub(crate) fn bump_tree(&self) {
         // AcqRel: as `bump_gen`.
         self.tree_gen.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl<K, V, D> Member<usize> for Reg<K, V, D> {
+    #[inline]
+    fn is(&self, k: &usize) -> bool {
+        self.as_ptr().addr() == *k
+    }
+    fn key(&self) -> usize {
+        self.as_ptr().addr()
+    }
+}
+
+impl<K, V, D: Dependency> Member<D> for Arc<Node<K, V, D>> {
+    #[inline]
+    fn is(&self, k: &D) -> bool {
+        self.dep == *k
+    }
+    fn key(&self) -> D {
+        self.dep.clone()
     }
 }

@@ -15,7 +15,6 @@
 //! — never by a lookup — and per-node locks keep writers on different
 //! dependencies independent, which is the concurrency that matters here.
 
-use core::borrow::Borrow;
 use core::hash::Hash;
 use std::collections::HashMap;
 
@@ -31,9 +30,19 @@ const LINEAR: usize = 16;
 #[cfg(depcache_loom)]
 const LINEAR: usize = usize::MAX;
 
-/// The pairs of a [`Registry`].
+/// What a [`Registry`] holds: values that know their own key, so a small set
+/// stores each value once (a dependent's key is its entry's address, a child's
+/// its dependency, both inside the value).
+pub(crate) trait Member<K2> {
+    /// True if this value is the one keyed by `k`.
+    fn is(&self, k: &K2) -> bool;
+    /// This value's key (for the map a large set becomes).
+    fn key(&self) -> K2;
+}
+
+/// The values of a [`Registry`].
 pub(crate) enum Pairs<K2, V2> {
-    Few(Vec<(K2, V2)>),
+    Few(Vec<V2>),
     /// Boxed so that a registry stays three words (most never grow this big):
     /// one more allocation for the few large sets saves 16 bytes on every node.
     #[allow(clippy::box_collection)]
@@ -46,7 +55,7 @@ impl<K2, V2> Default for Pairs<K2, V2> {
     }
 }
 
-impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
+impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Pairs::Few(v) => v.len(),
@@ -54,13 +63,9 @@ impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
         }
     }
 
-    fn get<Q>(&self, k: &Q) -> Option<&V2>
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
+    fn get(&self, k: &K2) -> Option<&V2> {
         match self {
-            Pairs::Few(v) => v.iter().find(|(x, _)| x.borrow() == k).map(|(_, v)| v),
+            Pairs::Few(v) => v.iter().find(|x| x.is(k)),
             Pairs::Many(m) => m.get(k),
         }
     }
@@ -68,17 +73,18 @@ impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
     fn insert(&mut self, k: K2, val: V2) {
         match self {
             Pairs::Few(v) => {
-                if let Some(slot) = v.iter_mut().find(|(x, _)| *x == k) {
-                    slot.1 = val;
+                if let Some(slot) = v.iter_mut().find(|x| x.is(&k)) {
+                    *slot = val;
                 } else if v.len() < LINEAR {
                     if v.capacity() == 0 {
                         // Room for one: `push` would reserve four, and most nodes
-                        // keep a single dependent (72 bytes saved per such node).
+                        // keep a single dependent.
                         v.reserve_exact(1);
                     }
-                    v.push((k, val));
+                    v.push(val);
                 } else {
-                    let mut m: Box<HashMap<K2, V2, FastHash>> = Box::new(core::mem::take(v).into_iter().collect());
+                    let mut m: Box<HashMap<K2, V2, FastHash>> =
+                        Box::new(core::mem::take(v).into_iter().map(|x| (x.key(), x)).collect());
                     m.insert(k, val);
                     *self = Pairs::Many(m);
                 }
@@ -89,17 +95,13 @@ impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
         }
     }
 
-    fn remove<Q>(&mut self, k: &Q) -> Option<V2>
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
+    fn remove(&mut self, k: &K2) -> Option<V2> {
         match self {
             Pairs::Few(v) => {
-                let i = v.iter().position(|(x, _)| x.borrow() == k)?;
+                let i = v.iter().position(|x| x.is(k))?;
                 // `swap_remove`: the order of the rest may change, but the same
                 // operations always give the same order (loom's re-runs rely on it).
-                let (_, val) = v.swap_remove(i);
+                let val = v.swap_remove(i);
                 if v.is_empty() {
                     // Give the allocation back: a node may stay long after its
                     // last dependent left (it has children, or is pinned).
@@ -111,11 +113,11 @@ impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
         }
     }
 
-    /// Every pair, in an unspecified order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K2, &V2)> {
+    /// Every value, in an unspecified order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &V2> {
         let (few, many) = match self {
-            Pairs::Few(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
-            Pairs::Many(m) => (None, Some(m.iter())),
+            Pairs::Few(v) => (Some(v.iter()), None),
+            Pairs::Many(m) => (None, Some(m.values())),
         };
         few.into_iter().flatten().chain(many.into_iter().flatten())
     }
@@ -124,7 +126,7 @@ impl<K2: Hash + Eq, V2> Pairs<K2, V2> {
 /// A node's small set behind its own lock; see the module documentation.
 pub(crate) struct Registry<K2, V2>(Mutex<Pairs<K2, V2>>);
 
-impl<K2: Hash + Eq, V2> Registry<K2, V2> {
+impl<K2: Hash + Eq, V2: Member<K2>> Registry<K2, V2> {
     pub(crate) fn new() -> Self {
         Registry(Mutex::new(Pairs::default()))
     }
@@ -134,20 +136,12 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
     }
 
     #[cfg(any(test, fuzzing, feature = "invariants"))]
-    pub(crate) fn get<Q, R>(&self, k: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R>
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
+    pub(crate) fn get<R>(&self, k: &K2, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R> {
         lock(&self.0).get(k).map(f)
     }
 
     /// Removes `k` if its value satisfies `pred` (an identity check).
-    pub(crate) fn remove_if<Q>(&self, k: &Q, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool
-    where
-        K2: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
+    pub(crate) fn remove_if(&self, k: &K2, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
         let mut m = lock(&self.0);
         if m.get(k).is_some_and(pred) {
             m.remove(k);
@@ -157,14 +151,14 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
         }
     }
 
-    /// Runs `f` on the pairs under the lock; `f` must not touch this registry.
+    /// Runs `f` on the values under the lock; `f` must not touch this registry.
     pub(crate) fn with<R>(&self, _guard: &Guard<'_>, f: impl FnOnce(&Pairs<K2, V2>) -> R) -> R {
         f(&lock(&self.0))
     }
 
-    /// Visits every pair under the lock; `f` must not touch this registry.
-    pub(crate) fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&K2, &V2)) {
-        self.with(guard, |m| m.iter().for_each(|(k, v)| f(k, v)));
+    /// Visits every value under the lock; `f` must not touch this registry.
+    pub(crate) fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&V2)) {
+        self.with(guard, |m| m.iter().for_each(&mut f));
     }
 
     /// Empties the registry, returning what it held (dropped by the caller,
@@ -178,36 +172,49 @@ impl<K2: Hash + Eq, V2> Registry<K2, V2> {
 mod tests {
     use super::*;
 
+    /// A test value: its key and a payload.
+    #[derive(Debug, PartialEq)]
+    struct Kv<T>(u32, T);
+
+    impl<T> Member<u32> for Kv<T> {
+        fn is(&self, k: &u32) -> bool {
+            self.0 == *k
+        }
+        fn key(&self) -> u32 {
+            self.0
+        }
+    }
+
     #[test]
     fn grows_from_a_vector_into_a_map_and_keeps_every_pair() {
-        let mut p: Pairs<u32, u32> = Pairs::default();
+        let mut p: Pairs<u32, Kv<u32>> = Pairs::default();
         for i in 0..40 {
-            p.insert(i, i * 10);
+            p.insert(i, Kv(i, i * 10));
             assert_eq!(p.len(), i as usize + 1);
         }
         assert!(matches!(p, Pairs::Many(_)) || LINEAR == usize::MAX);
-        p.insert(3, 33);
+        p.insert(3, Kv(3, 33));
         assert_eq!(p.len(), 40);
-        assert_eq!(p.get(&3), Some(&33));
+        assert_eq!(p.get(&3), Some(&Kv(3, 33)));
         for i in (0..40).step_by(2) {
             assert!(p.remove(&i).is_some());
             assert!(p.remove(&i).is_none());
         }
-        let mut left: Vec<u32> = p.iter().map(|(k, _)| *k).collect();
+        let mut left: Vec<u32> = p.iter().map(|x| x.0).collect();
         left.sort();
         assert_eq!(left, (1..40).step_by(2).collect::<Vec<_>>());
     }
 
     #[test]
     fn a_small_set_replaces_and_removes_in_place() {
-        let mut p: Pairs<u32, &str> = Pairs::default();
-        p.insert(1, "a");
-        p.insert(2, "b");
-        p.insert(1, "c");
+        let mut p: Pairs<u32, Kv<&str>> = Pairs::default();
+        p.insert(1, Kv(1, "a"));
+        p.insert(2, Kv(2, "b"));
+        p.insert(1, Kv(1, "c"));
         assert_eq!(p.len(), 2);
-        assert_eq!(p.get(&1), Some(&"c"));
-        assert_eq!(p.remove(&1), Some("c"));
-        assert_eq!(p.remove(&2), Some("b"));
+        assert_eq!(p.get(&1), Some(&Kv(1, "c")));
+        assert_eq!(p.remove(&1), Some(Kv(1, "c")));
+        assert_eq!(p.remove(&2), Some(Kv(2, "b")));
         assert_eq!(p.len(), 0);
         assert!(matches!(&p, Pairs::Few(v) if v.capacity() == 0));
     }

@@ -1,0 +1,83 @@
+//! [`Reg`]: an entry's registration on an index node, one pointer wide.
+//!
+//! A node's dependents were `(address, Arc<Entry>, subtree)` triples, 24 bytes
+//! each, and a node with ten dependents kept sixteen of them (a vector's growth):
+//! 38 bytes per entry. The address is the `Arc`'s own pointer, and the flag fits
+//! in that pointer's low bit (an `Entry` is aligned to at least 8), so a
+//! registration is the pointer alone (benches/RESULTS.md, session 6).
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::entry::Entry;
+use crate::sync::Arc;
+
+/// The `Subtree` flag in the pointer's low bit.
+const SUBTREE: usize = 1;
+
+/// An entry's registration on a node: owns one strong count of the entry's
+/// `Arc`, and says whether the entry depends on the node's whole subtree.
+pub(crate) struct Reg<K, V, D> {
+    /// `Arc::into_raw` of the entry, with [`SUBTREE`] or'ed in.
+    tagged: NonNull<Entry<K, V, D>>,
+    _owns: PhantomData<Arc<Entry<K, V, D>>>,
+}
+
+// SAFETY: a `Reg` is an `Arc<Entry>` in another shape (it owns one count and
+// hands out clones), so it may cross threads exactly when that `Arc` may.
+unsafe impl<K, V, D> Send for Reg<K, V, D> where Arc<Entry<K, V, D>>: Send {}
+// SAFETY: as for `Send`: through `&Reg` a thread only reads the entry and clones
+// the `Arc`, which `Arc<Entry>: Sync` allows.
+unsafe impl<K, V, D> Sync for Reg<K, V, D> where Arc<Entry<K, V, D>>: Sync {}
+
+impl<K, V, D> Reg<K, V, D> {
+    pub(crate) fn new(entry: Arc<Entry<K, V, D>>, subtree: bool) -> Self {
+        const { assert!(core::mem::align_of::<Entry<K, V, D>>() > SUBTREE) };
+        let raw = Arc::into_raw(entry).cast_mut();
+        let tagged = raw.map_addr(|a| a | if subtree { SUBTREE } else { 0 });
+        Reg {
+            // `into_raw` never returns null, and or-ing a bit keeps it non-null.
+            tagged: NonNull::new(tagged).expect("Arc::into_raw is never null"),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The entry's address, as `Arc::as_ptr` gives it.
+    #[inline]
+    pub(crate) fn as_ptr(&self) -> *const Entry<K, V, D> {
+        self.tagged.as_ptr().map_addr(|a| a & !SUBTREE).cast_const()
+    }
+
+    /// True if the entry depends on the node's whole subtree.
+    #[inline]
+    pub(crate) fn subtree(&self) -> bool {
+        self.tagged.as_ptr().addr() & SUBTREE != 0
+    }
+
+    /// True if this registers `e` (by identity).
+    #[inline]
+    pub(crate) fn is(&self, e: &Arc<Entry<K, V, D>>) -> bool {
+        core::ptr::eq(self.as_ptr(), Arc::as_ptr(e))
+    }
+
+    /// A new handle on the entry.
+    #[inline]
+    pub(crate) fn entry(&self) -> Arc<Entry<K, V, D>> {
+        let p = self.as_ptr();
+        // SAFETY: `p` came from `Arc::into_raw` and this registration owns one
+        // count of it until it is dropped, so the count is at least one while
+        // we add ours; `from_raw` then takes ownership of the count we added.
+        unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        }
+    }
+}
+
+impl<K, V, D> Drop for Reg<K, V, D> {
+    fn drop(&mut self) {
+        // SAFETY: `as_ptr` is the pointer `Arc::into_raw` gave in `new`, and the
+        // count it stands for is this registration's to drop, once.
+        drop(unsafe { Arc::from_raw(self.as_ptr()) });
+    }
+}
