@@ -93,6 +93,12 @@ pub use time::ManualClock;
 #[doc(hidden)]
 pub use map::table::probe::Probe as LoomTableProbe;
 
+/// The free-slot set alone, for its loom model (`--cfg depcache_loom` only;
+/// not an API).
+#[cfg(depcache_loom)]
+#[doc(hidden)]
+pub use ring::FreeProbe as LoomFreeProbe;
+
 /// Fault injection for the loom models (`--cfg depcache_loom` only; not an API).
 #[cfg(depcache_loom)]
 #[doc(hidden)]

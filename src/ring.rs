@@ -1,11 +1,17 @@
 //! The CLOCK ring: a fixed array of slots, one per entry the cache may hold, a
-//! shared hand, and a queue of slots freed by removals.
+//! shared hand, and the set of slots freed by removals ([`free`]).
 //!
 //! A slot is owned by whoever moves it by CAS: from empty or from its old entry
 //! to a new entry (an inserter), or from its entry to empty (the entry's cleaner,
-//! who then offers the index on the free queue). Exactly one of the racers wins,
+//! who then puts the index in the free set). Exactly one of the racers wins,
 //! so a slot never holds two entries and the cache never holds more entries than
 //! slots.
+
+mod free;
+
+pub(crate) use free::FreeSlots;
+#[cfg(depcache_loom)]
+pub use free::Probe as FreeProbe;
 
 use crate::entry::{Entry, MAX_REFS};
 use crate::map::{ArcCell, Guard};
@@ -21,7 +27,7 @@ pub(crate) struct Ring<K, V, D> {
     fresh: AtomicUsize,
     /// The CLOCK hand (unbounded; taken modulo the length).
     hand: AtomicUsize,
-    free: FreeQueue,
+    free: FreeSlots,
 }
 
 impl<K, V, D> Ring<K, V, D> {
@@ -31,7 +37,7 @@ impl<K, V, D> Ring<K, V, D> {
             refs: (0..capacity).map(|_| AtomicU8::new(0)).collect(),
             fresh: AtomicUsize::new(0),
             hand: AtomicUsize::new(0),
-            free: FreeQueue::new(capacity),
+            free: FreeSlots::new(capacity),
         }
     }
 
@@ -50,7 +56,7 @@ impl<K, V, D> Ring<K, V, D> {
                 return Some(i);
             }
         }
-        self.free.pop()
+        self.free.take()
     }
 
     /// Starts loading slot `i` (see `sync::prefetch`).
@@ -113,44 +119,16 @@ impl<K, V, D> Ring<K, V, D> {
         false
     }
 
+    /// The free set's invariants (at quiescence; see [`FreeSlots::check`]).
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    pub(crate) fn check_free(&self) -> Result<(), String> {
+        self.free.check()
+    }
+
     /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
     pub(crate) fn release(&self, i: usize, entry: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
         if self.slots[i].compare_and_swap(Some(entry), None, guard) {
-            self.free.push(i);
+            self.free.put(i);
         }
-    }
-}
-
-#[cfg(not(depcache_loom))]
-struct FreeQueue(crossbeam_queue::ArrayQueue<usize>);
-
-#[cfg(not(depcache_loom))]
-impl FreeQueue {
-    fn new(capacity: usize) -> Self {
-        FreeQueue(crossbeam_queue::ArrayQueue::new(capacity.max(1)))
-    }
-    fn pop(&self) -> Option<usize> {
-        self.0.pop()
-    }
-    fn push(&self, i: usize) {
-        // Full only if stale indices piled up (a freed slot the hand reused
-        // directly); dropping one is harmless, the hand finds empty slots too.
-        let _ = self.0.push(i);
-    }
-}
-
-#[cfg(depcache_loom)]
-struct FreeQueue(crate::sync::Mutex<std::collections::VecDeque<usize>>);
-
-#[cfg(depcache_loom)]
-impl FreeQueue {
-    fn new(_capacity: usize) -> Self {
-        FreeQueue(crate::sync::Mutex::new(Default::default()))
-    }
-    fn pop(&self) -> Option<usize> {
-        crate::sync::lock(&self.0).pop_front()
-    }
-    fn push(&self, i: usize) {
-        crate::sync::lock(&self.0).push_back(i)
     }
 }

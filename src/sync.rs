@@ -80,6 +80,16 @@ mod imp {
                     self.v.fetch_sub(x, o)
                 }
 
+                pub(crate) fn fetch_or(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.fetch_or(x, o)
+                }
+
+                pub(crate) fn fetch_and(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.fetch_and(x, o)
+                }
+
                 pub(crate) fn compare_exchange(
                     &self,
                     current: $int,
@@ -162,6 +172,18 @@ pub mod fault {
         static REUSE_FIRST_SCAN: Cell<bool> = const { Cell::new(false) };
         static HOT_STARTS_VERIFIED: Cell<bool> = const { Cell::new(false) };
         static TABLE_LINKS_LATE: Cell<bool> = const { Cell::new(false) };
+        static FREE_SLOTS_RELAXED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, the free-slot set's summary RMWs are Relaxed (not Release on
+    /// a put, Acquire on a clear), so a taker that empties a word can clear the
+    /// summary bit of a slot put meanwhile and lose it.
+    pub fn set_free_slots_relaxed(on: bool) {
+        FREE_SLOTS_RELAXED.with(|c| c.set(on));
+    }
+
+    pub(crate) fn free_slots_relaxed() -> bool {
+        FREE_SLOTS_RELAXED.with(|c| c.get())
     }
 
     /// While set, the entries table publishes a new item (a new first item of

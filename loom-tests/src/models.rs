@@ -642,3 +642,29 @@ pub fn t3_table_writers_in_one_bucket() {
     assert_eq!(t.get(2).is_some(), !removed_two);
     assert!(removed_one || removed_two, "each missed the other's insert");
 }
+
+/// f1: the CLOCK ring's free-slot set. A taker empties a word (slot 0) and so
+/// clears the word's summary bit, while a releaser puts slot 1 in that word.
+/// Slot 1 must stay findable: the set's invariants hold at the end and a take
+/// returns it (the broken variant, with Relaxed summary RMWs, loses it).
+pub fn f1_free_slot_put_vs_take() {
+    let f = Arc::new(depcache::LoomFreeProbe::new(64));
+    f.put(0);
+    let w = {
+        let f = f.clone();
+        thread::spawn(move || f.put(1))
+    };
+    let first = f.take();
+    w.join().unwrap();
+    assert!(first == Some(0) || first == Some(1), "{first:?}");
+    if let Err(e) = f.check() {
+        panic!("free slot was lost: {e}");
+    }
+    let second = f.take();
+    assert_eq!(
+        first.into_iter().chain(second).collect::<std::collections::BTreeSet<_>>(),
+        [0, 1].into(),
+        "free slot was lost: took {first:?} then {second:?}"
+    );
+    assert_eq!(f.take(), None);
+}

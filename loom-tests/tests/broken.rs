@@ -110,3 +110,10 @@ fn broken_table_t2_links_late() {
     );
     assert!(msg.contains("was missed"), "{msg}");
 }
+
+#[test]
+fn broken_f1_free_slots_relaxed() {
+    let _fault = Fault::on(loom_fault::set_free_slots_relaxed);
+    let msg = expect_failure("broken/f1_free_slot_put_vs_take", f1_free_slot_put_vs_take);
+    assert!(msg.contains("free slot was lost"), "{msg}");
+}

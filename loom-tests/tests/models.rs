@@ -151,3 +151,8 @@ fn t2() {
 fn t3() {
     check("t3_table_writers_in_one_bucket", t3_table_writers_in_one_bucket);
 }
+
+#[test]
+fn f1() {
+    check("f1_free_slot_put_vs_take", f1_free_slot_put_vs_take);
+}

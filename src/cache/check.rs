@@ -129,6 +129,7 @@ where
         if len > sh.ring.capacity() {
             return Err(format!("{len} entries exceed max_entries {}", sh.ring.capacity()));
         }
+        sh.ring.check_free()?;
         // Relaxed: quiescent.
         let w = sh.weight.load(crate::sync::Ordering::Relaxed);
         if w != weight {
