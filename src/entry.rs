@@ -82,11 +82,14 @@ pub(crate) const MAX_REFS: u8 = 3;
 /// first: `live_at`, the link (on a walk past it), the slot, key and value.
 #[repr(C)]
 pub(crate) struct Entry<K, V, D> {
-    /// A second validation cache with a stronger meaning than `verified_at`: it
-    /// holds a `G` only after a lookup that loaded that `G` found the entry LIVE
-    /// *and* its stamps valid. It starts [`UNVERIFIED`], so the first lookup
-    /// after an insert takes the slow path, which checks the state (an INIT
-    /// entry may yet be refused, and must stay a miss).
+    /// The lookups' validation cache: holds a `G` only after a lookup (or the
+    /// hand) that loaded that `G` found the entry LIVE *and* its stamps valid.
+    /// It starts [`UNVERIFIED`], so the first lookup after an insert takes the
+    /// slow path, which checks the state (an INIT entry may yet be refused, and
+    /// must stay a miss). One stamp, not two: [`is_valid`](Entry::is_valid)
+    /// records its verdict here only for a LIVE entry, and a LIVE entry never
+    /// becomes INIT again, so the validity cache and the "live and valid" mark
+    /// are one value (session 6; it was `verified_at` beside `live_at`).
     live_at: AtomicU64,
     link: Link<Self>,
     /// The CLOCK slot holding this entry (written before the slot is published).
@@ -98,8 +101,6 @@ pub(crate) struct Entry<K, V, D> {
     claimed: AtomicU8,
     pub(crate) key: K,
     pub(crate) value: V,
-    /// The global invalidation counter `G` at which the stamps were last verified.
-    verified_at: AtomicU64,
     pub(crate) expires_at: u64,
     pub(crate) stamps: Stamps<K, V, D>,
     /// `invalidate_all` epoch seen by the ticket.
@@ -135,7 +136,7 @@ where
         key: K,
         value: V,
         stamps: Stamps<K, V, D>,
-        verified_at: u64,
+        g: u64,
         flush: u64,
         expires_at: u64,
         weight: u64,
@@ -143,12 +144,15 @@ where
         // Loom builds only: the deliberately broken variant the models must catch.
         #[cfg(depcache_loom)]
         let live_at = if crate::sync::fault::hot_starts_verified() {
-            verified_at
+            g
         } else {
             UNVERIFIED
         };
         #[cfg(not(depcache_loom))]
-        let live_at = UNVERIFIED;
+        let live_at = {
+            let _ = g; // the ticket's `G`: only the loom fault starts from it
+            UNVERIFIED
+        };
         Entry {
             live_at: AtomicU64::new(live_at),
             link: Link::null(),
@@ -158,29 +162,30 @@ where
             flush,
             expires_at,
             weight,
-            verified_at: AtomicU64::new(verified_at),
             state: AtomicU8::new(INIT),
             slot: AtomicU32::new(u32::MAX),
             claimed: AtomicU8::new(0),
         }
     }
 
-    /// True while no dependency moved. `g` is the global counter loaded (Acquire)
-    /// *before* this call: an invalidation bumps its generations before `G`, so
-    /// if `g` is the latest value, every invalidation counted in it is visible.
+    /// True while no dependency moved. `g` is the global counter loaded
+    /// (Acquire) *before* this call: an invalidation bumps its generations
+    /// before `G`, so if `g` is the latest value, every invalidation counted in
+    /// it is visible. If the entry is LIVE, the verdict is recorded in `live_at`
+    /// (never for an INIT entry: its insert may yet be refused).
     #[inline]
     pub(crate) fn is_valid(&self, g: u64, flush: impl FnOnce() -> u64) -> bool {
-        // Relaxed: `verified_at` only ever holds a `G` at which a validation that
-        // started after loading that `G` (Acquire) succeeded; equal to the current
-        // `G` means no invalidation completed since, whatever we read it with.
-        if self.verified_at.load(Ordering::Relaxed) == g {
+        if self.live_at(g) {
             return true;
         }
         if !self.stamps_valid(flush()) {
             return false;
         }
-        // Relaxed: see above; a late smaller store only costs one more walk.
-        self.verified_at.store(g, Ordering::Relaxed);
+        // A LIVE entry never becomes INIT again, so LIVE now means the mark
+        // stays true to its meaning whatever happens to the state next.
+        if self.state() == LIVE {
+            self.set_live_at(g);
+        }
         true
     }
 
@@ -293,14 +298,15 @@ impl<K, V, D> Entry<K, V, D> {
     /// True if a lookup that loaded `g` already found the entry live and valid.
     #[inline(always)]
     pub(crate) fn live_at(&self, g: u64) -> bool {
-        // Relaxed: as `Entry::is_valid` — the value only ever holds a `G` at which
-        // a lookup that loaded that `G` (Acquire) found the entry LIVE and valid;
-        // equal to the current `G` means no invalidation completed since.
+        // Relaxed: the value only ever holds a `G` at which a lookup that loaded
+        // that `G` (Acquire) found the entry LIVE and valid; equal to the current
+        // `G` means no invalidation completed since, whatever we read it with.
         self.live_at.load(Ordering::Relaxed) == g
     }
 
-    /// Records that a lookup that loaded `g` found the entry LIVE and valid.
-    pub(crate) fn set_live_at(&self, g: u64) {
+    /// Records that a lookup that loaded `g` found the entry LIVE and valid
+    /// (only [`is_valid`](Entry::is_valid) calls it, after seeing both).
+    fn set_live_at(&self, g: u64) {
         // Relaxed: see `live_at`; a late smaller store only costs a slow path.
         self.live_at.store(g, Ordering::Relaxed);
     }

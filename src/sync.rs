@@ -197,7 +197,7 @@ pub mod fault {
         TABLE_LINKS_LATE.with(|c| c.get())
     }
 
-    /// While set, the map's copy of a new entry's `verified_at` starts at the
+    /// While set, a new entry's `live_at` starts at the
     /// ticket's `G` instead of unverified, so a lookup can answer from an entry
     /// that is still INIT (and may yet be refused) without checking its state.
     pub fn set_hot_starts_verified(on: bool) {

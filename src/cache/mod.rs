@@ -323,13 +323,11 @@ where
             // Being inserted (its insert may yet be refused) or removed: a miss.
             return Err(None);
         }
+        // `usable` marks the entry live at `g` (stored only on a change: a hit
+        // writes no shared line it need not). With a TTL the mark only says
+        // "live and valid at `g`"; the fast path is not taken, so the expiry is
+        // checked on every hit.
         if self.usable(&e, g) {
-            // With a TTL the mark only says "live and valid at `g`"; the fast
-            // path is not taken, so the expiry is checked on every hit. Stored
-            // only on a change: a hit writes no shared line it need not.
-            if !e.live_at(g) {
-                e.set_live_at(g);
-            }
             self.ring.touch(e.slot());
             Ok(e.value.clone())
         } else {
