@@ -41,8 +41,14 @@ pub(crate) trait Member<K2> {
 }
 
 /// The values of a [`Registry`].
+///
+/// `One` keeps a lone value inline (most nodes have one dependent: no
+/// allocation for it); the enum stays 24 bytes, a `Vec`'s size, because the
+/// compiler puts the tag in the niche of the vector's capacity.
 pub(crate) enum Pairs<K2, V2> {
+    /// None (no allocation), or 2..=[`LINEAR`] values.
     Few(Vec<V2>),
+    One(V2),
     /// Boxed so that a registry stays three words (most never grow this big):
     /// one more allocation for the few large sets saves 16 bytes on every node.
     #[allow(clippy::box_collection)]
@@ -59,6 +65,7 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Pairs::Few(v) => v.len(),
+            Pairs::One(_) => 1,
             Pairs::Many(m) => m.len(),
         }
     }
@@ -66,21 +73,25 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     fn get(&self, k: &K2) -> Option<&V2> {
         match self {
             Pairs::Few(v) => v.iter().find(|x| x.is(k)),
+            Pairs::One(x) => x.is(k).then_some(x),
             Pairs::Many(m) => m.get(k),
         }
     }
 
     fn insert(&mut self, k: K2, val: V2) {
         match self {
+            Pairs::Few(v) if v.is_empty() => *self = Pairs::One(val),
+            Pairs::One(x) => {
+                if x.is(&k) {
+                    *x = val;
+                } else if let Pairs::One(x) = core::mem::take(self) {
+                    *self = Pairs::Few(vec![x, val]);
+                }
+            }
             Pairs::Few(v) => {
                 if let Some(slot) = v.iter_mut().find(|x| x.is(&k)) {
                     *slot = val;
                 } else if v.len() < LINEAR {
-                    if v.capacity() == 0 {
-                        // Room for one: `push` would reserve four, and most nodes
-                        // keep a single dependent.
-                        v.reserve_exact(1);
-                    }
                     v.push(val);
                 } else {
                     let mut m: Box<HashMap<K2, V2, FastHash>> =
@@ -102,13 +113,21 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
                 // `swap_remove`: the order of the rest may change, but the same
                 // operations always give the same order (loom's re-runs rely on it).
                 let val = v.swap_remove(i);
-                if v.is_empty() {
-                    // Give the allocation back: a node may stay long after its
-                    // last dependent left (it has children, or is pinned).
-                    *v = Vec::new();
+                if v.len() == 1 {
+                    // Back inline, giving the allocation back: a node may stay
+                    // long after its dependents left (it has children, or is
+                    // pinned).
+                    if let Some(last) = v.pop() {
+                        *self = Pairs::One(last);
+                    }
                 }
                 Some(val)
             }
+            Pairs::One(x) if x.is(k) => match core::mem::take(self) {
+                Pairs::One(x) => Some(x),
+                _ => None,
+            },
+            Pairs::One(_) => None,
             Pairs::Many(m) => m.remove(k),
         }
     }
@@ -117,6 +136,7 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &V2> {
         let (few, many) = match self {
             Pairs::Few(v) => (Some(v.iter()), None),
+            Pairs::One(x) => (Some(core::slice::from_ref(x).iter()), None),
             Pairs::Many(m) => (None, Some(m.values())),
         };
         few.into_iter().flatten().chain(many.into_iter().flatten())
@@ -217,5 +237,30 @@ mod tests {
         assert_eq!(p.remove(&2), Some(Kv(2, "b")));
         assert_eq!(p.len(), 0);
         assert!(matches!(&p, Pairs::Few(v) if v.capacity() == 0));
+    }
+
+    #[test]
+    fn one_value_is_inline_and_two_share_a_vector() {
+        let mut p: Pairs<u32, Kv<u32>> = Pairs::default();
+        p.insert(1, Kv(1, 10));
+        assert!(matches!(&p, Pairs::One(Kv(1, 10))));
+        p.insert(1, Kv(1, 11));
+        assert!(matches!(&p, Pairs::One(Kv(1, 11))));
+        assert_eq!(p.remove(&2), None);
+        p.insert(2, Kv(2, 20));
+        assert!(matches!(&p, Pairs::Few(v) if v.len() == 2));
+        assert_eq!(p.remove(&1), Some(Kv(1, 11)));
+        assert!(matches!(&p, Pairs::One(Kv(2, 20))), "back inline");
+        assert_eq!(p.iter().collect::<Vec<_>>(), [&Kv(2, 20)]);
+        assert_eq!(p.remove(&2), Some(Kv(2, 20)));
+        assert!(matches!(&p, Pairs::Few(v) if v.capacity() == 0));
+        assert_eq!(p.len(), 0);
+    }
+
+    #[test]
+    fn a_registry_of_dependents_is_a_vectors_size() {
+        // The tag of `One` fits in the niche of the vector's capacity.
+        type Dependents = Pairs<usize, crate::index::Reg<u64, u64, u64>>;
+        assert_eq!(core::mem::size_of::<Dependents>(), core::mem::size_of::<Vec<usize>>());
     }
 }
