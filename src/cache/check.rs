@@ -47,7 +47,7 @@ where
             for s in e.stamps.iter() {
                 let registered = s
                     .node
-                    .dependents
+                    .dependents()
                     .get(&e.id(), &guard, |r| r.is(e) && r.subtree() == s.subtree());
                 if registered != Some(true) {
                     return Err(format!(
@@ -94,7 +94,7 @@ where
                 return Err(format!("retired node {d:?} is still in the index"));
             }
             let mut bad = None;
-            n.dependents.for_each(&guard, |r| {
+            n.dependents().for_each(&guard, |r| {
                 let e = r.entry();
                 if !is_resident(&e) {
                     bad = Some(format!(
@@ -117,7 +117,7 @@ where
                 return Err(format!("node {d:?} has no dependents and no children"));
             }
             if let Some(p) = &n.parent {
-                if p.children.get(d, &guard, |c| Arc::ptr_eq(c, n)) != Some(true) {
+                if p.children().get(d, &guard, |c| Arc::ptr_eq(c, n)) != Some(true) {
                     return Err(format!("node {d:?} is missing from its parent's children"));
                 }
             }

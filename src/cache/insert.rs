@@ -173,7 +173,7 @@ where
         // the re-check (the SeqCst fences on both sides).
         let id = e.id();
         for s in e.stamps.iter() {
-            s.node.dependents.insert(id, Reg::new(e.clone(), s.subtree()), &guard);
+            s.node.dependents().insert(id, Reg::new(e.clone(), s.subtree()), &guard);
             s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a

@@ -413,7 +413,7 @@ where
         self.entries.remove(e, guard);
         let id = e.id();
         for s in e.stamps.iter() {
-            s.node.dependents.remove_if(&id, guard, |r| r.is(e));
+            s.node.dependents().remove_if(&id, guard, |r| r.is(e));
             self.index.unpin(&s.node, guard);
         }
         if release_slot {

@@ -105,7 +105,7 @@ where
             match self.nodes.try_insert(dep.clone(), node.clone(), guard) {
                 Ok(()) => {
                     if let Some(p) = &node.parent {
-                        p.children.insert(dep.clone(), node.clone(), guard);
+                        p.children().insert(dep.clone(), node.clone(), guard);
                         p.registered();
                     }
                     return node;
@@ -128,7 +128,7 @@ where
             let Some(parent) = cur.parent.clone() else {
                 break;
             };
-            parent.children.remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            parent.children().remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
             cur = parent;
         }
     }
@@ -199,7 +199,7 @@ where
                 stack.push(node.clone());
                 while let Some(n) = stack.pop() {
                     note(&n);
-                    n.dependents.with(guard, |regs| {
+                    n.dependents().with(guard, |regs| {
                         out.reserve(regs.len());
                         // Start every entry's miss before the first clone
                         // (a locked increment on its count) waits for one.
@@ -208,11 +208,11 @@ where
                         }
                         out.extend(regs.iter().map(Reg::entry));
                     });
-                    n.children.for_each(guard, |c| stack.push(c.clone()));
+                    n.children().for_each(guard, |c| stack.push(c.clone()));
                 }
             } else {
                 note(node);
-                node.dependents.for_each(guard, |reg| {
+                node.dependents().for_each(guard, |reg| {
                     if reg.subtree() {
                         out.push(reg.entry())
                     }
@@ -260,8 +260,7 @@ where
         self.nodes.for_each(&guard, |_, n| nodes.push(n.clone()));
         drop(guard);
         for n in nodes {
-            drop(n.dependents.take_all());
-            drop(n.children.take_all());
+            drop(n.take_sets());
         }
     }
 }

@@ -1,9 +1,9 @@
 //! One node of the dependency index: the generations of a dependency, the
 //! entries registered on it, its children, and the pins that keep it alive.
 
-use super::registry::{Member, Registry};
+use super::registry::{Member, Registry, Sets};
 use super::Reg;
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::Dependency;
 
 /// The hasher of the internal maps (keys are pointers and dependencies we own).
@@ -11,6 +11,13 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// `pins` of a node that has left the index; it can never be pinned again.
 const RETIRED: usize = usize::MAX;
+
+/// A node's dependents and children.
+pub(crate) type NodeSets<K, V, D> = Sets<usize, Reg<K, V, D>, D, Arc<Node<K, V, D>>>;
+/// A node's dependents, under its lock.
+pub(crate) type Dependents<'a, K, V, D> = Registry<'a, NodeSets<K, V, D>, usize, Reg<K, V, D>>;
+/// A node's children, under its lock.
+pub(crate) type Children<'a, K, V, D> = Registry<'a, NodeSets<K, V, D>, D, Arc<Node<K, V, D>>>;
 
 pub(crate) struct Node<K, V, D> {
     pub(crate) dep: D,
@@ -25,10 +32,9 @@ pub(crate) struct Node<K, V, D> {
     /// Registrations ever made here (dependents and children): lets an eager
     /// invalidation see that nothing registered between its two scans.
     registrations: AtomicU64,
-    /// Entries that depend on this node directly.
-    pub(crate) dependents: Registry<usize, Reg<K, V, D>>,
-    /// Index nodes whose parent is this node.
-    pub(crate) children: Registry<D, Arc<Node<K, V, D>>>,
+    /// Entries that depend on this node directly (keyed by address), and the
+    /// index nodes whose parent is this node, under one lock.
+    sets: Mutex<NodeSets<K, V, D>>,
 }
 
 impl<K, V, D> Node<K, V, D>
@@ -46,9 +52,24 @@ where
             tree_gen: AtomicU64::new(0),
             pins: AtomicUsize::new(1),
             registrations: AtomicU64::new(0),
-            dependents: Registry::new(),
-            children: Registry::new(),
+            sets: Mutex::new(Sets::default()),
         }
+    }
+
+    /// Entries that depend on this node directly.
+    pub(crate) fn dependents(&self) -> Dependents<'_, K, V, D> {
+        Registry::new(&self.sets, |s| &mut s.dependents)
+    }
+
+    /// Index nodes whose parent is this node.
+    pub(crate) fn children(&self) -> Children<'_, K, V, D> {
+        Registry::new(&self.sets, |s| &mut s.children)
+    }
+
+    /// Empties both sets, returning what they held (dropped by the caller,
+    /// outside the lock).
+    pub(crate) fn take_sets(&self) -> NodeSets<K, V, D> {
+        core::mem::take(&mut *lock(&self.sets))
     }
 
     /// Adds a pin unless the node is retired.

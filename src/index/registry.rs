@@ -1,11 +1,14 @@
-//! [`Registry`]: a node's small set (its dependents, or its children), behind the
-//! node's own lock.
+//! A node's two small sets (its dependents and its children), behind one lock
+//! per node: [`Pairs`] is a set, [`Registry`] a view of one of the node's two
+//! under its lock.
 //!
-//! Most nodes hold one or a few pairs: a file read by one tool call, a directory
-//! with a handful of children. So a registry starts as an unsorted vector (empty:
-//! no allocation; one dependent: a 24-byte allocation, against about 130 bytes for
-//! the smallest hash table) and becomes a hash map only past [`LINEAR`] pairs,
-//! where a linear scan stops paying.
+//! Most nodes hold one or a few values: a file read by one tool call, a
+//! directory with a handful of children. So a set holds one value inline (no
+//! allocation), a few in an unsorted vector, and becomes a hash map only past
+//! [`LINEAR`] values, where a linear scan stops paying. Both sets share the
+//! node's one lock (one mutex word per node, not two: 8 bytes, and a 16-byte
+//! smaller malloc chunk per node; an insert takes the lock once per node
+//! either way).
 //!
 //! Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
 //! costs 328 bytes and one with an element 768 (measured); and papaya maps sharing
@@ -143,26 +146,48 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     }
 }
 
-/// A node's small set behind its own lock; see the module documentation.
-pub(crate) struct Registry<K2, V2>(Mutex<Pairs<K2, V2>>);
+/// A node's two sets, under the node's lock.
+pub(crate) struct Sets<K2, V2, C2, W2> {
+    /// The node's dependents.
+    pub(crate) dependents: Pairs<K2, V2>,
+    /// The node's children.
+    pub(crate) children: Pairs<C2, W2>,
+}
 
-impl<K2: Hash + Eq, V2: Member<K2>> Registry<K2, V2> {
-    pub(crate) fn new() -> Self {
-        Registry(Mutex::new(Pairs::default()))
+impl<K2, V2, C2, W2> Default for Sets<K2, V2, C2, W2> {
+    fn default() -> Self {
+        Sets {
+            dependents: Pairs::default(),
+            children: Pairs::default(),
+        }
+    }
+}
+
+/// One of a node's two sets, each call under the node's lock.
+pub(crate) struct Registry<'a, S, K2, V2> {
+    lock: &'a Mutex<S>,
+    pick: fn(&mut S) -> &mut Pairs<K2, V2>,
+}
+
+impl<'a, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, S, K2, V2> {
+    /// The set `pick` chooses among those behind `lock`.
+    pub(crate) fn new(lock: &'a Mutex<S>, pick: fn(&mut S) -> &mut Pairs<K2, V2>) -> Self {
+        Registry { lock, pick }
     }
 
     pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
-        lock(&self.0).insert(k, v);
+        (self.pick)(&mut lock(self.lock)).insert(k, v);
     }
 
     #[cfg(any(test, fuzzing, feature = "invariants"))]
     pub(crate) fn get<R>(&self, k: &K2, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R> {
-        lock(&self.0).get(k).map(f)
+        (self.pick)(&mut lock(self.lock)).get(k).map(f)
     }
 
     /// Removes `k` if its value satisfies `pred` (an identity check).
     pub(crate) fn remove_if(&self, k: &K2, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
-        let mut m = lock(&self.0);
+        let mut s = lock(self.lock);
+        let m = (self.pick)(&mut s);
         if m.get(k).is_some_and(pred) {
             m.remove(k);
             true
@@ -171,20 +196,14 @@ impl<K2: Hash + Eq, V2: Member<K2>> Registry<K2, V2> {
         }
     }
 
-    /// Runs `f` on the values under the lock; `f` must not touch this registry.
+    /// Runs `f` on the values under the lock; `f` must not touch this node's sets.
     pub(crate) fn with<R>(&self, _guard: &Guard<'_>, f: impl FnOnce(&Pairs<K2, V2>) -> R) -> R {
-        f(&lock(&self.0))
+        f((self.pick)(&mut lock(self.lock)))
     }
 
-    /// Visits every value under the lock; `f` must not touch this registry.
+    /// Visits every value under the lock; `f` must not touch this node's sets.
     pub(crate) fn for_each(&self, guard: &Guard<'_>, mut f: impl FnMut(&V2)) {
         self.with(guard, |m| m.iter().for_each(&mut f));
-    }
-
-    /// Empties the registry, returning what it held (dropped by the caller,
-    /// outside the lock).
-    pub(crate) fn take_all(&self) -> Pairs<K2, V2> {
-        core::mem::take(&mut *lock(&self.0))
     }
 }
 
