@@ -26,7 +26,17 @@ const COUNTERS: usize = 8;
 
 struct Stripe {
     counts: [AtomicU64; COUNTERS],
-    latency: Mutex<Histogram<u64>>,
+    /// Allocated by the stripe's first eager invalidation: a histogram is
+    /// ~28 KB, and a cache has a stripe per two cores (an empty cache on 2
+    /// cores was 142 KB, on 64 cores it would have been 3.6 MB), while most
+    /// caches see invalidations from few threads.
+    latency: Mutex<Option<Box<Histogram<u64>>>>,
+}
+
+/// 1 ns .. 10 s at 2 significant digits (1% resolution).
+fn histogram() -> Histogram<u64> {
+    // These bounds are valid, so `new_with_bounds` cannot fail.
+    Histogram::new_with_bounds(1, 10_000_000_000, 2).expect("valid histogram bounds")
 }
 
 /// Counters in two layers, chosen by the caller's [thread
@@ -53,10 +63,7 @@ impl Recorder {
             .map(|_| {
                 CachePadded::new(Stripe {
                     counts: Default::default(),
-                    // 1 ns .. 10 s at 2 significant digits (1% resolution, ~10 KB each); these bounds are valid, so `new_with_bounds` cannot fail.
-                    latency: Mutex::new(
-                        Histogram::new_with_bounds(1, 10_000_000_000, 2).expect("valid histogram bounds"),
-                    ),
+                    latency: Mutex::new(None),
                 })
             })
             .collect();
@@ -91,7 +98,9 @@ impl Recorder {
     /// Records one eager invalidation's wall time, as the thread pinned by `guard`.
     pub(crate) fn record_latency(&self, d: Duration, guard: &Guard<'_>) {
         let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
-        lock(&self.stripe(thread_number(guard)).latency).saturating_record(nanos);
+        lock(&self.stripe(thread_number(guard)).latency)
+            .get_or_insert_with(|| Box::new(histogram()))
+            .saturating_record(nanos);
     }
 
     pub(crate) fn sum(&self, c: Counter) -> u64 {
@@ -106,10 +115,12 @@ impl Recorder {
     }
 
     pub(crate) fn latency(&self) -> Latency {
-        let mut all = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 2).expect("valid histogram bounds");
+        let mut all = histogram();
         for s in self.stripes.iter() {
-            // Same bounds on both sides, so `add` cannot fail.
-            let _ = all.add(&*lock(&s.latency));
+            if let Some(h) = &*lock(&s.latency) {
+                // Same bounds on both sides, so `add` cannot fail.
+                let _ = all.add(&**h);
+            }
         }
         if all.is_empty() {
             return Latency::default();

@@ -292,6 +292,8 @@ fn python_seed_scenario() {
     for k in 0..1000u32 {
         c.insert(k, k, [format!("f{}", k % 100)]);
     }
+    // No eager invalidation yet: no histogram was allocated, and none is reported.
+    assert_eq!(c.stats().invalidation_latency, crate::Latency::default());
     assert_eq!(c.invalidate("f3".to_string()), 10);
     let ten: Vec<String> = (10..20).map(|i| format!("f{i}")).collect();
     assert_eq!(c.invalidate_many(&ten), 100);
@@ -300,6 +302,11 @@ fn python_seed_scenario() {
     assert_eq!(s.entries_invalidated, 110);
     assert_eq!(s.index_nodes, 89);
     assert_eq!(s.invalidation_latency.samples, 2);
+    // From another thread (possibly another stripe): both stripes are summed.
+    std::thread::scope(|t| {
+        t.spawn(|| assert_eq!(c.invalidate("f4".to_string()), 10));
+    });
+    assert_eq!(c.stats().invalidation_latency.samples, 3);
     c.check_invariants().unwrap();
 }
 
