@@ -14,8 +14,11 @@
 //!   clears it.
 //! - **No set bit is lost from the summary:** a word's summary bit is cleared
 //!   only by a taker that then re-reads the word and sets the summary bit again
-//!   if the word has a bit. A releaser sets its word bit, then the summary bit
-//!   with Release; the taker's clear is an Acquire RMW on the same summary word.
+//!   if the word has a bit. A releaser that makes a word non-empty sets its
+//!   word bit, then the summary bit with Release (one that adds a bit to a
+//!   non-empty word leaves the summary to the put that made it non-empty: a
+//!   taker empties the word only by taking that bit too); the taker's clear
+//!   is an Acquire RMW on the same summary word.
 //!   Either the releaser's summary RMW comes after the clear (the bit ends set),
 //!   or the clear reads from it, so the releaser's word bit happens-before the
 //!   taker's re-read, which then sees it and restores the summary bit. Loom
@@ -75,11 +78,18 @@ impl FreeSlots {
         // Relaxed: the Release on the summary RMW below publishes this bit to
         // the taker that clears the summary (see the module documentation);
         // nothing else is ordered by it (the slot's CAS orders the slot).
-        if word.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
+        let old = word.fetch_or(bit, Ordering::Relaxed);
+        if old & bit != 0 {
             return; // already free: counted by whoever set it
         }
         // Relaxed: a hint counter, exact at quiescence (module documentation).
         self.count.fetch_add(1, Ordering::Relaxed);
+        if old != 0 {
+            // The word had a bit: the put that made it non-empty sets (or has
+            // set) the summary bit, and a taker can only empty the word by
+            // taking our bit too, so the summary needs nothing from us.
+            return;
+        }
         let (s, sbit) = split(w);
         // Release: see the module documentation (pairs with `take`'s Acquire
         // clear of this summary word).
@@ -106,8 +116,10 @@ impl FreeSlots {
                 sw &= sw - 1;
                 let w = s * 64 + b;
                 if let Some(i) = self.take_from(w) {
-                    // Relaxed: as above.
-                    self.cursor.store(s, Ordering::Relaxed);
+                    if s != start {
+                        // Relaxed: as above (written only when it moves).
+                        self.cursor.store(s, Ordering::Relaxed);
+                    }
                     return Some(i);
                 }
             }
