@@ -280,17 +280,10 @@ where
         self.slot.store(i as u32, Ordering::Relaxed);
     }
 
-    /// The entry's address: its key in the reverse index.
-    #[cfg(not(depcache_loom))]
-    pub(crate) fn id(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-
-    /// The entry's address (loom's `Arc` cannot be a method receiver; the
-    /// address of the shared value is the same as `Arc::as_ptr`).
-    #[cfg(depcache_loom)]
+    /// The entry's address: its key in the reverse index (the same as
+    /// `Arc::as_ptr` of its `Arc`, and a registration's pointer).
     pub(crate) fn id(&self) -> usize {
-        self as *const Self as usize
+        (self as *const Self).addr()
     }
 }
 

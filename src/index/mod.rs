@@ -228,7 +228,9 @@ where
 #[inline(always)]
 pub(crate) fn prefetch_entry<T>(e: *const T) {
     let p = e.cast::<u8>();
-    crate::sync::prefetch(p.wrapping_sub(16));
+    // The count is the word before the value (`triomphe::Arc`; loom builds,
+    // with std's two counts, do not prefetch).
+    crate::sync::prefetch(p.wrapping_sub(8));
     crate::sync::prefetch(p.wrapping_add(64));
 }
 

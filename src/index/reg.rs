@@ -66,11 +66,8 @@ impl<K, V, D> Reg<K, V, D> {
         let p = self.as_ptr();
         // SAFETY: `p` came from `Arc::into_raw` and this registration owns one
         // count of it until it is dropped, so the count is at least one while
-        // we add ours; `from_raw` then takes ownership of the count we added.
-        unsafe {
-            Arc::increment_strong_count(p);
-            Arc::from_raw(p)
-        }
+        // we add ours.
+        unsafe { crate::sync::arc_clone_raw(p) }
     }
 }
 

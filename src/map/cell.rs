@@ -5,7 +5,7 @@
 //! it points to. Readers load it under a guard of the domain and take their own
 //! count; a writer that replaces a pointer hands the old count to the collector,
 //! which drops it once every guard that could have loaded the pointer is gone.
-//! So a reader's `increment_strong_count` always runs while the count is at least
+//! So a reader's new count (`arc_clone_raw`) is always taken while the count is at least
 //! one. This replaced `arc_swap::ArcSwapOption`, whose debt bookkeeping was about
 //! a quarter of an insert and of an eager invalidation (benches/RESULTS.md, O1).
 //!
@@ -75,10 +75,7 @@ mod imp {
             // SAFETY: `p` came from `Arc::into_raw`. We loaded it under `guard`,
             // so the count the cell owned is dropped (by `release`) only after
             // `guard` ends: the count is at least one while we add ours.
-            unsafe {
-                Arc::increment_strong_count(p);
-                Some(Arc::from_raw(p))
-            }
+            Some(unsafe { crate::sync::arc_clone_raw(p) })
         }
 
         /// Replaces `current` (compared by pointer) with `new`; true on success.

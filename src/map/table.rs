@@ -228,10 +228,7 @@ impl<T> Found<'_, T> {
         // guard that still lives (its lifetime): the count the table held when
         // we loaded the pointer is retired, if at all, and dropped only after
         // that guard ends, so the count is at least one while we add ours.
-        unsafe {
-            Arc::increment_strong_count(p);
-            Arc::from_raw(p)
-        }
+        unsafe { crate::sync::arc_clone_raw(p) }
     }
 
     /// True if this is `other` (same allocation).
