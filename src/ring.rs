@@ -81,7 +81,7 @@ impl<K, V, D> Ring<K, V, D> {
     pub(crate) fn claim(
         &self,
         i: usize,
-        current: Option<&Arc<Entry<K, V, D>>>,
+        current: Option<&Entry<K, V, D>>,
         new: &Arc<Entry<K, V, D>>,
         guard: &Guard<'_>,
     ) -> bool {
@@ -126,7 +126,7 @@ impl<K, V, D> Ring<K, V, D> {
     }
 
     /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
-    pub(crate) fn release(&self, i: usize, entry: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+    pub(crate) fn release(&self, i: usize, entry: &Entry<K, V, D>, guard: &Guard<'_>) {
         if self.slots[i].compare_and_swap(Some(entry), None, guard) {
             self.free.put(i);
         }

@@ -190,7 +190,8 @@ where
             self.len.fetch_add(1, Ordering::Relaxed);
             self.stats.add(Counter::Inserts, 1, &guard);
             if let Some(old) = old {
-                self.kill(&old.to_arc(), &guard);
+                // `old` is read in place (the guard keeps it): no count taken.
+                self.kill(&old, &guard);
             }
             if self.max_weight.is_some() {
                 // Another inserter may have skipped this entry while it was INIT:
@@ -213,7 +214,7 @@ where
         } else if let Some(old) = old {
             // Removed or superseded after publishing: ordered after this insert,
             // so the entry it replaced goes as it would have.
-            self.kill(&old.to_arc(), &guard);
+            self.kill(&old, &guard);
         }
         self.cleanup(&e, true, &guard);
         if valid && !refused {

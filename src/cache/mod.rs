@@ -179,7 +179,8 @@ where
         let guard = self.shared.guard();
         let sh = &*self.shared;
         let g = sh.index.g();
-        let e = sh.entries.get(key, &guard)?.to_arc();
+        // Read in place (the guard keeps it): no count taken.
+        let e = sh.entries.get(key, &guard)?;
         let value = e.value.clone();
         let visible = sh.usable(&e, g);
         if sh.kill(&e, &guard) == Some(LIVE) && visible {
@@ -385,16 +386,16 @@ where
     /// Kills `e` and, if it was published, cleans it up (map, reverse index, pins,
     /// slot). An INIT entry is left to its inserter. Returns the state it had, or
     /// `None` if someone else killed it first.
-    pub(crate) fn kill(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
+    pub(crate) fn kill(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
         self.finish_kill(e.kill()?, e, guard)
     }
 
     /// [`kill`](Shared::kill) of an entry found stale (see `DEAD_STALE`).
-    pub(crate) fn kill_stale(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
+    pub(crate) fn kill_stale(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
         self.finish_kill(e.kill_stale()?, e, guard)
     }
 
-    fn finish_kill(&self, was: u8, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> Option<u8> {
+    fn finish_kill(&self, was: u8, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
         if was == LIVE {
             // Relaxed: a counter (see `len`).
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -405,7 +406,9 @@ where
 
     /// Undoes everything the insert of a dead entry did. Every removal checks
     /// the entry's identity, so it never touches a newer entry of the same key.
-    pub(crate) fn cleanup(&self, e: &Arc<Entry<K, V, D>>, release_slot: bool, guard: &Guard<'_>) {
+    /// `e` is held by the caller: a count of its `Arc`, or a reference found
+    /// under `guard` (the table retires its count, never drops it).
+    pub(crate) fn cleanup(&self, e: &Entry<K, V, D>, release_slot: bool, guard: &Guard<'_>) {
         // SeqCst fence: pairs with the one in `restore` — the killer's state store
         // and map removal against the restorer's map write and state load: one of
         // the two sees the other, so a dead entry is never left in the map.

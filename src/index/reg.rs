@@ -56,8 +56,8 @@ impl<K, V, D> Reg<K, V, D> {
 
     /// True if this registers `e` (by identity).
     #[inline]
-    pub(crate) fn is(&self, e: &Arc<Entry<K, V, D>>) -> bool {
-        core::ptr::eq(self.as_ptr(), Arc::as_ptr(e))
+    pub(crate) fn is(&self, e: &Entry<K, V, D>) -> bool {
+        core::ptr::eq(self.as_ptr(), e)
     }
 
     /// A new handle on the entry.

@@ -80,15 +80,12 @@ mod imp {
 
         /// Replaces `current` (compared by pointer) with `new`; true on success.
         ///
-        /// No ABA: the caller holds `current`, so its allocation cannot be freed
-        /// and reused for another `T` while this runs.
-        pub(crate) fn compare_and_swap(
-            &self,
-            current: Option<&Arc<T>>,
-            new: Option<Arc<T>>,
-            guard: &Guard<'_>,
-        ) -> bool {
-            let cur = current.map_or(ptr::null_mut(), |a| Arc::as_ptr(a).cast_mut());
+        /// No ABA: the caller holds `current` (a count of its `Arc`, or a
+        /// reference loaded under a guard of this domain, such as `guard`), so
+        /// its allocation cannot be freed and reused for another `T` while this
+        /// runs.
+        pub(crate) fn compare_and_swap(&self, current: Option<&T>, new: Option<Arc<T>>, guard: &Guard<'_>) -> bool {
+            let cur = current.map_or(ptr::null_mut(), |a| ptr::from_ref(a).cast_mut());
             let new = new.map_or(ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
             // AcqRel on success: Release publishes the new entry to `load`ers;
             // Acquire orders our later use of the old one after its publication.
@@ -141,11 +138,11 @@ impl<T> ArcCell<T> {
         crate::sync::lock(&self.0).clone()
     }
 
-    pub(crate) fn compare_and_swap(&self, current: Option<&Arc<T>>, new: Option<Arc<T>>, _guard: &Guard<'_>) -> bool {
+    pub(crate) fn compare_and_swap(&self, current: Option<&T>, new: Option<Arc<T>>, _guard: &Guard<'_>) -> bool {
         let mut slot = crate::sync::lock(&self.0);
         let same = match (slot.as_ref(), current) {
             (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (Some(a), Some(b)) => core::ptr::eq(Arc::as_ptr(a), b),
             _ => false,
         };
         if same {
@@ -181,10 +178,10 @@ mod tests {
                             assert!(v.starts_with('v'));
                         }
                         let next = values[(i + t) % values.len()].clone();
-                        let _ = cell.compare_and_swap(cur.as_ref(), Some(next), &guard);
+                        let _ = cell.compare_and_swap(cur.as_deref(), Some(next), &guard);
                         if i % 3 == 0 {
                             let cur = cell.load(&guard);
-                            let _ = cell.compare_and_swap(cur.as_ref(), None, &guard);
+                            let _ = cell.compare_and_swap(cur.as_deref(), None, &guard);
                         }
                     }
                 });
