@@ -16,6 +16,10 @@ mod imp {
     /// # Safety
     /// `p` comes from `Arc::into_raw`, and a count of it is held elsewhere for
     /// the whole call (so the count is at least one while we add ours).
+    // SAFETY: `unsafe` because nothing in the type of `p` says it is live and
+    // counted; the contract above is what makes `from_raw` sound, and every
+    // caller (the slot cell, the table's `Found`, a registration) states why
+    // it holds.
     #[inline]
     pub(crate) unsafe fn arc_clone_raw<T>(p: *const T) -> Arc<T> {
         // SAFETY: the caller's count keeps the allocation alive; `ManuallyDrop`
@@ -40,6 +44,8 @@ mod imp {
     ///
     /// # Safety
     /// As the normal build's `arc_clone_raw`.
+    // SAFETY: `unsafe` for the same reason as the normal build's: the caller
+    // vouches that `p` is an `Arc::into_raw` pointer whose count it holds.
     #[inline]
     pub(crate) unsafe fn arc_clone_raw<T>(p: *const T) -> Arc<T> {
         // SAFETY: the caller holds a count of `p` for the whole call.
