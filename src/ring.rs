@@ -59,12 +59,14 @@ impl<K, V, D> Ring<K, V, D> {
         self.free.take()
     }
 
-    /// Starts loading slot `i` (see `sync::prefetch`).
+    /// Starts loading what releasing slot `i` touches: the slot and its word of
+    /// the free set (see `sync::prefetch`).
     #[inline]
     pub(crate) fn prefetch(&self, i: usize) {
         if let Some(slot) = self.slots.get(i) {
             crate::sync::prefetch(slot);
         }
+        self.free.prefetch(i);
     }
 
     /// The next slot under the hand.

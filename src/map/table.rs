@@ -346,6 +346,51 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         None
     }
 
+    /// Starts loading, for every item of `items`, the links an unlink of it
+    /// walks under its bucket's lock: the items in front of it in its bucket.
+    ///
+    /// An unlink locks the head, then walks the chain to the item's predecessor:
+    /// in a large table each item in front of it is a cold miss, taken one after
+    /// the other while the lock is held. Here every chain advances one step per
+    /// round, so the misses of all the chains overlap. It only reads, lock-free
+    /// under `guard` like a lookup, so a chain that changes meanwhile costs a
+    /// wasted prefetch, never a wrong result. Loom builds skip it (no effect to
+    /// model, and every load would multiply the interleavings).
+    pub(crate) fn prefetch_paths<'a>(&self, items: impl Iterator<Item = &'a T>, guard: &Guard<'_>)
+    where
+        T: 'a,
+    {
+        #[cfg(not(depcache_loom))]
+        {
+            /// Items in front of the wanted one followed at most (a chain is
+            /// about one item long at full capacity; a longer one is rare).
+            const ROUNDS: usize = 3;
+            let mut chains: smallvec::SmallVec<[(*mut T, *const T); 16]> = items
+                .map(|item| (untag(self.head(item.key()).read(guard)), item as *const T))
+                .collect();
+            for _ in 0..ROUNDS {
+                let mut more = false;
+                for (at, wanted) in chains.iter_mut() {
+                    if at.is_null() || at.cast_const() == *wanted {
+                        continue;
+                    }
+                    // SAFETY: `at` was loaded under `guard` from a head or a
+                    // link, as in `get_in`: its count is not dropped while
+                    // `guard` lives.
+                    let link = unsafe { &**at }.link();
+                    crate::sync::prefetch(link);
+                    *at = link.read(guard);
+                    more = true;
+                }
+                if !more {
+                    break;
+                }
+            }
+        }
+        #[cfg(depcache_loom)]
+        let _ = (items, guard);
+    }
+
     fn lock(&self, head: &Link<T>) -> *mut T {
         loop {
             if let Some(first) = head.try_lock() {

@@ -96,6 +96,15 @@ impl FreeSlots {
         self.summary[s].fetch_or(sbit, summary_order(Ordering::Release));
     }
 
+    /// Starts loading the word that holds slot `i`'s bit (a `put` of a random
+    /// slot of a large ring is otherwise a cold miss behind locked instructions).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        if let Some(word) = self.words.get(split(i).0) {
+            crate::sync::prefetch(word);
+        }
+    }
+
     /// Takes some slot out of the set, if it has one.
     pub(crate) fn take(&self) -> Option<usize> {
         // Relaxed: a hint; a stale zero costs this insert a free slot that the
