@@ -2,62 +2,14 @@
 
 use core::hash::Hash;
 
-use crate::index::{BumpSet, Node};
+use crate::index::BumpSet;
 use crate::map::{Keyed, Link, Linked};
-use crate::sync::{Arc, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use crate::Dependency;
 
-/// What an entry saw of one dependency before its value was computed: 16 bytes,
-/// the `Subtree` flag in the top bit of the stamp it read.
-///
-/// The stamp is compared modulo 2^63. A stamp only grows, by one per bump, so a
-/// comparison could be fooled only by exactly a multiple of 2^63 bumps between
-/// the read and the check (the full 64 bits would need 2^64: neither happens).
-pub(crate) struct Stamp<K, V, D> {
-    pub(crate) node: Arc<Node<K, V, D>>,
-    /// The stamp read (low 63 bits) and the `Subtree` flag (top bit).
-    packed: u64,
-}
+mod stamps;
 
-/// The `Subtree` flag in [`Stamp::packed`].
-const SUBTREE_BIT: u64 = 1 << 63;
-
-impl<K, V, D> Stamp<K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
-    /// Reads `node`'s stamp now and records it.
-    pub(crate) fn read(node: Arc<Node<K, V, D>>, subtree: bool) -> Self {
-        let seen = node.stamp(subtree) & !SUBTREE_BIT;
-        Stamp {
-            node,
-            packed: seen | if subtree { SUBTREE_BIT } else { 0 },
-        }
-    }
-
-    /// True if the dependency covers the node's whole subtree.
-    #[inline]
-    pub(crate) fn subtree(&self) -> bool {
-        self.packed & SUBTREE_BIT != 0
-    }
-
-    /// True if the node's stamp, less `minus`, is still the one read.
-    #[inline]
-    pub(crate) fn unchanged_but(&self, minus: u64) -> bool {
-        self.node.stamp(self.subtree()).wrapping_sub(minus) & !SUBTREE_BIT == self.packed & !SUBTREE_BIT
-    }
-
-    /// True if no bump reached the node since the stamp was read.
-    #[inline]
-    pub(crate) fn unchanged(&self) -> bool {
-        self.unchanged_but(0)
-    }
-}
-
-/// An entry's stamps: inline when it has one dependency (the common case).
-pub(crate) type Stamps<K, V, D> = smallvec::SmallVec<[Stamp<K, V, D>; 1]>;
+pub(crate) use stamps::{Stamp, Stamps};
 
 /// Not yet published: its inserter owns its cleanup.
 pub(crate) const INIT: u8 = 0;

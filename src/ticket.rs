@@ -77,8 +77,9 @@ where
             return;
         }
         let guard = self.index.domain.guard();
-        for s in self.stamps.drain(..) {
+        for s in self.stamps.iter() {
             self.index.unpin(&s.node, &guard);
         }
+        // The stamps (and their counts of the nodes) go with the ticket.
     }
 }

@@ -58,12 +58,12 @@ where
 
     /// Entries that depend on this node directly.
     pub(crate) fn dependents(&self) -> Dependents<'_, K, V, D> {
-        Registry::new(&self.sets, |s| &mut s.dependents)
+        Registry::new(&self.sets, Sets::dependents, Sets::dependents_mut)
     }
 
     /// Index nodes whose parent is this node.
     pub(crate) fn children(&self) -> Children<'_, K, V, D> {
-        Registry::new(&self.sets, |s| &mut s.children)
+        Registry::new(&self.sets, Sets::children, Sets::children_mut)
     }
 
     /// Empties both sets, returning what they held (dropped by the caller,
