@@ -120,3 +120,25 @@ fn readers_always_find_keys_that_stay_while_writers_churn_the_same_buckets() {
         }
     });
 }
+
+#[test]
+fn prefetching_paths_reads_long_chains_and_unlinked_items_without_changing_the_table() {
+    let domain = Domain::new();
+    // One head: a chain of 40, longer than the rounds `prefetch_paths` walks.
+    let t = table(1);
+    let guard = domain.guard();
+    let all: Vec<Arc<Item>> = (0..40).map(|k| item(k, k)).collect();
+    for it in &all {
+        t.insert(it.clone(), &guard);
+    }
+    // Unlink some: a path to an unlinked item ends at the chain's end.
+    for it in all.iter().step_by(3) {
+        assert!(t.remove(it, &guard));
+    }
+    t.prefetch_paths(all.iter().map(|it| &**it), &guard);
+    t.prefetch_paths(core::iter::empty(), &guard);
+    for it in &all {
+        let linked = it.key % 3 != 0;
+        assert_eq!(t.get(&it.key, &guard).is_some(), linked, "key {}", it.key);
+    }
+}
