@@ -136,13 +136,13 @@ where
         // Start the misses of every entry's cleanup (its bucket and CLOCK slot)
         // at once, rather than one behind each entry's locked instructions.
         for e in second {
-            self.entries.bucket(&e.key).prefetch();
             self.ring.prefetch(e.slot());
         }
-        // And the entries in front of each one in its bucket, which the unlink
-        // walks under the bucket's lock (a cold miss each in a large cache).
-        self.entries.prefetch_paths(second.iter().map(|e| &**e), guard);
-        for e in second {
+        // And its bucket's head and the entries in front of it there, which
+        // the unlink walks under the bucket's lock (a cold miss each in a
+        // large cache).
+        let buckets = self.entries.prefetch_paths(second, guard);
+        for (e, &bucket) in second.iter().zip(&buckets) {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(flush) {
                 continue;
@@ -155,7 +155,7 @@ where
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
                 e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim();
-            self.kill_stale(e, guard);
+            self.kill_stale_in(bucket, e, guard);
             if unclaimed_but_ours {
                 ours_late.push(e.clone());
             }

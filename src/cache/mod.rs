@@ -387,19 +387,38 @@ where
     /// slot). An INIT entry is left to its inserter. Returns the state it had, or
     /// `None` if someone else killed it first.
     pub(crate) fn kill(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
-        self.finish_kill(e.kill()?, e, guard)
+        let was = e.kill()?;
+        self.finish_kill(was, self.entries.bucket(&e.key), e, guard)
     }
 
     /// [`kill`](Shared::kill) of an entry found stale (see `DEAD_STALE`).
     pub(crate) fn kill_stale(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
-        self.finish_kill(e.kill_stale()?, e, guard)
+        self.kill_stale_in(self.entries.bucket(&e.key), e, guard)
     }
 
-    fn finish_kill(&self, was: u8, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
+    /// [`kill_stale`](Shared::kill_stale) of an entry whose bucket the caller
+    /// has found already.
+    pub(crate) fn kill_stale_in(
+        &self,
+        bucket: Bucket<'_, Entry<K, V, D>>,
+        e: &Entry<K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Option<u8> {
+        let was = e.kill_stale()?;
+        self.finish_kill(was, bucket, e, guard)
+    }
+
+    fn finish_kill(
+        &self,
+        was: u8,
+        bucket: Bucket<'_, Entry<K, V, D>>,
+        e: &Entry<K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Option<u8> {
         if was == LIVE {
             // Relaxed: a counter (see `len`).
             self.len.fetch_sub(1, Ordering::Relaxed);
-            self.cleanup(e, true, guard);
+            self.cleanup_in(bucket, e, true, guard);
         }
         Some(was)
     }
@@ -409,11 +428,22 @@ where
     /// `e` is held by the caller: a count of its `Arc`, or a reference found
     /// under `guard` (the table retires its count, never drops it).
     pub(crate) fn cleanup(&self, e: &Entry<K, V, D>, release_slot: bool, guard: &Guard<'_>) {
+        self.cleanup_in(self.entries.bucket(&e.key), e, release_slot, guard)
+    }
+
+    /// [`cleanup`](Shared::cleanup) with `e`'s bucket, found by the caller.
+    fn cleanup_in(
+        &self,
+        bucket: Bucket<'_, Entry<K, V, D>>,
+        e: &Entry<K, V, D>,
+        release_slot: bool,
+        guard: &Guard<'_>,
+    ) {
         // SeqCst fence: pairs with the one in `restore` — the killer's state store
         // and map removal against the restorer's map write and state load: one of
         // the two sees the other, so a dead entry is never left in the map.
         fence(Ordering::SeqCst);
-        self.entries.remove(e, guard);
+        self.entries.remove_in(bucket, e, guard);
         let id = e.id();
         for s in e.stamps.iter() {
             s.node.dependents().remove_if(&id, guard, |r| r.is(e));

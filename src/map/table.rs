@@ -346,49 +346,67 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         None
     }
 
-    /// Starts loading, for every item of `items`, the links an unlink of it
-    /// walks under its bucket's lock: the items in front of it in its bucket.
+    /// Starts loading what unlinking each of `items` will read under its
+    /// bucket's lock: the bucket's head, then the items in front of it.
     ///
     /// An unlink locks the head, then walks the chain to the item's predecessor:
     /// in a large table each item in front of it is a cold miss, taken one after
-    /// the other while the lock is held. Here every chain advances one step per
-    /// round, so the misses of all the chains overlap. It only reads, lock-free
-    /// under `guard` like a lookup, so a chain that changes meanwhile costs a
-    /// wasted prefetch, never a wrong result. Loom builds skip it (no effect to
-    /// model, and every load would multiply the interleavings).
-    pub(crate) fn prefetch_paths<'a>(&self, items: impl Iterator<Item = &'a T>, guard: &Guard<'_>)
-    where
-        T: 'a,
-    {
+    /// the other while the lock is held. Here every chain of a batch advances one
+    /// step per round, so the misses of all the chains overlap. It only reads,
+    /// lock-free under `guard` like a lookup, so a chain that changes meanwhile
+    /// costs a wasted prefetch, never a wrong result. Loom builds skip the walk
+    /// (no effect to model, and every load would multiply the interleavings).
+    ///
+    /// Returns each item's bucket, in order, for [`remove_in`](Table::remove_in)
+    /// (a key is hashed once: a string key costs some 70 instructions).
+    pub(crate) fn prefetch_paths<A: core::ops::Deref<Target = T>>(
+        &self,
+        items: &[A],
+        guard: &Guard<'_>,
+    ) -> smallvec::SmallVec<[Bucket<'_, T>; 16]> {
+        let buckets: smallvec::SmallVec<[Bucket<'_, T>; 16]> = items
+            .iter()
+            .map(|item| {
+                let bucket = self.bucket(item.key());
+                bucket.prefetch();
+                bucket
+            })
+            .collect();
         #[cfg(not(depcache_loom))]
         {
+            /// Chains walked together (an invalidation's usual batch).
+            const BATCH: usize = 16;
             /// Items in front of the wanted one followed at most (a chain is
             /// about one item long at full capacity; a longer one is rare).
             const ROUNDS: usize = 3;
-            let mut chains: smallvec::SmallVec<[(*mut T, *const T); 16]> = items
-                .map(|item| (untag(self.head(item.key()).read(guard)), item as *const T))
-                .collect();
-            for _ in 0..ROUNDS {
-                let mut more = false;
-                for (at, wanted) in chains.iter_mut() {
-                    if at.is_null() || at.cast_const() == *wanted {
-                        continue;
-                    }
-                    // SAFETY: `at` was loaded under `guard` from a head or a
-                    // link, as in `get_in`: its count is not dropped while
-                    // `guard` lives.
-                    let link = unsafe { &**at }.link();
-                    crate::sync::prefetch(link);
-                    *at = link.read(guard);
-                    more = true;
+            for (batch, heads) in items.chunks(BATCH).zip(buckets.chunks(BATCH)) {
+                let mut at: [*mut T; BATCH] = [core::ptr::null_mut(); BATCH];
+                for (p, h) in at.iter_mut().zip(heads) {
+                    *p = untag(h.0.read(guard));
                 }
-                if !more {
-                    break;
+                for _ in 0..ROUNDS {
+                    let mut more = false;
+                    for (p, item) in at.iter_mut().zip(batch) {
+                        if p.is_null() || core::ptr::eq(*p, &**item) {
+                            continue;
+                        }
+                        // SAFETY: `*p` was loaded under `guard` from a head or a
+                        // link, as in `get_in`: its count is not dropped while
+                        // `guard` lives.
+                        let link = unsafe { &**p }.link();
+                        crate::sync::prefetch(link);
+                        *p = link.read(guard);
+                        more = true;
+                    }
+                    if !more {
+                        break;
+                    }
                 }
             }
         }
         #[cfg(depcache_loom)]
-        let _ = (items, guard);
+        let _ = guard;
+        buckets
     }
 
     fn lock(&self, head: &Link<T>) -> *mut T {
@@ -506,18 +524,24 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
 
     /// Unlinks `item` if it is linked; true if it was.
     pub(crate) fn remove(&self, item: &T, guard: &Guard<'_>) -> bool {
-        self.swap(item, None, guard)
+        self.swap(self.head(item.key()), item, None, guard)
+    }
+
+    /// [`remove`](Table::remove) in `bucket`, which must be `item`'s key's
+    /// (found before, e.g. by [`prefetch_paths`](Table::prefetch_paths)).
+    pub(crate) fn remove_in(&self, bucket: Bucket<'_, T>, item: &T, guard: &Guard<'_>) -> bool {
+        self.swap(bucket.0, item, None, guard)
     }
 
     /// Links `new` in the place of `current` if `current` is linked; true if
     /// it was. `new` must have `current`'s key and must not be linked.
     pub(crate) fn replace(&self, current: &T, new: Arc<T>, guard: &Guard<'_>) -> bool {
         debug_assert!(current.key() == new.key());
-        self.swap(current, Some(new), guard)
+        self.swap(self.head(current.key()), current, Some(new), guard)
     }
 
-    fn swap(&self, current: &T, new: Option<Arc<T>>, guard: &Guard<'_>) -> bool {
-        let head = self.head(current.key());
+    /// `head` is `current`'s key's.
+    fn swap(&self, head: &Link<T>, current: &T, new: Option<Arc<T>>, guard: &Guard<'_>) -> bool {
         let mut locked = Locked {
             head,
             first: self.lock(head),

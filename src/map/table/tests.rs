@@ -135,10 +135,16 @@ fn prefetching_paths_reads_long_chains_and_unlinked_items_without_changing_the_t
     for it in all.iter().step_by(3) {
         assert!(t.remove(it, &guard));
     }
-    t.prefetch_paths(all.iter().map(|it| &**it), &guard);
-    t.prefetch_paths(core::iter::empty(), &guard);
+    let buckets = t.prefetch_paths(&all, &guard);
+    assert_eq!(buckets.len(), all.len());
+    assert!(t.prefetch_paths::<Arc<Item>>(&[], &guard).is_empty());
     for it in &all {
         let linked = it.key % 3 != 0;
         assert_eq!(t.get(&it.key, &guard).is_some(), linked, "key {}", it.key);
     }
+    // The buckets it returns are the items' own: removing in them works.
+    for (it, &b) in all.iter().zip(&buckets) {
+        assert_eq!(t.remove_in(b, it, &guard), it.key % 3 != 0, "key {}", it.key);
+    }
+    assert!(all.iter().all(|it| t.get(&it.key, &guard).is_none()));
 }
