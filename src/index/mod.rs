@@ -122,13 +122,21 @@ where
 
     /// Drops one pin of `node`; the last one retires it and unpins its parent.
     pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
+        // The node is cloned only if it retires: an unpin that leaves it pinned
+        // (nearly all of them) is one atomic step, not three.
+        if !node.unpin() {
+            return;
+        }
         let mut cur = node.clone();
-        while cur.unpin() {
+        loop {
             self.nodes.remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
             let Some(parent) = cur.parent.clone() else {
                 break;
             };
             parent.children().remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            if !parent.unpin() {
+                break;
+            }
             cur = parent;
         }
     }
