@@ -13,16 +13,12 @@ pub(crate) use free::FreeSlots;
 #[cfg(depcache_loom)]
 pub use free::Probe as FreeProbe;
 
-use crate::entry::{Entry, MAX_REFS};
+use crate::entry::Entry;
 use crate::map::{ArcCell, Guard};
-use crate::sync::{Arc, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::{Arc, AtomicUsize, Ordering};
 
 pub(crate) struct Ring<K, V, D> {
     slots: Box<[ArcCell<Entry<K, V, D>>]>,
-    /// The CLOCK counter of each slot's entry: raised by hits, lowered by the
-    /// hand. Beside the slots rather than in the entry, so a hit need not read
-    /// the entry (one byte per slot: 10 KB for 10k entries, cache-resident).
-    refs: Box<[AtomicU8]>,
     /// Slots never used yet: `fresh..len` (a bump allocator for the first fill).
     fresh: AtomicUsize,
     /// The CLOCK hand (unbounded; taken modulo the length).
@@ -34,7 +30,6 @@ impl<K, V, D> Ring<K, V, D> {
     pub(crate) fn new(capacity: usize) -> Self {
         Ring {
             slots: (0..capacity).map(|_| ArcCell::empty()).collect(),
-            refs: (0..capacity).map(|_| AtomicU8::new(0)).collect(),
             fresh: AtomicUsize::new(0),
             hand: AtomicUsize::new(0),
             free: FreeSlots::new(capacity),
@@ -90,35 +85,7 @@ impl<K, V, D> Ring<K, V, D> {
         if !self.slots[i].compare_and_swap(current, Some(new.clone()), guard) {
             return false;
         }
-        // Relaxed: see `touch`. A late hit on the slot's previous entry may still
-        // raise it: a hint credited to the wrong entry, never a correctness issue.
-        self.refs[i].store(0, Ordering::Relaxed);
         true
-    }
-
-    /// A hit on the entry in slot `i`: raise its CLOCK counter, writing only if
-    /// it changes.
-    #[inline]
-    pub(crate) fn touch(&self, i: usize) {
-        // Relaxed: the counter is a hint for the eviction policy; a lost update
-        // changes which entry is evicted, never correctness. `i` < capacity.
-        let r = &self.refs[i];
-        let n = r.load(Ordering::Relaxed);
-        if n < MAX_REFS {
-            r.store(n + 1, Ordering::Relaxed);
-        }
-    }
-
-    /// The hand passes slot `i`: lower its counter; true if it was already zero.
-    pub(crate) fn age(&self, i: usize) -> bool {
-        // Relaxed: see `touch`.
-        let r = &self.refs[i];
-        let n = r.load(Ordering::Relaxed);
-        if n == 0 {
-            return true;
-        }
-        r.store(n - 1, Ordering::Relaxed);
-        false
     }
 
     /// The free set's invariants (at quiescence; see [`FreeSlots::check`]).

@@ -291,13 +291,12 @@ where
     /// was invalid, expired or unreferenced and has now been removed; in the last
     /// three cases the caller takes over its slot, so it is not released).
     fn sweep(&self, victim: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> bool {
-        let slot = victim.slot();
         match victim.state() {
             INIT => false,
             LIVE => {
                 let g = self.index.g();
                 let usable = self.usable(victim, g);
-                if usable && !self.ring.age(slot) {
+                if usable && !victim.age() {
                     return false;
                 }
                 // Each removal lands in exactly one counter: evicted (still usable),

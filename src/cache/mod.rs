@@ -300,7 +300,7 @@ where
             // valid (`live_at`). A TTL cache takes the slow path, which checks
             // the expiry.
             if self.ttl.is_none() && e.live_at(g) {
-                self.ring.touch(e.slot());
+                e.touch();
                 Ok(e.value.clone())
             } else {
                 self.check_slow(e, g)
@@ -329,7 +329,7 @@ where
         // "live and valid at `g`"; the fast path is not taken, so the expiry is
         // checked on every hit.
         if self.usable(&e, g) {
-            self.ring.touch(e.slot());
+            e.touch();
             Ok(e.value.clone())
         } else {
             Err(Some(e.to_arc()))
