@@ -93,18 +93,40 @@ impl<K, V, D> Deref for Stamps<K, V, D> {
 
 impl<K, V, D> FromIterator<Stamp<K, V, D>> for Stamps<K, V, D> {
     fn from_iter<I: IntoIterator<Item = Stamp<K, V, D>>>(iter: I) -> Self {
-        let mut all: smallvec::SmallVec<[Stamp<K, V, D>; 2]> = iter.into_iter().collect();
-        match all.len() {
-            0 => Stamps::Many(None),
-            1 => Stamps::One(all.remove(0)),
-            _ => Stamps::Many(Some(ThinArc::from_header_and_iter((), all.into_iter()))),
-        }
+        let mut iter = iter.into_iter();
+        let Some(first) = iter.next() else {
+            return Stamps::Many(None);
+        };
+        let Some(second) = iter.next() else {
+            // The common case: straight into place, no scratch list.
+            return Stamps::One(first);
+        };
+        let all: smallvec::SmallVec<[Stamp<K, V, D>; 4]> = [first, second].into_iter().chain(iter).collect();
+        Stamps::Many(Some(ThinArc::from_header_and_iter((), all.into_iter())))
     }
 }
 
 #[cfg(all(test, not(depcache_loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn none_one_and_many_stamps_keep_every_stamp_in_order() {
+        use crate::index::Node;
+        let nodes: Vec<Arc<Node<u64, u64, u64>>> = (0..5).map(|d| Arc::new(Node::new(d, None))).collect();
+        for n in 0..=nodes.len() {
+            let stamps: Stamps<u64, u64, u64> = nodes[..n].iter().map(|x| Stamp::read(x.clone(), n % 2 == 1)).collect();
+            assert_eq!(stamps.len(), n);
+            assert!(matches!((n, &stamps), (1, Stamps::One(_)) | (_, Stamps::Many(_))));
+            for (s, x) in stamps.iter().zip(&nodes) {
+                assert!(Arc::ptr_eq(&s.node, x));
+                assert_eq!(s.subtree(), n % 2 == 1);
+                assert!(s.unchanged());
+            }
+        }
+        // The stamps hold their nodes: dropping them gives every count back.
+        assert!(nodes.iter().all(|x| Arc::strong_count(x) == 1));
+    }
 
     #[test]
     fn stamps_take_16_bytes() {
