@@ -182,7 +182,7 @@ where
     /// Calls `f` on every registration an invalidation described by `set` can
     /// have made invalid: all dependents of the nodes invalidated as a whole and of
     /// everything below them, and the `Subtree` dependents of their ancestors.
-    pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Vec<Arc<Entry<K, V, D>>> {
+    pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Affected<K, V, D> {
         self.affected_counted(set, guard, None)
     }
 
@@ -194,13 +194,13 @@ where
         set: &BumpSet<K, V, D>,
         guard: &Guard<'_>,
         mut seen: Option<&mut Scanned<K, V, D>>,
-    ) -> Vec<Arc<Entry<K, V, D>>> {
+    ) -> Affected<K, V, D> {
         let mut note = |n: &Arc<Node<K, V, D>>| {
             if let Some(seen) = seen.as_deref_mut() {
                 seen.push((n.clone(), n.registrations()));
             }
         };
-        let mut out = Vec::new();
+        let mut out = Affected::new();
         let mut stack = Vec::new();
         for (node, whole) in set.iter() {
             if whole {
@@ -241,6 +241,10 @@ pub(crate) fn prefetch_entry<T>(e: *const T) {
     crate::sync::prefetch(p.wrapping_sub(8));
     crate::sync::prefetch(p.wrapping_add(64));
 }
+
+/// The registrations an invalidation scan found: inline up to a file's usual
+/// handful of dependents (no allocation for them).
+pub(crate) type Affected<K, V, D> = smallvec::SmallVec<[Arc<Entry<K, V, D>>; 16]>;
 
 /// Nodes a scan read, with their registration counts (see
 /// [`Index::affected_counted`]); a file's invalidation reads a handful.
