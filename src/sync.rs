@@ -207,6 +207,17 @@ pub mod fault {
         static HOT_STARTS_VERIFIED: Cell<bool> = const { Cell::new(false) };
         static TABLE_LINKS_LATE: Cell<bool> = const { Cell::new(false) };
         static FREE_SLOTS_RELAXED: Cell<bool> = const { Cell::new(false) };
+        static FLUSH_LEAVES_G: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, `invalidate_all` bumps its epoch but not `G`, so a lookup's
+    /// fast path (`live_at == G`) still answers from an entry it flushed.
+    pub fn set_flush_leaves_g(on: bool) {
+        FLUSH_LEAVES_G.with(|c| c.set(on));
+    }
+
+    pub(crate) fn flush_leaves_g() -> bool {
+        FLUSH_LEAVES_G.with(|c| c.get())
     }
 
     /// While set, the free-slot set's summary RMWs are Relaxed (not Release on

@@ -167,6 +167,43 @@ pub fn m2b_ticket_compute_vs_invalidate_no_node() {
     assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
 }
 
+/// Model 13: a computation (ticket, read, insert) ‖ an edit and `invalidate_all`.
+///
+/// `invalidate_all` is lazy: entries from before it stay resident until
+/// something touches them, but no lookup that starts after it returned may
+/// answer from one — not even from an entry a lookup already validated at the
+/// current `G` (the `get` fast path, which `invalidate_all` must defeat by
+/// moving `G`), and not from a value computed across it (refused, or resident
+/// but invisible). End state: once every key was looked up, what is resident
+/// is visible, and `k` is absent or holds the edit.
+pub fn m13_ticket_compute_vs_invalidate_all() {
+    let c = flat(2);
+    let f = file();
+    c.insert("old", 0, ["e"]);
+    // Validated: its `live_at` now holds the current `G`.
+    assert_eq!(c.get(&"old"), Some(0));
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || compute(&c, &f, "k", "d"))
+    };
+    f.store(1, Release);
+    c.invalidate_all();
+    assert_ne!(c.get(&"k"), Some(0), "stale read after invalidate_all returned");
+    a.join().unwrap();
+    // (After the join: a model that fails while a spawned thread is still
+    // queued aborts instead of reporting.)
+    assert_eq!(
+        c.get(&"old"),
+        None,
+        "an entry from before invalidate_all was served after it returned"
+    );
+
+    // Lazy: a lookup reclaims what the flush made invalid.
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+    assert_quiescent(&c, &["k", "old"]);
+}
+
 /// Model 3: eviction ‖ re-insert of the same key ‖ invalidate, capacity 1.
 ///
 /// Both entries of `k` depend on `a`. The re-insert must evict the old entry

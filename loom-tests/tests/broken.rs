@@ -117,3 +117,13 @@ fn broken_f1_free_slots_relaxed() {
     let msg = expect_failure("broken/f1_free_slot_put_vs_take", f1_free_slot_put_vs_take);
     assert!(msg.contains("free slot was lost"), "{msg}");
 }
+
+#[test]
+fn broken_m13_flush_leaves_g() {
+    let _fault = Fault::on(loom_fault::set_flush_leaves_g);
+    let msg = expect_failure(
+        "broken/m13_ticket_compute_vs_invalidate_all",
+        m13_ticket_compute_vs_invalidate_all,
+    );
+    assert!(msg.contains("served after it returned"), "{msg}");
+}

@@ -110,6 +110,14 @@ fn m2b() {
 }
 
 #[test]
+fn m13() {
+    check(
+        "m13_ticket_compute_vs_invalidate_all",
+        m13_ticket_compute_vs_invalidate_all,
+    );
+}
+
+#[test]
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

@@ -79,6 +79,11 @@ where
     pub(crate) fn flush_all(&self) {
         // AcqRel: as `publish_invalidation`; `G` follows so the fast path notices.
         self.flush.fetch_add(1, Ordering::AcqRel);
+        // Loom builds only: the deliberately broken variant (`G` left alone).
+        #[cfg(depcache_loom)]
+        if crate::sync::fault::flush_leaves_g() {
+            return;
+        }
         self.publish_invalidation();
     }
 
