@@ -208,6 +208,17 @@ pub mod fault {
         static TABLE_LINKS_LATE: Cell<bool> = const { Cell::new(false) };
         static FREE_SLOTS_RELAXED: Cell<bool> = const { Cell::new(false) };
         static FLUSH_LEAVES_G: Cell<bool> = const { Cell::new(false) };
+        static LAZY_LEAVES_G: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, a lazy invalidation (`mark_stale`) bumps the generations but
+    /// not `G`, so a lookup's fast path still answers from an entry it reached.
+    pub fn set_lazy_leaves_g(on: bool) {
+        LAZY_LEAVES_G.with(|c| c.set(on));
+    }
+
+    pub(crate) fn lazy_leaves_g() -> bool {
+        LAZY_LEAVES_G.with(|c| c.get())
     }
 
     /// While set, `invalidate_all` bumps its epoch but not `G`, so a lookup's

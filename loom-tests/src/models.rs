@@ -204,6 +204,40 @@ pub fn m13_ticket_compute_vs_invalidate_all() {
     assert_quiescent(&c, &["k", "old"]);
 }
 
+/// Model 14: a computation (ticket, read, insert of `k` on `d`) ‖ an edit and
+/// `mark_stale(d)`, with `old` on `d` resident and already validated.
+///
+/// The lazy invalidation removes nothing, but its entries become invisible at
+/// once: no lookup that starts after `mark_stale` returned answers from `old`
+/// (its `live_at` holds the `G` before the bumps; the broken variant,
+/// `set_lazy_leaves_g`, bumps the generations but not `G`, and loom finds
+/// `old` served) or reads `k` = 0. End state as model 13.
+pub fn m14_ticket_compute_vs_mark_stale() {
+    let c = flat(2);
+    let f = file();
+    c.insert("old", 0, ["d"]);
+    // Validated: its `live_at` now holds the current `G`.
+    assert_eq!(c.get(&"old"), Some(0));
+    let a = {
+        let (c, f) = (c.clone(), f.clone());
+        thread::spawn(move || compute(&c, &f, "k", "d"))
+    };
+    f.store(1, Release);
+    c.mark_stale("d");
+    assert_ne!(c.get(&"k"), Some(0), "stale read after mark_stale returned");
+    a.join().unwrap();
+    // (After the join, as in model 13.)
+    assert_eq!(
+        c.get(&"old"),
+        None,
+        "an entry mark_stale reached was served after it returned"
+    );
+
+    let fin = c.get(&"k");
+    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
+    assert_quiescent(&c, &["k", "old"]);
+}
+
 /// Model 3: eviction ‖ re-insert of the same key ‖ invalidate, capacity 1.
 ///
 /// Both entries of `k` depend on `a`. The re-insert must evict the old entry

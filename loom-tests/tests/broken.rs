@@ -127,3 +127,13 @@ fn broken_m13_flush_leaves_g() {
     );
     assert!(msg.contains("served after it returned"), "{msg}");
 }
+
+#[test]
+fn broken_m14_lazy_leaves_g() {
+    let _fault = Fault::on(loom_fault::set_lazy_leaves_g);
+    let msg = expect_failure(
+        "broken/m14_ticket_compute_vs_mark_stale",
+        m14_ticket_compute_vs_mark_stale,
+    );
+    assert!(msg.contains("served after it returned"), "{msg}");
+}

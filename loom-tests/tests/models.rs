@@ -118,6 +118,11 @@ fn m13() {
 }
 
 #[test]
+fn m14() {
+    check("m14_ticket_compute_vs_mark_stale", m14_ticket_compute_vs_mark_stale);
+}
+
+#[test]
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

@@ -92,6 +92,11 @@ where
         if !eager {
             // The linearization point: the generation bumps. `G` follows them.
             set.apply();
+            // Loom builds only: the deliberately broken variant (`G` left alone).
+            #[cfg(depcache_loom)]
+            if crate::sync::fault::lazy_leaves_g() {
+                return 0;
+            }
             self.index.publish_invalidation();
             return 0;
         }
