@@ -1,7 +1,8 @@
 //! The models can fail: run them against a deliberately broken protocol and
 //! expect loom to find the interleaving that breaks it.
 //!
-//! The switch (`depcache::loom_fault`, loom builds only) makes
+//! Each switch (`depcache::loom_fault`, loom builds only) breaks one step of
+//! the protocol; its documentation says which. The first, for example, makes
 //! `insert_with_ticket` skip its stamp re-check after publishing: it trusts
 //! the ticket check it made *before* registering in the reverse index, so an
 //! invalidation that bumps the generation in between, and scans the reverse
