@@ -119,6 +119,10 @@ impl Model {
                 let e = self.entries.remove(&k).expect("present");
                 if self.visible(&e) {
                     n += 1;
+                } else if self.expired(&e) {
+                    // Removed expired: counted as an expiration, as a lookup
+                    // or the hand would count it.
+                    self.counts.expirations += 1;
                 }
             } else if let Some(e) = self.entries.get_mut(&k) {
                 e.stale = true;

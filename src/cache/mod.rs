@@ -387,8 +387,18 @@ where
     /// slot). An INIT entry is left to its inserter. Returns the state it had, or
     /// `None` if someone else killed it first.
     pub(crate) fn kill(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
+        self.kill_in(self.entries.bucket(&e.key), e, guard)
+    }
+
+    /// [`kill`](Shared::kill) of an entry whose bucket the caller found.
+    pub(crate) fn kill_in(
+        &self,
+        bucket: Bucket<'_, Entry<K, V, D>>,
+        e: &Entry<K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Option<u8> {
         let was = e.kill()?;
-        self.finish_kill(was, self.entries.bucket(&e.key), e, guard)
+        self.finish_kill(was, bucket, e, guard)
     }
 
     /// [`kill`](Shared::kill) of an entry found stale (see `DEAD_STALE`).
