@@ -177,31 +177,7 @@ pub fn m2b_ticket_compute_vs_invalidate_no_node() {
 /// but invisible). End state: once every key was looked up, what is resident
 /// is visible, and `k` is absent or holds the edit.
 pub fn m13_ticket_compute_vs_invalidate_all() {
-    let c = flat(2);
-    let f = file();
-    c.insert("old", 0, ["e"]);
-    // Validated: its `live_at` now holds the current `G`.
-    assert_eq!(c.get(&"old"), Some(0));
-    let a = {
-        let (c, f) = (c.clone(), f.clone());
-        thread::spawn(move || compute(&c, &f, "k", "d"))
-    };
-    f.store(1, Release);
-    c.invalidate_all();
-    assert_ne!(c.get(&"k"), Some(0), "stale read after invalidate_all returned");
-    a.join().unwrap();
-    // (After the join: a model that fails while a spawned thread is still
-    // queued aborts instead of reporting.)
-    assert_eq!(
-        c.get(&"old"),
-        None,
-        "an entry from before invalidate_all was served after it returned"
-    );
-
-    // Lazy: a lookup reclaims what the flush made invalid.
-    let fin = c.get(&"k");
-    assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
-    assert_quiescent(&c, &["k", "old"]);
+    compute_vs_lazy_invalidation("e", |c| c.invalidate_all(), "invalidate_all");
 }
 
 /// Model 14: a computation (ticket, read, insert of `k` on `d`) ‖ an edit and
@@ -213,9 +189,16 @@ pub fn m13_ticket_compute_vs_invalidate_all() {
 /// `set_lazy_leaves_g`, bumps the generations but not `G`, and loom finds
 /// `old` served) or reads `k` = 0. End state as model 13.
 pub fn m14_ticket_compute_vs_mark_stale() {
+    compute_vs_lazy_invalidation("d", |c| c.mark_stale("d"), "mark_stale");
+}
+
+/// Models 13 and 14: `old` on `old_dep`, validated by a lookup; a computation
+/// of `k` on `d` ‖ the edit and `invalidate` (which must reach `old`; `what`
+/// names it in the messages).
+fn compute_vs_lazy_invalidation(old_dep: &'static str, invalidate: fn(&Flat), what: &str) {
     let c = flat(2);
     let f = file();
-    c.insert("old", 0, ["d"]);
+    c.insert("old", 0, [old_dep]);
     // Validated: its `live_at` now holds the current `G`.
     assert_eq!(c.get(&"old"), Some(0));
     let a = {
@@ -223,16 +206,18 @@ pub fn m14_ticket_compute_vs_mark_stale() {
         thread::spawn(move || compute(&c, &f, "k", "d"))
     };
     f.store(1, Release);
-    c.mark_stale("d");
-    assert_ne!(c.get(&"k"), Some(0), "stale read after mark_stale returned");
+    invalidate(&c);
+    assert_ne!(c.get(&"k"), Some(0), "stale read after {what} returned");
     a.join().unwrap();
-    // (After the join, as in model 13.)
+    // (After the join: a model that fails while a spawned thread is still
+    // queued aborts instead of reporting.)
     assert_eq!(
         c.get(&"old"),
         None,
-        "an entry mark_stale reached was served after it returned"
+        "an entry {what} reached was served after it returned"
     );
 
+    // Lazy: a lookup reclaims what the invalidation made invisible.
     let fin = c.get(&"k");
     assert!(fin.is_none() || fin == Some(1), "stale set survived: {fin:?}");
     assert_quiescent(&c, &["k", "old"]);

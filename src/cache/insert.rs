@@ -300,9 +300,9 @@ where
                     return false;
                 }
                 // Each removal lands in exactly one counter: evicted (still usable),
-                // expired, or stale (DEAD_STALE: an eager invalidation that claimed
-                // it counts it).
-                let expired = !usable && self.ttl.is_some() && victim.expired(self.time.now());
+                // expired (`counts_as_expired`), or stale (DEAD_STALE: an eager
+                // invalidation that claimed it counts it).
+                let expired = !usable && self.counts_as_expired(victim);
                 let killed = if usable || expired {
                     victim.kill()
                 } else {

@@ -158,19 +158,11 @@ where
             // it is still INIT when killed, its insert is refused (REFUSED, never
             // counted); if it went live first, it ends DEAD_STALE and counts.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
-            if expired && !e.is_claimed() && e.state() == LIVE {
-                // Expired, and no invalidation's to count (none claims an
-                // expired entry): removed as the hand and lookups remove it,
-                // and counted as an expiration — each removal lands in exactly
-                // one counter.
-                if self.kill_in(bucket, e, guard) == Some(LIVE) {
-                    self.stats.add(Counter::Expirations, 1, guard);
-                }
-                continue;
-            }
             let unclaimed_but_ours =
                 e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim();
-            self.kill_stale_in(bucket, e, guard);
+            // Removed as a lookup or the hand removes it: an expired entry
+            // counts as an expiration, any other as stale.
+            self.reclaim_in(bucket, e, guard);
             if unclaimed_but_ours {
                 ours_late.push(e.clone());
             }

@@ -371,51 +371,43 @@ where
     }
 
     /// Removes an entry found invalid or expired (by a lookup or the hand).
-    pub(crate) fn reclaim(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
-        // One counter per removal: expired, or stale (counted by the eager
-        // invalidation that claimed it, if any).
-        if self.ttl.is_some() && e.expired(self.time.now()) {
-            if self.kill(e, guard) == Some(LIVE) {
+    pub(crate) fn reclaim(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) {
+        self.reclaim_in(self.entries.bucket(&e.key), e, guard);
+    }
+
+    /// [`reclaim`](Shared::reclaim) in `e`'s bucket, found by the caller (also
+    /// the kill of an eager invalidation). One counter per removal, whoever
+    /// removes it: an entry an eager invalidation claimed (it was visible when
+    /// that call scanned, before its bumps) is killed as stale and counted by
+    /// that call, even if it has expired since (regression
+    /// `bug_expiry_after_the_bumps_loses_a_count`); an unclaimed expired one
+    /// is an expiration; any other is stale and uncounted (a lazy invalidation
+    /// hid it). An INIT entry is killed as stale whatever its expiry, so that
+    /// its insert is refused (`REFUSED`).
+    pub(crate) fn reclaim_in(&self, bucket: Bucket<'_, Entry<K, V, D>>, e: &Entry<K, V, D>, guard: &Guard<'_>) {
+        if e.state() == LIVE && self.counts_as_expired(e) {
+            if let Some(LIVE) = e.kill().and_then(|was| self.finish_kill(was, bucket, e, guard)) {
                 self.stats.add(Counter::Expirations, 1, guard);
             }
-        } else {
-            self.kill_stale(e, guard);
+        } else if let Some(was) = e.kill_stale() {
+            self.finish_kill(was, bucket, e, guard);
         }
+    }
+
+    /// True if removing `e`, found unusable, counts as an expiration: it has
+    /// expired and no eager invalidation claimed it (a claimed entry was
+    /// visible when that call scanned, and that call counts it). The one rule
+    /// for every remover: lookups, `purge`, the hand, the eager kill.
+    pub(crate) fn counts_as_expired(&self, e: &Entry<K, V, D>) -> bool {
+        self.ttl.is_some() && !e.is_claimed() && e.expired(self.time.now())
     }
 
     /// Kills `e` and, if it was published, cleans it up (map, reverse index, pins,
     /// slot). An INIT entry is left to its inserter. Returns the state it had, or
     /// `None` if someone else killed it first.
     pub(crate) fn kill(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
-        self.kill_in(self.entries.bucket(&e.key), e, guard)
-    }
-
-    /// [`kill`](Shared::kill) of an entry whose bucket the caller found.
-    pub(crate) fn kill_in(
-        &self,
-        bucket: Bucket<'_, Entry<K, V, D>>,
-        e: &Entry<K, V, D>,
-        guard: &Guard<'_>,
-    ) -> Option<u8> {
         let was = e.kill()?;
-        self.finish_kill(was, bucket, e, guard)
-    }
-
-    /// [`kill`](Shared::kill) of an entry found stale (see `DEAD_STALE`).
-    pub(crate) fn kill_stale(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> Option<u8> {
-        self.kill_stale_in(self.entries.bucket(&e.key), e, guard)
-    }
-
-    /// [`kill_stale`](Shared::kill_stale) of an entry whose bucket the caller
-    /// has found already.
-    pub(crate) fn kill_stale_in(
-        &self,
-        bucket: Bucket<'_, Entry<K, V, D>>,
-        e: &Entry<K, V, D>,
-        guard: &Guard<'_>,
-    ) -> Option<u8> {
-        let was = e.kill_stale()?;
-        self.finish_kill(was, bucket, e, guard)
+        self.finish_kill(was, self.entries.bucket(&e.key), e, guard)
     }
 
     fn finish_kill(
