@@ -34,14 +34,15 @@ pub(crate) const MAX_REFS: u8 = 3;
 /// first: `live_at`, the link (on a walk past it), the slot, key and value.
 #[repr(C)]
 pub(crate) struct Entry<K, V, D> {
-    /// The lookups' validation cache: holds a `G` only after a lookup (or the
-    /// hand) that loaded that `G` found the entry LIVE *and* its stamps valid.
-    /// It starts [`UNVERIFIED`], so the first lookup after an insert takes the
-    /// slow path, which checks the state (an INIT entry may yet be refused, and
-    /// must stay a miss). One stamp, not two: [`is_valid`](Entry::is_valid)
-    /// records its verdict here only for a LIVE entry, and a LIVE entry never
-    /// becomes INIT again, so the validity cache and the "live and valid" mark
-    /// are one value (session 6; it was `verified_at` beside `live_at`).
+    /// The entry's base, and the lookups' validation cache. Without the
+    /// [`UNVERIFIED`] bit it is a `G` at which a lookup (or the hand) that
+    /// loaded that `G` found the entry LIVE *and* valid; the fast path answers
+    /// when it equals the current `G`. It starts as its ticket's `G` under the
+    /// bit, so the first lookup after an insert takes the slow path, which
+    /// checks the state (an INIT entry may yet be refused, and must stay a
+    /// miss). Either way the value without the bit is the entry's *base*: a `G`
+    /// at which it was valid, which `invalidate_all`'s floor is compared with
+    /// (session 8: the floor replaced an epoch stored in every entry).
     live_at: AtomicU64,
     link: Link<Self>,
     /// The CLOCK slot holding this entry (written before the slot is published).
@@ -60,13 +61,11 @@ pub(crate) struct Entry<K, V, D> {
     pub(crate) value: V,
     pub(crate) expires_at: u64,
     pub(crate) stamps: Stamps<K, V, D>,
-    /// `invalidate_all` epoch seen by the ticket.
-    pub(crate) flush: u64,
-    pub(crate) weight: u64,
 }
 
-/// No `G` is ever this large (it counts invalidations).
-pub(crate) const UNVERIFIED: u64 = u64::MAX;
+/// Set in `live_at` while no lookup has validated the entry; no `G` reaches
+/// it (`G` counts invalidations: 2^63 of them would take centuries).
+pub(crate) const UNVERIFIED: u64 = 1 << 63;
 
 impl<K, V, D> Linked for Entry<K, V, D> {
     #[inline(always)]
@@ -89,36 +88,23 @@ where
     V: Send + Sync + 'static,
     D: Dependency,
 {
-    pub(crate) fn new(
-        key: K,
-        value: V,
-        stamps: Stamps<K, V, D>,
-        g: u64,
-        flush: u64,
-        expires_at: u64,
-        weight: u64,
-    ) -> Self {
+    pub(crate) fn new(key: K, value: V, stamps: Stamps<K, V, D>, g: u64, expires_at: u64) -> Self {
         // Loom builds only: the deliberately broken variant the models must catch.
         #[cfg(depcache_loom)]
         let live_at = if crate::sync::fault::hot_starts_verified() {
             g
         } else {
-            UNVERIFIED
+            g | UNVERIFIED
         };
         #[cfg(not(depcache_loom))]
-        let live_at = {
-            let _ = g; // the ticket's `G`: only the loom fault starts from it
-            UNVERIFIED
-        };
+        let live_at = g | UNVERIFIED;
         Entry {
             live_at: AtomicU64::new(live_at),
             link: Link::null(),
             key,
             value,
             stamps,
-            flush,
             expires_at,
-            weight,
             state: AtomicU8::new(INIT),
             slot: AtomicU32::new(u32::MAX),
             claimed: AtomicU8::new(0),
@@ -132,11 +118,11 @@ where
     /// it is visible. If the entry is LIVE, the verdict is recorded in `live_at`
     /// (never for an INIT entry: its insert may yet be refused).
     #[inline]
-    pub(crate) fn is_valid(&self, g: u64, flush: impl FnOnce() -> u64) -> bool {
+    pub(crate) fn is_valid(&self, g: u64, floor: impl FnOnce() -> u64) -> bool {
         if self.live_at(g) {
             return true;
         }
-        if !self.stamps_valid(flush()) {
+        if !self.stamps_valid(floor()) {
             return false;
         }
         // A LIVE entry never becomes INIT again, so LIVE now means the mark
@@ -147,14 +133,15 @@ where
         true
     }
 
-    /// Walks the stamps (no fast path).
-    pub(crate) fn stamps_valid(&self, flush: u64) -> bool {
-        self.flush == flush && self.stamps.iter().all(Stamp::unchanged)
+    /// Walks the stamps (no fast path). `floor` is `invalidate_all`'s, loaded
+    /// after the caller's `G`.
+    pub(crate) fn stamps_valid(&self, floor: u64) -> bool {
+        self.base() >= floor && self.stamps.iter().all(Stamp::unchanged)
     }
 
     /// Valid but for the bumps of `set` (this entry was live just before them).
-    pub(crate) fn valid_before(&self, set: &BumpSet<K, V, D>, flush: u64) -> bool {
-        self.flush == flush
+    pub(crate) fn valid_before(&self, set: &BumpSet<K, V, D>, floor: u64) -> bool {
+        self.base() >= floor
             && self
                 .stamps
                 .iter()
@@ -277,17 +264,33 @@ impl<K, V, D> Entry<K, V, D> {
         self.live_at.load(Ordering::Relaxed) == g
     }
 
+    /// A `G` at which the entry was valid: its ticket's, or one a lookup
+    /// validated it at. `invalidate_all` invalidates it if it publishes a `G`
+    /// above this one.
+    ///
+    /// Why a validated `G` can stand in for the ticket's: the lookup that
+    /// stored it loaded that `G` (Acquire) before the floor, and every floor up
+    /// to that `G` was raised before it was published, so the lookup saw each
+    /// of those floors at or below the base it checked.
+    pub(crate) fn base(&self) -> u64 {
+        // Relaxed: every value ever stored is a valid base (the ticket's `G`,
+        // or one a lookup validated at), whichever of them we read; the caller
+        // loaded `G` (Acquire) before, and compares with a floor loaded after.
+        self.live_at.load(Ordering::Relaxed) & !UNVERIFIED
+    }
+
     /// Records that a lookup that loaded `g` found the entry LIVE and valid
     /// (only [`is_valid`](Entry::is_valid) calls it, after seeing both).
     fn set_live_at(&self, g: u64) {
-        // Relaxed: see `live_at`; a late smaller store only costs a slow path.
+        // Relaxed: see `live_at` and `base`; a late smaller store only costs
+        // a slow path, and leaves a base that was valid.
         self.live_at.store(g, Ordering::Relaxed);
     }
 
-    /// Forgets the lookups' verdict: the next lookup takes the slow path (an
-    /// entry put back under its key by a refused insert).
+    /// Forgets the lookups' verdict, keeping the base: the next lookup takes
+    /// the slow path (an entry put back under its key by a refused insert).
     pub(crate) fn unverify(&self) {
         // Relaxed: see `live_at`; this only sends lookups to the slow path.
-        self.live_at.store(UNVERIFIED, Ordering::Relaxed);
+        self.live_at.fetch_or(UNVERIFIED, Ordering::Relaxed);
     }
 }

@@ -124,6 +124,21 @@ mod imp {
                     self.v.fetch_and(x, o)
                 }
 
+                pub(crate) fn fetch_max(&self, x: $int, o: Ordering) -> $int {
+                    self.touch();
+                    self.v.fetch_max(x, o)
+                }
+
+                pub(crate) fn fetch_update(
+                    &self,
+                    set: Ordering,
+                    fetch: Ordering,
+                    f: impl FnMut($int) -> Option<$int>,
+                ) -> Result<$int, $int> {
+                    self.touch();
+                    self.v.fetch_update(set, fetch, f)
+                }
+
                 pub(crate) fn compare_exchange(
                     &self,
                     current: $int,
@@ -209,6 +224,18 @@ pub mod fault {
         static FREE_SLOTS_RELAXED: Cell<bool> = const { Cell::new(false) };
         static FLUSH_LEAVES_G: Cell<bool> = const { Cell::new(false) };
         static LAZY_LEAVES_G: Cell<bool> = const { Cell::new(false) };
+        static FLOOR_AFTER_G: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, `invalidate_all` raises its floor *after* publishing the new
+    /// `G`, so a lookup that acquires that `G` can still read the old floor,
+    /// validate a flushed entry and cache the verdict for the fast path.
+    pub fn set_floor_after_g(on: bool) {
+        FLOOR_AFTER_G.with(|c| c.set(on));
+    }
+
+    pub(crate) fn floor_after_g() -> bool {
+        FLOOR_AFTER_G.with(|c| c.get())
     }
 
     /// While set, a lazy invalidation (`mark_stale`) bumps the generations but
@@ -221,7 +248,7 @@ pub mod fault {
         LAZY_LEAVES_G.with(|c| c.get())
     }
 
-    /// While set, `invalidate_all` bumps its epoch but not `G`, so a lookup's
+    /// While set, `invalidate_all` raises its floor but not `G`, so a lookup's
     /// fast path (`live_at == G`) still answers from an entry it flushed.
     pub fn set_flush_leaves_g(on: bool) {
         FLUSH_LEAVES_G.with(|c| c.set(on));

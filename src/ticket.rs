@@ -20,10 +20,9 @@ where
     D: Dependency,
 {
     pub(crate) index: Arc<Index<K, V, D>>,
-    /// The global invalidation counter, read before the stamps.
+    /// The global invalidation counter, read before the stamps: the base of
+    /// the entry it makes (see `Entry::base`).
     pub(crate) g: u64,
-    /// The `invalidate_all` epoch, read before the stamps.
-    pub(crate) flush: u64,
     /// Pinned nodes with what was seen of them; moved into the entry on insert.
     pub(crate) stamps: Stamps<K, V, D>,
 }
@@ -36,8 +35,8 @@ where
 {
     /// True while none of the ticket's dependencies has been invalidated.
     pub fn is_valid(&self) -> bool {
-        // The entry-side check, without an entry: same stamps, same epoch.
-        self.stamps.iter().all(Stamp::unchanged) && self.flush == self.index.flush_epoch()
+        // The entry-side check, without an entry: same stamps, same floor.
+        self.g >= self.index.floor() && self.stamps.iter().all(Stamp::unchanged)
     }
 
     /// Number of distinct dependencies the ticket covers.

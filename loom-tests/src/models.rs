@@ -192,6 +192,31 @@ pub fn m14_ticket_compute_vs_mark_stale() {
     compute_vs_lazy_invalidation("d", |c| c.mark_stale("d"), "mark_stale");
 }
 
+/// Model 15: a first lookup (which validates an entry and caches the verdict
+/// in its `live_at`) ‖ `invalidate_all`.
+///
+/// `old` is resident but not yet validated. The lookup may validate it at the
+/// `G` that `invalidate_all` publishes only if it also sees the floor raised
+/// with it: otherwise it stores that `G` in `live_at`, and the fast path
+/// serves a flushed entry to every later lookup (the broken variant,
+/// `set_floor_after_g`, raises the floor after publishing `G`, and loom finds
+/// `old` served). Nothing the racing lookup returns is wrong (the flush is
+/// concurrent); what it leaves behind must be.
+pub fn m15_first_lookup_vs_invalidate_all() {
+    let c = flat(2);
+    c.insert("old", 0, ["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || c.get(&"old"))
+    };
+    c.invalidate_all();
+    assert_eq!(c.get(&"old"), None, "an entry invalidate_all reached was served after it returned");
+    let raced = a.join().unwrap();
+    assert!(raced.is_none() || raced == Some(0), "{raced:?}");
+    assert_eq!(c.get(&"old"), None, "a flushed entry came back");
+    assert_quiescent(&c, &["old"]);
+}
+
 /// Models 13 and 14: `old` on `old_dep`, validated by a lookup; a computation
 /// of `k` on `d` ‖ the edit and `invalidate` (which must reach `old`; `what`
 /// names it in the messages).

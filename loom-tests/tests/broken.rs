@@ -130,6 +130,16 @@ fn broken_m13_flush_leaves_g() {
 }
 
 #[test]
+fn broken_m15_floor_after_g() {
+    let _fault = Fault::on(loom_fault::set_floor_after_g);
+    let msg = expect_failure(
+        "broken/m15_first_lookup_vs_invalidate_all",
+        m15_first_lookup_vs_invalidate_all,
+    );
+    assert!(msg.contains("served after it returned"), "{msg}");
+}
+
+#[test]
 fn broken_m14_lazy_leaves_g() {
     let _fault = Fault::on(loom_fault::set_lazy_leaves_g);
     let msg = expect_failure(

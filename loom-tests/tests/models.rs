@@ -123,6 +123,11 @@ fn m14() {
 }
 
 #[test]
+fn m15() {
+    check("m15_first_lookup_vs_invalidate_all", m15_first_lookup_vs_invalidate_all);
+}
+
+#[test]
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

@@ -71,7 +71,11 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         self
     }
 
-    /// The weight of an entry, computed once at insert.
+    /// The weight of an entry. It is asked at insert and again when the entry
+    /// leaves (entries do not store it), so it must be a function of the key
+    /// and value: the same answer for the same pair, and no panic the second
+    /// time. (A weigher that breaks this leaves `stats().weight` and the budget
+    /// off, never below zero; nothing unsafe.)
     pub fn weigher(mut self, f: impl Fn(&K, &V) -> u64 + Send + Sync + 'static) -> Self {
         self.weigher = Some(Box::new(f));
         self

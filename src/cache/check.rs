@@ -43,7 +43,7 @@ where
                 Some(s) if Arc::ptr_eq(&s, e) => {}
                 _ => return Err(format!("entry {k:?} is not in its slot {}", e.slot())),
             }
-            weight += e.weight;
+            weight += sh.weight_of(e);
             for s in e.stamps.iter() {
                 let registered = s
                     .node

@@ -90,10 +90,10 @@ where
             }
         }
         let guard = self.guard();
-        // `G` and the epoch before the generations: a bump we miss is one that
-        // comes after these loads, so the entry's first validation sees it.
+        // `G` before the generations: a bump we miss is one that comes after
+        // this load, so the entry's first validation sees it. It is also the
+        // entry's base against `invalidate_all`'s floor.
         let g = self.index.g();
-        let flush = self.index.flush_epoch();
         let stamps = wanted
             .into_iter()
             .map(|d| {
@@ -109,7 +109,6 @@ where
         Ticket {
             index: self.index.clone(),
             g,
-            flush,
             stamps,
         }
     }
@@ -150,15 +149,7 @@ where
         let stamps = core::mem::take(&mut ticket.stamps);
         // The entry gets a clone of the value (users put `Arc`s inside): a
         // refused insert hands ours back.
-        let e = Arc::new(Entry::new(
-            key,
-            value.clone(),
-            stamps,
-            ticket.g,
-            ticket.flush,
-            expires_at,
-            weight,
-        ));
+        let e = Arc::new(Entry::new(key, value.clone(), stamps, ticket.g, expires_at));
         drop(ticket);
 
         let guard = self.guard();
@@ -181,7 +172,7 @@ where
         // readable while `guard` lives.
         let old = self.entries.insert(e.clone(), &guard);
         fence(Ordering::SeqCst);
-        let valid = e.stamps_valid(self.index.flush_epoch());
+        let valid = e.stamps_valid(self.index.floor());
         // Loom builds only: the deliberately broken variant the models must catch.
         #[cfg(depcache_loom)]
         let valid = valid || crate::sync::fault::skip_publish_recheck();

@@ -105,7 +105,7 @@ where
         // is visible now. A claim is a CAS on the entry, so one call owns it; the
         // owner counts it however the entry is later removed.
         let now = self.ttl.map(|_| self.time.now());
-        let flush = self.index.flush_epoch();
+        let floor = self.index.floor();
         let mut scanned = Scanned::new();
         let affected = self.index.affected_counted(&set, guard, Some(&mut scanned));
         // Ours to count: positions in `affected` (kept to the end, so no `Arc`
@@ -113,7 +113,7 @@ where
         let mut ours: smallvec::SmallVec<[u32; 16]> = smallvec::SmallVec::new();
         let mut ours_late = Vec::new();
         for (i, e) in affected.iter().enumerate() {
-            let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(flush);
+            let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(floor);
             if visible && e.claim() {
                 // `affected` holds registrations, far fewer than u32::MAX.
                 ours.push(i as u32);
@@ -122,7 +122,7 @@ where
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
-        let flush = self.index.flush_epoch();
+        let floor = self.index.floor();
         // The second scan finds what registered since the first. If no scanned
         // node counted a registration since (read after `publish_invalidation`'s
         // fence: a registration we miss here is followed by a re-check that sees
@@ -149,7 +149,7 @@ where
         let buckets = self.entries.prefetch_paths(second, guard);
         for (e, &bucket) in second.iter().zip(&buckets) {
             // A registration made after our bumps belongs to a fresh entry.
-            if e.stamps_valid(flush) {
+            if e.stamps_valid(floor) {
                 continue;
             }
             // An entry that was not live at our first scan but whose stamps were
@@ -159,7 +159,7 @@ where
             // counted); if it went live first, it ends DEAD_STALE and counts.
             let expired = self.ttl.is_some() && e.expired(self.time.now());
             let unclaimed_but_ours =
-                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, flush) && e.claim();
+                e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, floor) && e.claim();
             // Removed as a lookup or the hand removes it: an expired entry
             // counts as an expiration, any other as stale.
             self.reclaim_in(bucket, e, guard);
@@ -183,11 +183,11 @@ where
 
 /// Was `e` valid just before the bumps of `set`? (Not if an earlier lazy
 /// invalidation had already made it invisible: it is reclaimed, not counted.)
-fn was_visible<K, V, D>(e: &Entry<K, V, D>, set: &BumpSet<K, V, D>, flush: u64) -> bool
+fn was_visible<K, V, D>(e: &Entry<K, V, D>, set: &BumpSet<K, V, D>, floor: u64) -> bool
 where
     K: Send + Sync + 'static,
     V: Send + Sync + 'static,
     D: Dependency,
 {
-    e.valid_before(set, flush)
+    e.valid_before(set, floor)
 }

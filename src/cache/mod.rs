@@ -367,7 +367,14 @@ where
                 return false;
             }
         }
-        e.is_valid(g, || self.index.flush_epoch())
+        e.is_valid(g, || self.index.floor())
+    }
+
+    /// An entry's weight: the weigher asked again (an entry does not keep it:
+    /// 8 bytes per entry, and it is a function of the key and value), or 1.
+    #[inline]
+    pub(crate) fn weight_of(&self, e: &Entry<K, V, D>) -> u64 {
+        self.weigher.as_ref().map_or(1, |w| w(&e.key, &e.value))
     }
 
     /// Removes an entry found invalid or expired (by a lookup or the hand).
@@ -454,8 +461,14 @@ where
         if release_slot {
             self.ring.release(e.slot(), e, guard);
         }
+        // Last, so that a weigher that panics here (it did not at insert) only
+        // leaves the budget off. Saturating: a weigher that answers less than it
+        // did at insert must not wrap the budget to "always over".
+        let w = self.weight_of(e);
         // Relaxed: a budget counter; eviction re-reads it in a loop.
-        self.weight.fetch_sub(e.weight, Ordering::Relaxed);
+        let _ = self
+            .weight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(w)));
     }
 }
 

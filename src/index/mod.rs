@@ -30,8 +30,11 @@ where
     /// `G`: bumped by every invalidation after its generation bumps. An entry
     /// verified at the current `G` needs no stamp walk (the `get` fast path).
     g: CachePadded<AtomicU64>,
-    /// Bumped by `invalidate_all`; entries from an older epoch are invalid.
-    flush: AtomicU64,
+    /// The floor of `invalidate_all`: the `G` its last call published. An
+    /// entry or ticket whose base (the `G` it was last known valid at, see
+    /// [`Entry::base`]) is below it is invalid. Raised before that `G` is
+    /// published, so a thread that acquires a `G` sees every floor up to it.
+    floor: AtomicU64,
 }
 
 impl<K, V, D> Index<K, V, D>
@@ -46,7 +49,7 @@ where
             domain,
             nodes,
             g: CachePadded::new(AtomicU64::new(0)),
-            flush: AtomicU64::new(0),
+            floor: AtomicU64::new(0),
         }
     }
 
@@ -58,10 +61,11 @@ where
         self.g.load(Ordering::Acquire)
     }
 
-    /// The `invalidate_all` epoch.
-    pub(crate) fn flush_epoch(&self) -> u64 {
-        // Acquire: as `g`.
-        self.flush.load(Ordering::Acquire)
+    /// The `invalidate_all` floor: a base below it is invalid.
+    pub(crate) fn floor(&self) -> u64 {
+        // Acquire: pairs with the AcqRel raise in `flush_all`; the caller has
+        // loaded `G` before, and a `G` it saw was published after its floor.
+        self.floor.load(Ordering::Acquire)
     }
 
     /// Makes finished generation bumps visible to the `get` fast path, and orders
@@ -75,16 +79,52 @@ where
         fence(Ordering::SeqCst);
     }
 
-    /// `invalidate_all`: every entry and ticket of an older epoch becomes invalid.
+    /// `invalidate_all`: every entry and ticket whose base is below the `G`
+    /// this call publishes becomes invalid.
+    ///
+    /// The floor is raised to the next `G` *before* a CAS publishes that `G`:
+    /// whoever acquires it (or any later `G`) then sees the floor, so a lookup
+    /// can never validate an entry at that `G` against the old floor and cache
+    /// the verdict in `live_at` (loom model m15; its broken variant raises the
+    /// floor after the CAS). A failed CAS leaves the floor at a `G` another
+    /// invalidation published: entries based below it become invalid while
+    /// this call is under way, which they are when it returns anyway.
     pub(crate) fn flush_all(&self) {
-        // AcqRel: as `publish_invalidation`; `G` follows so the fast path notices.
-        self.flush.fetch_add(1, Ordering::AcqRel);
-        // Loom builds only: the deliberately broken variant (`G` left alone).
-        #[cfg(depcache_loom)]
-        if crate::sync::fault::flush_leaves_g() {
-            return;
+        // Acquire: the CAS below re-reads it.
+        let mut g = self.g.load(Ordering::Acquire);
+        loop {
+            let next = g + 1;
+            // Loom builds only: the deliberately broken variant (floor after `G`).
+            #[cfg(depcache_loom)]
+            let late = crate::sync::fault::floor_after_g();
+            #[cfg(not(depcache_loom))]
+            let late = false;
+            if !late {
+                // AcqRel: released by the CAS below to whoever acquires `next`.
+                self.floor.fetch_max(next, Ordering::AcqRel);
+            }
+            // Loom builds only: the deliberately broken variant (`G` left alone).
+            #[cfg(depcache_loom)]
+            if crate::sync::fault::flush_leaves_g() {
+                return;
+            }
+            // AcqRel: as `publish_invalidation`'s increment; Acquire on failure
+            // to retry from the current `G`.
+            match self
+                .g
+                .compare_exchange_weak(g, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    if late {
+                        self.floor.fetch_max(next, Ordering::AcqRel);
+                    }
+                    break;
+                }
+                Err(cur) => g = cur,
+            }
         }
-        self.publish_invalidation();
+        // SeqCst fence: as in `publish_invalidation`.
+        fence(Ordering::SeqCst);
     }
 
     /// The node of `dep`, if it is in the index (not pinned).

@@ -118,6 +118,41 @@ fn invalidate_all_then_purge() {
     c.check_invariants().unwrap();
 }
 
+/// `invalidate_all` against entries at each stage of their base (the ticket's
+/// `G`, a `G` a lookup validated them at, one validated after other
+/// invalidations moved `G`), and tickets taken before and after it.
+#[test]
+fn invalidate_all_against_every_kind_of_base() {
+    let c: Cache<u32, u32, u32> = Cache::new(100);
+    c.insert(1, 1, [1]); // never looked up: its base is its ticket's `G`
+    c.insert(2, 2, [2]);
+    assert_eq!(c.get(&2), Some(2)); // validated at the current `G`
+    c.insert(3, 3, [3]);
+    c.invalidate(99); // moves `G` (no node: returns early) ...
+    c.mark_stale(2); // ... this one does
+    c.insert(2, 22, [2]);
+    assert_eq!(c.get(&3), Some(3)); // validated at a later `G`
+    assert_eq!(c.get(&2), Some(22));
+    let before = c.ticket([4]);
+    c.invalidate_all();
+    let after = c.ticket([4]);
+    for k in 1..=3 {
+        assert_eq!(c.get(&k), None, "entry {k} served after invalidate_all");
+    }
+    assert!(!before.is_valid());
+    assert!(after.is_valid());
+    assert!(matches!(c.insert_with_ticket(4, 4, before), Err(InsertError::Stale(4))));
+    assert_eq!(c.insert_with_ticket(5, 5, after), Ok(()));
+    assert_eq!(c.get(&5), Some(5));
+    // A second flush, with an entry validated between the two.
+    c.invalidate_all();
+    assert_eq!(c.get(&5), None);
+    c.insert(6, 6, [6]);
+    assert_eq!(c.get(&6), Some(6));
+    assert_eq!(c.len(), 1);
+    c.check_invariants().unwrap();
+}
+
 #[test]
 fn stale_set_is_rejected() {
     let c: Cache<&str, &str, &str> = Cache::new(10);
@@ -178,6 +213,44 @@ fn capacity_is_bounded_and_clock_keeps_hot_entries() {
     assert!(hot >= 45, "CLOCK kept only {hot} of 50 hot entries");
     assert_eq!(c.stats().evictions, 50);
     c.check_invariants().unwrap();
+}
+
+/// The weigher is asked again when an entry leaves (entries do not store
+/// their weight): with a pure weigher the budget returns to zero; with one
+/// that answers more the second time, it stops at zero instead of wrapping
+/// to "always over" (which would make every insert evict everything).
+#[test]
+fn weight_is_asked_again_on_removal() {
+    let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
+        .max_entries(100)
+        .max_weight(1000)
+        .weigher(|_, v: &Vec<u8>| v.len() as u64)
+        .build()
+        .unwrap();
+    c.insert(1, vec![0; 10], [1]);
+    c.insert(2, vec![0; 20], [2]);
+    assert_eq!(c.stats().weight, 30);
+    assert_eq!(c.invalidate(1), 1);
+    assert_eq!(c.stats().weight, 20);
+    c.remove(&2);
+    assert_eq!(c.stats().weight, 0);
+    c.check_invariants().unwrap();
+
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = calls.clone();
+    let c: Cache<u32, u32, u32> = Cache::builder()
+        .max_entries(100)
+        .max_weight(1000)
+        // 1, then 2, 3, ...: more on removal than at insert.
+        .weigher(move |_, _| counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+        .build()
+        .unwrap();
+    c.insert(1, 1, [1]);
+    assert_eq!(c.stats().weight, 1);
+    c.remove(&1);
+    assert_eq!(c.stats().weight, 0, "the budget wrapped below zero");
+    c.insert(2, 2, [2]);
+    assert_eq!(c.get(&2), Some(2), "an insert after the drift evicted its own entry");
 }
 
 #[test]
