@@ -13,7 +13,8 @@
 //! valgrind --tool=cachegrind --cache-sim=no target/release/examples/op_cost get 0
 //! ```
 //!
-//! Operations: `get`, `pin` (`pin().get`), `papaya_pin` (papaya pinned per
+//! Operations: `get`, `pin` (`pin().get`), `ttl` (`get` in a cache with a
+//! TTL: every hit reads the clock), `papaya_pin` (papaya pinned per
 //! call), `papaya_guard` (papaya with one guard), `quick` (quick_cache) — hits
 //! on 10k u64 entries in random order; `insert` into a full 10k cache (half the
 //! keys replace, half evict); `seed` (the Python scenario: 1000 String-keyed
@@ -45,7 +46,7 @@ fn main() {
         }
     };
     let per_op = match op.as_str() {
-        "get" | "pin" | "papaya_pin" | "papaya_guard" | "quick" => lookups(&op, iters),
+        "get" | "pin" | "ttl" | "papaya_pin" | "papaya_guard" | "quick" => lookups(&op, iters),
         "insert" => inserts(iters),
         "seed" => seed(iters, 1),
         "seed10" => seed(iters, 10),
@@ -69,13 +70,18 @@ fn lookups(op: &str, iters: usize) -> Duration {
     let keys = random_keys(1);
     let m = keys.len() - 1;
     match op {
-        "get" | "pin" => {
-            let c: Cache<u64, u64, u64> = Cache::new(2 * N as usize);
+        "get" | "pin" | "ttl" => {
+            let c: Cache<u64, u64, u64> = if op == "ttl" {
+                let ttl = Duration::from_secs(3600);
+                Cache::builder().max_entries(2 * N as usize).ttl(ttl).build().unwrap()
+            } else {
+                Cache::new(2 * N as usize)
+            };
             for k in 0..N {
                 c.insert(k, k, [k / 10]);
             }
             let start = Instant::now();
-            if op == "get" {
+            if op != "pin" {
                 for i in 0..iters {
                     black_box(c.get(&keys[i & m]));
                 }

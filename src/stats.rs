@@ -96,8 +96,8 @@ impl Recorder {
     }
 
     /// Records one eager invalidation's wall time, as the thread pinned by `guard`.
-    pub(crate) fn record_latency(&self, d: Duration, guard: &Guard<'_>) {
-        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1);
+    pub(crate) fn record_latency(&self, nanos: u64, guard: &Guard<'_>) {
+        let nanos = nanos.max(1);
         lock(&self.stripe(thread_number(guard)).latency)
             .get_or_insert_with(|| Box::new(histogram()))
             .saturating_record(nanos);

@@ -10,7 +10,7 @@ use crate::map::{ConcurrentMap, Domain, Map, Table};
 use crate::ring::Ring;
 use crate::stats::Recorder;
 use crate::sync::{Arc, AtomicU64, AtomicUsize};
-use crate::time::{ManualClock, TimeSource};
+use crate::time::{Clock, ManualClock, TimeSource};
 use crate::Dependency;
 
 /// Largest `max_entries` (slot indices are `u32`).
@@ -128,6 +128,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
             return Err(BuildError::ZeroTtl);
         }
         let domain = Domain::new();
+        let clock = Clock::new();
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
@@ -139,7 +140,8 @@ impl<K, V, D, S> Builder<K, V, D, S> {
             max_weight: self.max_weight,
             weigher: self.weigher,
             ttl: self.ttl.map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)),
-            time: self.time.unwrap_or_else(TimeSource::real),
+            time: self.time.unwrap_or_else(|| TimeSource::real(&clock)),
+            clock,
             stats: Recorder::new(),
         };
         Ok(Cache {

@@ -2,7 +2,6 @@
 
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
-use std::time::Instant;
 
 use super::{Cache, Shared};
 use crate::entry::{Entry, DEAD_STALE, LIVE};
@@ -39,9 +38,10 @@ where
         I: IntoIterator<Item = &'d D>,
     {
         let guard = self.shared.guard();
-        let start = Instant::now();
+        let start = self.shared.clock.now();
         let n = self.shared.invalidate(deps, true, &guard);
-        self.shared.stats.record_latency(start.elapsed(), &guard);
+        let took = self.shared.clock.now().saturating_sub(start);
+        self.shared.stats.record_latency(took, &guard);
         n
     }
 

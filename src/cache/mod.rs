@@ -18,7 +18,7 @@ use crate::map::{Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, AtomicUsize, Ordering};
-use crate::time::TimeSource;
+use crate::time::{Clock, TimeSource};
 use crate::Dependency;
 
 /// The default hasher: foldhash, fast and seeded per cache. (SipHash made
@@ -79,6 +79,8 @@ where
     pub(crate) weigher: Option<Weigher<K, V>>,
     pub(crate) ttl: Option<u64>,
     pub(crate) time: TimeSource,
+    /// The real clock, for the invalidation latencies (whatever `time` is).
+    pub(crate) clock: Clock,
     pub(crate) stats: Recorder,
 }
 
