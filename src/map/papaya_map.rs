@@ -14,8 +14,14 @@ pub(crate) struct Domain(std::sync::Arc<seize::Collector>);
 pub(crate) type Guard<'a> = seize::LocalGuard<'a>;
 
 impl Domain {
+    /// A collector that retires in batches of 128, not seize's default 32:
+    /// each batch costs a heavy barrier (a `membarrier` system call) and a
+    /// pass over the active threads, and an eager invalidation of 10 entries
+    /// retires 10 of them (op_cost `seed` 1784 → 1643 ns, `insert` 277 → 272
+    /// ns; 512 measured the same as 128). At most 128 retired objects wait per
+    /// thread before reclamation starts.
     pub(crate) fn new() -> Self {
-        Domain(std::sync::Arc::new(seize::Collector::new()))
+        Domain(std::sync::Arc::new(seize::Collector::new().batch_size(128)))
     }
 
     /// Pins the current thread; references read under the guard stay valid while it lives.
