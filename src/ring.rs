@@ -14,7 +14,7 @@ pub(crate) use free::FreeSlots;
 pub use free::Probe as FreeProbe;
 
 use crate::entry::Entry;
-use crate::map::{ArcCell, Guard};
+use crate::map::{ArcCell, Guard, Peeked};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 
 pub(crate) struct Ring<K, V, D> {
@@ -73,6 +73,12 @@ impl<K, V, D> Ring<K, V, D> {
 
     pub(crate) fn load(&self, i: usize, guard: &Guard<'_>) -> Option<Arc<Entry<K, V, D>>> {
         self.slots[i].load(guard)
+    }
+
+    /// Slot `i`'s entry, borrowed for the guard's life (the hand's read).
+    #[inline]
+    pub(crate) fn peek<'g>(&self, i: usize, guard: &'g Guard<'_>) -> Option<Peeked<'g, Entry<K, V, D>>> {
+        self.slots[i].peek(guard)
     }
 
     pub(crate) fn claim(

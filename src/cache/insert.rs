@@ -262,14 +262,14 @@ where
         loop {
             let i = self.ring.advance();
             e.set_slot(i);
-            match self.ring.load(i, guard) {
+            match self.ring.peek(i, guard) {
                 None => {
                     if self.ring.claim(i, None, e, guard) {
                         return;
                     }
                 }
                 Some(victim) => {
-                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&victim), e, guard) {
+                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&*victim), e, guard) {
                         return;
                     }
                 }
@@ -281,7 +281,7 @@ where
     /// The hand passes `victim`: true if its slot may be taken (it is dead, or
     /// was invalid, expired or unreferenced and has now been removed; in the last
     /// three cases the caller takes over its slot, so it is not released).
-    fn sweep(&self, victim: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> bool {
+    fn sweep(&self, victim: &Entry<K, V, D>, guard: &Guard<'_>) -> bool {
         match victim.state() {
             INIT => false,
             LIVE => {
@@ -329,7 +329,7 @@ where
         while self.weight.load(Ordering::Relaxed) > max && budget > 0 {
             budget -= 1;
             let i = self.ring.advance();
-            let Some(victim) = self.ring.load(i, guard) else {
+            let Some(victim) = self.ring.peek(i, guard) else {
                 continue;
             };
             if victim.state() != LIVE {

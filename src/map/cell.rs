@@ -78,6 +78,21 @@ mod imp {
             Some(unsafe { crate::sync::arc_clone_raw(p) })
         }
 
+        /// The current content, borrowed for the guard's life: no count taken.
+        /// The CLOCK hand passes most entries without keeping them, and a count
+        /// is two locked instructions on the entry's line (taken and dropped),
+        /// which also turn the hand's read of a cold entry into a write.
+        #[inline]
+        pub(crate) fn peek<'g>(&self, guard: &'g Guard<'_>) -> Option<super::Peeked<'g, T>> {
+            // Acquire: as in `load`.
+            let p = guard.protect(&self.ptr, Ordering::Acquire);
+            // SAFETY: null or from `Arc::into_raw`, loaded under `guard`: the
+            // count the cell owned is dropped (by `release`) only after every
+            // guard that could have loaded it, `guard` included, has ended, so
+            // the `T` outlives the borrow, which `'g` ties to `guard`.
+            unsafe { p.cast_const().as_ref() }.map(super::Peeked)
+        }
+
         /// Replaces `current` (compared by pointer) with `new`; true on success.
         ///
         /// No ABA: the caller holds `current` (a count of its `Arc`, or a
@@ -128,6 +143,31 @@ mod imp {
 #[cfg(depcache_loom)]
 pub(crate) struct ArcCell<T>(crate::sync::Mutex<Option<Arc<T>>>);
 
+/// What `peek` returns: a borrow valid for the guard's life.
+#[cfg(not(depcache_loom))]
+pub(crate) struct Peeked<'g, T>(&'g T);
+
+#[cfg(not(depcache_loom))]
+impl<T> core::ops::Deref for Peeked<'_, T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+/// What `peek` returns under loom: a count, standing in for the borrow.
+#[cfg(depcache_loom)]
+pub(crate) struct Peeked<'g, T>(Arc<T>, core::marker::PhantomData<&'g T>);
+
+#[cfg(depcache_loom)]
+impl<T> core::ops::Deref for Peeked<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 #[cfg(depcache_loom)]
 impl<T> ArcCell<T> {
     pub(crate) fn empty() -> Self {
@@ -136,6 +176,11 @@ impl<T> ArcCell<T> {
 
     pub(crate) fn load(&self, _guard: &Guard<'_>) -> Option<Arc<T>> {
         crate::sync::lock(&self.0).clone()
+    }
+
+    /// As the atomic cell's `peek`; here a clone held for the guard's life.
+    pub(crate) fn peek<'g>(&self, _guard: &'g Guard<'_>) -> Option<Peeked<'g, T>> {
+        self.load(_guard).map(|a| Peeked(a, core::marker::PhantomData))
     }
 
     pub(crate) fn compare_and_swap(&self, current: Option<&T>, new: Option<Arc<T>>, _guard: &Guard<'_>) -> bool {
@@ -194,6 +239,43 @@ mod tests {
         for v in &values {
             assert_eq!(Arc::strong_count(v), 1, "{v} leaked or was over-released");
         }
+    }
+
+    /// `peek` borrows without a count: while one thread reads the borrowed
+    /// value, the other replaces it with fresh values, whose predecessors are
+    /// only retired (under Miri, a free before the reader's guard ends is a
+    /// use-after-free report).
+    #[test]
+    fn peeks_race_swaps_of_fresh_values() {
+        let domain = Domain::new();
+        let cell: ArcCell<String> = ArcCell::empty();
+        let rounds = if cfg!(miri) { 20 } else { 2000 };
+        std::thread::scope(|s| {
+            let (cell, domain) = (&cell, &domain);
+            s.spawn(move || {
+                for i in 0..rounds {
+                    let guard = domain.guard();
+                    let cur = cell.peek(&guard);
+                    let _ = cell.compare_and_swap(cur.as_deref(), Some(Arc::new(format!("v{i}"))), &guard);
+                }
+            });
+            s.spawn(move || {
+                for _ in 0..rounds {
+                    let guard = domain.guard();
+                    if let Some(v) = cell.peek(&guard) {
+                        std::thread::yield_now();
+                        assert!(v.starts_with('v'), "{}", &*v);
+                    }
+                }
+            });
+        });
+        let guard = domain.guard();
+        let last = cell.load(&guard).expect("the writer left a value");
+        assert_eq!(cell.peek(&guard).as_deref().map(String::as_str), Some(last.as_str()));
+        drop(guard);
+        drop(cell);
+        drop(domain);
+        assert_eq!(Arc::strong_count(&last), 1);
     }
 
     #[test]

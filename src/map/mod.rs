@@ -19,7 +19,7 @@ mod loom_map;
 mod papaya_map;
 pub(crate) mod table;
 
-pub(crate) use cell::ArcCell;
+pub(crate) use cell::{ArcCell, Peeked};
 #[cfg(depcache_loom)]
 pub(crate) use loom_map::{thread_number, Domain, Guard, LoomMap as Map};
 #[cfg(not(depcache_loom))]
