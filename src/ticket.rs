@@ -72,13 +72,69 @@ where
     D: Dependency,
 {
     fn drop(&mut self) {
-        if self.stamps.is_empty() {
-            return;
-        }
-        let guard = self.index.domain.guard();
-        for s in self.stamps.iter() {
-            self.index.unpin(&s.node, &guard);
+        if !self.stamps.is_empty() {
+            self.index.unpin_all(&self.stamps, &self.index.domain.guard());
         }
         // The stamps (and their counts of the nodes) go with the ticket.
+    }
+}
+
+impl<K, V, D> Ticket<K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// Moves the ticket's content into a [`Lease`] on `index` (the ticket's
+    /// own: the caller checked).
+    pub(crate) fn into_lease(mut self, index: &Index<K, V, D>) -> Lease<'_, K, V, D> {
+        Lease {
+            index,
+            g: self.g,
+            stamps: core::mem::take(&mut self.stamps),
+        }
+    }
+}
+
+/// What an insert publishes with: a ticket's `G` and stamps, borrowing the
+/// index instead of holding a count of it. A plain `insert` takes one
+/// directly (no `Arc` clone, no second guard, and no fence after it: see
+/// `Shared::lease_in`); a [`Ticket`] becomes one when it is used. Dropped
+/// unused, it gives its pins back, as a ticket does.
+pub(crate) struct Lease<'i, K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    pub(crate) index: &'i Index<K, V, D>,
+    /// `G`, read before the stamps (see [`Ticket`]).
+    pub(crate) g: u64,
+    /// Pinned nodes with what was seen of them; moved into the entry on insert.
+    pub(crate) stamps: Stamps<K, V, D>,
+}
+
+impl<K, V, D> Lease<'_, K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// [`Ticket::is_valid`].
+    pub(crate) fn is_valid(&self) -> bool {
+        self.g >= self.index.floor() && self.stamps.iter().all(Stamp::unchanged)
+    }
+}
+
+impl<K, V, D> Drop for Lease<'_, K, V, D>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn drop(&mut self) {
+        if !self.stamps.is_empty() {
+            self.index.unpin_all(&self.stamps, &self.index.domain.guard());
+        }
     }
 }

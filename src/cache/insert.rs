@@ -9,7 +9,7 @@ use crate::index::Reg;
 use crate::map::{Found, Guard};
 use crate::stats::Counter;
 use crate::sync::{fence, Arc, Ordering};
-use crate::ticket::Ticket;
+use crate::ticket::{Lease, Ticket};
 use crate::{Dep, Dependency, Scope};
 
 impl<K, V, D, S> Cache<K, V, D, S>
@@ -60,11 +60,13 @@ where
         I: IntoIterator,
         I::Item: Into<Dep<D>>,
     {
-        let ticket = self.shared.ticket(deps);
-        // Stale: an invalidation ran between the ticket above and the publication;
+        let sh = &self.shared;
+        let guard = sh.guard();
+        let lease = sh.lease_in(deps, &guard);
+        // Stale: an invalidation ran between the lease above and the publication;
         // the insert is ordered before it and so is already undone. Too heavy: not
-        // cacheable, as documented. A foreign ticket cannot happen here.
-        let _ = self.shared.insert_with_ticket(key, value, ticket);
+        // cacheable, as documented.
+        let _ = sh.publish(key, value, lease, &guard);
     }
 }
 
@@ -80,6 +82,30 @@ where
         I: IntoIterator,
         I::Item: Into<Dep<D>>,
     {
+        let mut lease = self.lease_in(deps, &self.guard());
+        // SeqCst fence: pairs with the one at the start of an invalidation. If that
+        // invalidation found no node (or a retiring one) for our dependency and
+        // returned early, its caller's write happened before it; this fence
+        // orders the ticket holder's later read of the data after that write.
+        fence(Ordering::SeqCst);
+        Ticket {
+            index: self.index.clone(),
+            g: lease.g,
+            stamps: core::mem::take(&mut lease.stamps),
+        }
+    }
+
+    /// The `G` and the stamps of `deps`, the nodes pinned: a ticket without
+    /// its fence. Enough for a plain `insert`, whose value was computed before
+    /// the call: no read of the data follows that the fence would have to
+    /// order after a racing invalidation's write (the publication's own fence
+    /// and re-check order the insert against the invalidation; loom models
+    /// m1, m3, m6a, m6b and m9 race plain inserts).
+    pub(crate) fn lease_in<'s, I>(&'s self, deps: I, guard: &Guard<'_>) -> Lease<'s, K, V, D>
+    where
+        I: IntoIterator,
+        I::Item: Into<Dep<D>>,
+    {
         // One stamp per dependency; Subtree covers Exact.
         let mut wanted: smallvec::SmallVec<[Dep<D>; 2]> = smallvec::SmallVec::new();
         for d in deps {
@@ -89,7 +115,6 @@ where
                 None => wanted.push(d),
             }
         }
-        let guard = self.guard();
         // `G` before the generations: a bump we miss is one that comes after
         // this load, so the entry's first validation sees it. It is also the
         // entry's base against `invalidate_all`'s floor.
@@ -97,35 +122,37 @@ where
         let stamps = wanted
             .into_iter()
             .map(|d| {
-                let node = self.index.pin(&d.dep, &guard);
+                let node = self.index.pin(&d.dep, guard);
                 Stamp::read(node, d.scope == Scope::Subtree)
             })
             .collect();
-        // SeqCst fence: pairs with the one at the start of an invalidation. If that
-        // invalidation found no node (or a retiring one) for our dependency and
-        // returned early, its caller's write happened before it; this fence
-        // orders our later read of the data after that write.
-        fence(Ordering::SeqCst);
-        Ticket {
-            index: self.index.clone(),
+        Lease {
+            index: &self.index,
             g,
             stamps,
         }
     }
 
-    pub(crate) fn insert_with_ticket(
-        &self,
-        key: K,
-        value: V,
-        mut ticket: Ticket<K, V, D>,
-    ) -> Result<(), InsertError<V>> {
+    pub(crate) fn insert_with_ticket(&self, key: K, value: V, ticket: Ticket<K, V, D>) -> Result<(), InsertError<V>> {
         if !Arc::ptr_eq(&ticket.index, &self.index) {
             return Err(InsertError::ForeignTicket(value));
         }
+        let guard = self.guard();
+        self.publish(key, value, ticket.into_lease(&self.index), &guard)
+    }
+
+    /// Publishes `value` under `key` with `lease`'s stamps, unless they moved.
+    pub(crate) fn publish(
+        &self,
+        key: K,
+        value: V,
+        mut lease: Lease<'_, K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Result<(), InsertError<V>> {
         // Stale before too heavy: `TooHeavy` then says the value was valid when
         // refused, which single-flight relies on to hand it to its waiters.
-        if !ticket.is_valid() {
-            self.stats.add(Counter::StaleInserts, 1, &self.guard());
+        if !lease.is_valid() {
+            self.stats.add(Counter::StaleInserts, 1, guard);
             return Err(InsertError::Stale(value));
         }
         let weight = match &self.weigher {
@@ -145,32 +172,30 @@ where
             Some(ttl) => self.time.now().saturating_add(ttl),
             None => u64::MAX,
         };
-        // The ticket's pins move into the entry; its cleanup gives them back.
-        let stamps = core::mem::take(&mut ticket.stamps);
+        // The lease's pins move into the entry; its cleanup gives them back.
+        let stamps = core::mem::take(&mut lease.stamps);
         // The entry gets a clone of the value (users put `Arc`s inside): a
         // refused insert hands ours back.
-        let e = Arc::new(Entry::new(key, value.clone(), stamps, ticket.g, expires_at));
-        drop(ticket);
-
-        let guard = self.guard();
+        let e = Arc::new(Entry::new(key, value.clone(), stamps, lease.g, expires_at));
+        drop(lease);
         // Relaxed: a budget counter; `make_weight_room` re-reads it.
         self.weight.fetch_add(weight, Ordering::Relaxed);
-        self.place(&e, &guard);
+        self.place(&e, guard);
         if self.max_weight.is_some() {
-            self.make_weight_room(&guard);
+            self.make_weight_room(guard);
         }
         // Register in the reverse index *before* publishing, then publish, then
         // re-check: an invalidation either finds the registration or is seen by
         // the re-check (the SeqCst fences on both sides).
         let id = e.id();
         for s in e.stamps.iter() {
-            s.node.dependents().insert(id, Reg::new(e.clone(), s.subtree()), &guard);
+            s.node.dependents().insert(id, Reg::new(e.clone(), s.subtree()), guard);
             s.node.registered();
         }
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was. `old` is unlinked, and stays
         // readable while `guard` lives.
-        let old = self.entries.insert(e.clone(), &guard);
+        let old = self.entries.insert(e.clone(), guard);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.floor());
         // Loom builds only: the deliberately broken variant the models must catch.
@@ -179,15 +204,15 @@ where
         if valid && e.go_live() {
             // Relaxed: a counter (see `Cache::len`).
             self.len.fetch_add(1, Ordering::Relaxed);
-            self.stats.add(Counter::Inserts, 1, &guard);
+            self.stats.add(Counter::Inserts, 1, guard);
             if let Some(old) = old {
                 // `old` is read in place (the guard keeps it): no count taken.
-                self.kill(&old, &guard);
+                self.kill(&old, guard);
             }
             if self.max_weight.is_some() {
                 // Another inserter may have skipped this entry while it was INIT:
                 // once live, bring the budget back (so it holds at quiescence).
-                self.make_weight_room(&guard);
+                self.make_weight_room(guard);
             }
             return Ok(());
         }
@@ -200,24 +225,24 @@ where
         if refused {
             // Refused as stale: put back what it displaced, unless that is gone too.
             if let Some(old) = old {
-                self.restore(&e, old, &guard);
+                self.restore(&e, old, guard);
             }
         } else if let Some(old) = old {
             // Removed or superseded after publishing: ordered after this insert,
             // so the entry it replaced goes as it would have.
-            self.kill(&old, &guard);
+            self.kill(&old, guard);
         }
-        self.cleanup(&e, true, &guard);
+        self.cleanup(&e, true, guard);
         if valid && !refused {
             // Superseded by a remove or a newer insert: ordered just before it.
-            self.stats.add(Counter::Inserts, 1, &guard);
+            self.stats.add(Counter::Inserts, 1, guard);
             Ok(())
         } else {
             // Stale by our re-check, or an invalidation reached the entry before
             // it went live: that invalidation is ordered before the insert, whose
             // value may predate the change, so it is refused (and not counted by
             // the invalidation: it was never visible).
-            self.stats.add(Counter::StaleInserts, 1, &guard);
+            self.stats.add(Counter::StaleInserts, 1, guard);
             Err(InsertError::Stale(value))
         }
     }

@@ -166,6 +166,14 @@ where
     }
 
     /// Drops one pin of `node`; the last one retires it and unpins its parent.
+    /// [`unpin`](Index::unpin) of every node of `stamps` (a ticket or lease
+    /// dropped unused).
+    pub(crate) fn unpin_all(&self, stamps: &crate::entry::Stamps<K, V, D>, guard: &Guard<'_>) {
+        for s in stamps.iter() {
+            self.unpin(&s.node, guard);
+        }
+    }
+
     pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
         // The node is cloned only if it retires: an unpin that leaves it pinned
         // (nearly all of them) is one atomic step, not three.
