@@ -17,7 +17,8 @@
 //! TTL: every hit reads the clock), `papaya_pin` (papaya pinned per
 //! call), `papaya_guard` (papaya with one guard), `quick` (quick_cache) — hits
 //! on 10k u64 entries in random order; `insert` into a full 10k cache (half the
-//! keys replace, half evict); `seed` (the Python scenario: 1000 String-keyed
+//! keys replace, half evict); `insert2` (the same from two threads, the slower
+//! one's time per operation); `seed` (the Python scenario: 1000 String-keyed
 //! entries over 100 files, invalidate one file of 10 entries and refill it);
 //! `seed10` (ten files, 100 entries); `scale` (1e6 entries, 10 per dependency,
 //! invalidate one); `stale` (`mark_stale`). Invalidations time only the call.
@@ -48,6 +49,7 @@ fn main() {
     let per_op = match op.as_str() {
         "get" | "pin" | "ttl" | "papaya_pin" | "papaya_guard" | "quick" => lookups(&op, iters),
         "insert" => inserts(iters),
+        "insert2" => inserts2(iters),
         "seed" => seed(iters, 1),
         "seed10" => seed(iters, 10),
         "scale" => scale(iters),
@@ -138,6 +140,36 @@ fn inserts(iters: usize) -> Duration {
         c.insert(k, k, [k / 10]);
     }
     start.elapsed()
+}
+
+/// `inserts` from two threads at once, each on its own half of the keys
+/// (odd and even): the wall time of the slower thread per operation of one
+/// thread, i.e. the latency while the other thread inserts too.
+fn inserts2(iters: usize) -> Duration {
+    let keys: Vec<u64> = random_keys(1).iter().map(|k| k * 2 + (k & 1)).collect();
+    let m = keys.len() - 1;
+    let c: Cache<u64, u64, u64> = Cache::new(N as usize);
+    for k in 0..N {
+        c.insert(k, k, [k / 10]);
+    }
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let run = |t: usize| {
+            let (c, keys, barrier) = (&c, &keys, &barrier);
+            move || {
+                barrier.wait();
+                let start = Instant::now();
+                for i in 0..iters {
+                    let k = keys[(i * 2 + t) & m];
+                    c.insert(k, k, [k / 10]);
+                }
+                start.elapsed()
+            }
+        };
+        let a = s.spawn(run(0));
+        let b = s.spawn(run(1));
+        a.join().unwrap().max(b.join().unwrap())
+    })
 }
 
 /// The Python original's scenario: invalidate `files` files of 10 entries each.

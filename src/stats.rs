@@ -21,8 +21,14 @@ pub(crate) enum Counter {
     Expirations,
     InvalidationCalls,
     EntriesInvalidated,
+    /// Published entries (state LIVE) not yet removed: +1 when one goes live,
+    /// −1 (wrapping) when one is removed. Counted here, not in one shared
+    /// atomic, so that an insert and the removal it causes write no shared
+    /// line (session 8). The sum can be "below zero" for a moment: a removal
+    /// on another thread may be counted before the insert that preceded it.
+    Resident,
 }
-const COUNTERS: usize = 8;
+const COUNTERS: usize = 9;
 
 struct Stripe {
     counts: [AtomicU64; COUNTERS],
@@ -93,6 +99,12 @@ impl Recorder {
         }
         // Relaxed: a statistic orders nothing; readers sum the stripes.
         self.stripe(number).counts[c as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Subtracts `n` from counter `c` (a wrapping add: the sums wrap back).
+    #[inline]
+    pub(crate) fn sub(&self, c: Counter, n: u64, guard: &Guard<'_>) {
+        self.add(c, n.wrapping_neg(), guard);
     }
 
     /// Records one eager invalidation's wall time, as the thread pinned by `guard`.

@@ -9,7 +9,7 @@ use crate::index::{FastHash, Index};
 use crate::map::{ConcurrentMap, Domain, Map, Table};
 use crate::ring::Ring;
 use crate::stats::Recorder;
-use crate::sync::{Arc, AtomicU64, AtomicUsize};
+use crate::sync::{Arc, AtomicU64};
 use crate::time::{Clock, ManualClock, TimeSource};
 use crate::Dependency;
 
@@ -135,7 +135,6 @@ impl<K, V, D, S> Builder<K, V, D, S> {
             index: Arc::new(Index::new(domain.clone())),
             domain,
             ring: Ring::new(self.max_entries),
-            len: AtomicUsize::new(0),
             weight: AtomicU64::new(0),
             max_weight: self.max_weight,
             weigher: self.weigher,

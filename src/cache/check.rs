@@ -131,7 +131,11 @@ where
         }
         sh.ring.check_free()?;
         // Relaxed: quiescent.
-        let w = sh.weight.load(crate::sync::Ordering::Relaxed);
+        let w = if sh.weighs() {
+            sh.weight.load(crate::sync::Ordering::Relaxed)
+        } else {
+            len as u64
+        };
         if w != weight {
             return Err(format!("weight counter is {w}, resident entries weigh {weight}"));
         }

@@ -178,8 +178,10 @@ where
         // refused insert hands ours back.
         let e = Arc::new(Entry::new(key, value.clone(), stamps, lease.g, expires_at));
         drop(lease);
-        // Relaxed: a budget counter; `make_weight_room` re-reads it.
-        self.weight.fetch_add(weight, Ordering::Relaxed);
+        if self.weighs() {
+            // Relaxed: a budget counter; `make_weight_room` re-reads it.
+            self.weight.fetch_add(weight, Ordering::Relaxed);
+        }
         self.place(&e, guard);
         if self.max_weight.is_some() {
             self.make_weight_room(guard);
@@ -202,8 +204,7 @@ where
         #[cfg(depcache_loom)]
         let valid = valid || crate::sync::fault::skip_publish_recheck();
         if valid && e.go_live() {
-            // Relaxed: a counter (see `Cache::len`).
-            self.len.fetch_add(1, Ordering::Relaxed);
+            self.stats.add(Counter::Resident, 1, guard);
             self.stats.add(Counter::Inserts, 1, guard);
             if let Some(old) = old {
                 // `old` is read in place (the guard keeps it): no count taken.
@@ -325,8 +326,7 @@ where
                     victim.kill_stale()
                 };
                 if let Some(LIVE) = killed {
-                    // Relaxed: a counter (see `Cache::len`).
-                    self.len.fetch_sub(1, Ordering::Relaxed);
+                    self.stats.sub(Counter::Resident, 1, guard);
                     self.cleanup(victim, false, guard);
                     if usable {
                         self.stats.add(Counter::Evictions, 1, guard);

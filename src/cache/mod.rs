@@ -17,7 +17,7 @@ use crate::index::{FastHash, Index};
 use crate::map::{Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
-use crate::sync::{fence, Arc, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{fence, Arc, AtomicU64, Ordering};
 use crate::time::{Clock, TimeSource};
 use crate::Dependency;
 
@@ -71,9 +71,9 @@ where
     pub(crate) index: Arc<Index<K, V, D>>,
     pub(crate) ring: Ring<K, V, D>,
     pub(crate) flights: Map<K, Arc<flight::Flight<V>>, FastHash>,
-    /// Published entries (state LIVE).
-    pub(crate) len: AtomicUsize,
-    /// Weight of resident entries, including ones being inserted.
+    /// Weight of resident entries, including ones being inserted. Kept only
+    /// when there is a weigher or a weight budget ([`Shared::weighs`]);
+    /// without them every entry weighs 1 and `stats().weight` is `len()`.
     pub(crate) weight: AtomicU64,
     pub(crate) max_weight: Option<u64>,
     pub(crate) weigher: Option<Weigher<K, V>>,
@@ -198,9 +198,11 @@ where
     /// invisible lazily (`mark_stale`, `invalidate_all`, an expired TTL) count
     /// until reclaimed, on their next lookup or when the CLOCK hand passes; call
     /// [`purge`](Cache::purge) to reclaim them all now.
+    ///
+    /// A sum over per-thread counters (inserts and removals write no shared
+    /// counter): some 70 cache lines, a statistic rather than a loop condition.
     pub fn len(&self) -> usize {
-        // Relaxed: a statistic; no data is read through it.
-        resident(self.shared.len.load(Ordering::Relaxed))
+        self.shared.resident()
     }
 
     /// True if [`len`](Cache::len) is zero.
@@ -254,8 +256,12 @@ where
             invalidation_calls: r.sum(Counter::InvalidationCalls),
             entries_invalidated: r.sum(Counter::EntriesInvalidated),
             live_entries: self.len() as u64,
-            // Relaxed: a statistic.
-            weight: sh.weight.load(Ordering::Relaxed),
+            weight: if sh.weighs() {
+                // Relaxed: a statistic.
+                sh.weight.load(Ordering::Relaxed)
+            } else {
+                self.len() as u64
+            },
             index_nodes: sh.index.nodes.len() as u64,
             invalidation_latency: r.latency(),
         }
@@ -372,6 +378,20 @@ where
         e.is_valid(g, || self.index.floor())
     }
 
+    /// True if the cache keeps a weight counter: it has a weigher or a weight
+    /// budget. Without either, every entry weighs 1, and the counter would
+    /// only repeat `len` at the price of two read-modify-writes of one shared
+    /// line per insert and per removal.
+    #[inline]
+    pub(crate) fn weighs(&self) -> bool {
+        self.weigher.is_some() || self.max_weight.is_some()
+    }
+
+    /// Entries resident (LIVE): the sum of the threads' counts.
+    pub(crate) fn resident(&self) -> usize {
+        resident(self.stats.sum(Counter::Resident) as usize)
+    }
+
     /// An entry's weight: the weigher asked again (an entry does not keep it:
     /// 8 bytes per entry, and it is a function of the key and value), or 1.
     #[inline]
@@ -427,8 +447,7 @@ where
         guard: &Guard<'_>,
     ) -> Option<u8> {
         if was == LIVE {
-            // Relaxed: a counter (see `len`).
-            self.len.fetch_sub(1, Ordering::Relaxed);
+            self.stats.sub(Counter::Resident, 1, guard);
             self.cleanup_in(bucket, e, true, guard);
         }
         Some(was)
@@ -463,6 +482,9 @@ where
         if release_slot {
             self.ring.release(e.slot(), e, guard);
         }
+        if !self.weighs() {
+            return;
+        }
         // Last, so that a weigher that panics here (it did not at insert) only
         // leaves the budget off. Saturating: a weigher that answers less than it
         // did at insert must not wrap the budget to "always over".
@@ -474,11 +496,11 @@ where
     }
 }
 
-/// The `len` counter as a count. An inserter adds its entry after the entry
-/// went live, so a thread that removes it at once may subtract first: for a
-/// moment the counter is "below zero", wrapped to near `usize::MAX` (seen by the
-/// stress test as `len() = 18446744073709551615`). That moment reads as 0, the
-/// count of the order in which the removal follows the insert.
+/// The sum of the `Resident` counters as a count. An inserter adds its entry
+/// after the entry went live, so a thread that removes it at once may subtract
+/// first: for a moment the sum is "below zero", wrapped to near `usize::MAX`
+/// (seen by the stress test as `len() = 18446744073709551615`). That moment
+/// reads as 0, the count of the order in which the removal follows the insert.
 #[inline]
 fn resident(counter: usize) -> usize {
     if counter > isize::MAX as usize {
@@ -530,7 +552,7 @@ where
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Cache")
-            .field("len", &resident(self.shared.len.load(Ordering::Relaxed)))
+            .field("len", &resident(self.shared.stats.sum(Counter::Resident) as usize))
             .field("capacity", &self.shared.ring.capacity())
             .finish_non_exhaustive()
     }
