@@ -1,5 +1,7 @@
 //! The CLOCK ring: a fixed array of slots, one per entry the cache may hold, a
-//! shared hand, and the set of slots freed by removals ([`free`]).
+//! shared hand, the set of slots freed by removals ([`free`]), and in front of
+//! that set one freed slot per thread, which the thread that freed it takes
+//! back first.
 //!
 //! A slot is owned by whoever moves it by CAS: from empty or from its old entry
 //! to a new entry (an inserter), or from its entry to empty (the entry's cleaner,
@@ -14,8 +16,20 @@ pub(crate) use free::FreeSlots;
 pub use free::Probe as FreeProbe;
 
 use crate::entry::Entry;
-use crate::map::{ArcCell, Guard, Peeked};
+use crossbeam_utils::CachePadded;
+
+use crate::map::{thread_number, ArcCell, Guard, Peeked};
 use crate::sync::{Arc, AtomicUsize, Ordering};
+
+/// Stashes per ring: two per core, rounded to a power of two (as the stats'
+/// stripes), at most 64 (128 bytes each).
+fn stashes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .next_power_of_two()
+        .saturating_mul(2)
+        .min(64)
+}
 
 pub(crate) struct Ring<K, V, D> {
     slots: Box<[ArcCell<Entry<K, V, D>>]>,
@@ -24,7 +38,18 @@ pub(crate) struct Ring<K, V, D> {
     /// The CLOCK hand (unbounded; taken modulo the length).
     hand: AtomicUsize,
     free: FreeSlots,
+    /// One freed slot (or [`NO_SLOT`]) per thread number below its length
+    /// (see `map::thread_number`): an insert that replaces a key frees the old
+    /// entry's slot, and the same thread's next insert takes it back without
+    /// touching the shared free set (whose count and summary words are lines
+    /// every inserting thread writes; at 2 threads `FreeSlots::take` was 18%
+    /// of an insert). A slot left here by a thread that stops inserting is
+    /// still empty in the ring: the hand claims it when it comes by.
+    stash: Box<[CachePadded<AtomicUsize>]>,
 }
+
+/// An empty stash.
+const NO_SLOT: usize = usize::MAX;
 
 impl<K, V, D> Ring<K, V, D> {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -33,6 +58,9 @@ impl<K, V, D> Ring<K, V, D> {
             fresh: AtomicUsize::new(0),
             hand: AtomicUsize::new(0),
             free: FreeSlots::new(capacity),
+            stash: (0..stashes())
+                .map(|_| CachePadded::new(AtomicUsize::new(NO_SLOT)))
+                .collect(),
         }
     }
 
@@ -40,9 +68,25 @@ impl<K, V, D> Ring<K, V, D> {
         self.slots.len()
     }
 
+    /// This thread's stash, if its number has one.
+    #[inline]
+    fn stash(&self, guard: &Guard<'_>) -> Option<&AtomicUsize> {
+        thread_number(guard).and_then(|t| self.stash.get(t)).map(|s| &**s)
+    }
+
     /// A slot that was probably empty: never used, or freed by a removal. The
     /// caller still claims it by CAS from empty.
-    pub(crate) fn probably_free(&self) -> Option<usize> {
+    pub(crate) fn probably_free(&self, guard: &Guard<'_>) -> Option<usize> {
+        if let Some(s) = self.stash(guard) {
+            // Relaxed load and store, not an RMW: this thread is the only
+            // writer of its stash while it holds its number (as the stats'
+            // owned counters, see `thread_number`); the slot CAS decides.
+            let i = s.load(Ordering::Relaxed);
+            if i != NO_SLOT {
+                s.store(NO_SLOT, Ordering::Relaxed);
+                return Some(i);
+            }
+        }
         // Relaxed: a hint; the slot CAS decides.
         if self.fresh.load(Ordering::Relaxed) < self.slots.len() {
             // Relaxed: the counter only hands out distinct indices.
@@ -103,6 +147,13 @@ impl<K, V, D> Ring<K, V, D> {
     /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
     pub(crate) fn release(&self, i: usize, entry: &Entry<K, V, D>, guard: &Guard<'_>) {
         if self.slots[i].compare_and_swap(Some(entry), None, guard) {
+            if let Some(s) = self.stash(guard) {
+                // Relaxed: see `probably_free`.
+                if s.load(Ordering::Relaxed) == NO_SLOT {
+                    s.store(i, Ordering::Relaxed);
+                    return;
+                }
+            }
             self.free.put(i);
         }
     }

@@ -279,7 +279,7 @@ where
     /// Puts `e` in a slot: a fresh or freed one if there is one, else the one of
     /// the entry the CLOCK hand evicts.
     fn place(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
-        while let Some(i) = self.ring.probably_free() {
+        while let Some(i) = self.ring.probably_free(guard) {
             e.set_slot(i);
             if self.ring.claim(i, None, e, guard) {
                 return;
