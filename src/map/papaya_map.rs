@@ -14,14 +14,17 @@ pub(crate) struct Domain(std::sync::Arc<seize::Collector>);
 pub(crate) type Guard<'a> = seize::LocalGuard<'a>;
 
 impl Domain {
-    /// A collector that retires in batches of 128, not seize's default 32:
-    /// each batch costs a heavy barrier (a `membarrier` system call) and a
-    /// pass over the active threads, and an eager invalidation of 10 entries
-    /// retires 10 of them (op_cost `seed` 1784 → 1643 ns, `insert` 277 → 272
-    /// ns; 512 measured the same as 128). At most 128 retired objects wait per
-    /// thread before reclamation starts.
+    /// A collector that retires in batches of 512, not seize's default 32:
+    /// each batch costs a heavy barrier (a `membarrier` system call, which
+    /// interrupts every other CPU running one of our threads: in this VM
+    /// 13% of an insert from two threads at 128) and a pass over the active
+    /// threads; an insert retires about two objects, an eager invalidation
+    /// of 10 entries ten. Measured with op_cost (session 8): 32 → 128, seed
+    /// 1784 → 1643 ns and insert 277 → 272; 128 → 512, two-thread insert
+    /// 454 → 367 ns, one thread level; 1024 was 351 ns at two threads but 4%
+    /// slower at one. At most 512 retired objects wait per thread.
     pub(crate) fn new() -> Self {
-        Domain(std::sync::Arc::new(seize::Collector::new().batch_size(128)))
+        Domain(std::sync::Arc::new(seize::Collector::new().batch_size(512)))
     }
 
     /// Pins the current thread; references read under the guard stay valid while it lives.
