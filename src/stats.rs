@@ -117,13 +117,16 @@ impl Recorder {
 
     pub(crate) fn sum(&self, c: Counter) -> u64 {
         // Relaxed: see `add`.
-        let owned: u64 = self.owned.iter().map(|o| o[c as usize].load(Ordering::Relaxed)).sum();
-        let striped: u64 = self
+        // Wrapping: `Resident` adds −1 as 2^64 − 1, so a thread's own count
+        // and any partial sum may be "negative"; only the total is a count
+        // (`Iterator::sum` panics on that in debug builds: the fuzzers and
+        // Miri found it).
+        let owned = self.owned.iter().map(|o| o[c as usize].load(Ordering::Relaxed));
+        let striped = self
             .stripes
             .iter()
-            .map(|s| s.counts[c as usize].load(Ordering::Relaxed))
-            .sum();
-        owned.wrapping_add(striped)
+            .map(|s| s.counts[c as usize].load(Ordering::Relaxed));
+        owned.chain(striped).fold(0, u64::wrapping_add)
     }
 
     pub(crate) fn latency(&self) -> Latency {

@@ -253,6 +253,33 @@ fn weight_is_asked_again_on_removal() {
     assert_eq!(c.get(&2), Some(2), "an insert after the drift evicted its own entry");
 }
 
+/// `len` is a sum of per-thread counts: entries inserted on one thread and
+/// removed on another leave one count "negative" (wrapped) and another
+/// positive, and only their sum is a count. (Summing with `Iterator::sum`
+/// overflowed here in debug builds: Miri and the `ops_threads` fuzzer
+/// caught it.)
+#[test]
+fn len_counts_entries_inserted_and_removed_on_different_threads() {
+    let c: Cache<u32, u32, u32> = Cache::new(100);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for k in 0..10 {
+                c.insert(k, k, [k]);
+            }
+        });
+    });
+    assert_eq!(c.len(), 10);
+    for k in 0..4 {
+        assert_eq!(c.remove(&k), Some(k));
+    }
+    assert_eq!(c.len(), 6);
+    assert_eq!(c.stats().live_entries, 6);
+    assert_eq!(c.stats().weight, 6, "without a weigher, weight is len");
+    assert_eq!(c.invalidate(5), 1);
+    assert_eq!(c.len(), 5);
+    c.check_invariants().unwrap();
+}
+
 #[test]
 fn weight_budget() {
     let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
