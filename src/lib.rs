@@ -79,7 +79,7 @@ pub mod watch;
 #[cfg(not(depcache_loom))]
 pub mod workload;
 
-pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
+pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher, DEFAULT_RECLAIM_BATCH};
 pub use dep::{Dep, Dependency, Scope};
 pub use error::{BuildError, InsertError};
 pub use path::DepPath;

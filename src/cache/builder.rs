@@ -38,9 +38,14 @@ pub struct Builder<K, V, D, S = DefaultHashBuilder> {
     weigher: Option<Weigher<K, V>>,
     ttl: Option<Duration>,
     time: Option<TimeSource>,
+    reclaim_batch: usize,
     hasher: S,
     _dep: core::marker::PhantomData<fn() -> D>,
 }
+
+/// Objects retired per reclamation batch unless [`Builder::reclaim_batch`]
+/// says otherwise.
+pub const DEFAULT_RECLAIM_BATCH: usize = 128;
 
 impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
     pub(crate) fn new() -> Self {
@@ -50,6 +55,7 @@ impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
             weigher: None,
             ttl: None,
             time: None,
+            reclaim_batch: DEFAULT_RECLAIM_BATCH,
             hasher: DefaultHashBuilder::default(),
             _dep: core::marker::PhantomData,
         }
@@ -94,6 +100,32 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         self
     }
 
+    /// How many removed objects (entries, index nodes, replaced slots) a
+    /// thread collects before it starts reclaiming them (default
+    /// [`DEFAULT_RECLAIM_BATCH`], 128; seize's own default is 32).
+    ///
+    /// Each batch costs a heavy memory barrier (on Linux a `membarrier`
+    /// system call, which interrupts every other CPU running a thread of this
+    /// process) and a pass over the active threads, and the thread that
+    /// frees a batch pays for all of it at once. Larger batches amortize the
+    /// barrier: on a 2-vCPU VM, 512 made an insert from two threads ~20%
+    /// faster than 128, but the 99th percentile of an eager invalidation grew
+    /// from ~5 µs to 9–15 µs (`benches/RESULTS.md`, session 8). Values below
+    /// 1 count as 1.
+    ///
+    /// ```
+    /// use depcache::Cache;
+    ///
+    /// // Insert-heavy, many threads, tail latency not a concern:
+    /// let cache: Cache<u64, u64, u64> = Cache::builder().max_entries(1000).reclaim_batch(512).build().unwrap();
+    /// cache.insert(1, 1, [1]);
+    /// assert_eq!(cache.get(&1), Some(1));
+    /// ```
+    pub fn reclaim_batch(mut self, n: usize) -> Self {
+        self.reclaim_batch = n.max(1);
+        self
+    }
+
     /// Hash keys with `hasher` instead of the default (foldhash).
     pub fn hasher<S2>(self, hasher: S2) -> Builder<K, V, D, S2> {
         Builder {
@@ -102,6 +134,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
             weigher: self.weigher,
             ttl: self.ttl,
             time: self.time,
+            reclaim_batch: self.reclaim_batch,
             hasher,
             _dep: core::marker::PhantomData,
         }
@@ -127,7 +160,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         if self.ttl == Some(Duration::ZERO) {
             return Err(BuildError::ZeroTtl);
         }
-        let domain = Domain::new();
+        let domain = Domain::new(self.reclaim_batch);
         let clock = Clock::new();
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),

@@ -10,7 +10,7 @@ mod invalidate;
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 
-pub use builder::Builder;
+pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
 
 use crate::entry::{Entry, LIVE};
 use crate::index::{FastHash, Index};

@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn loads_race_swaps_and_every_value_is_dropped_once() {
-        let domain = Domain::new();
+        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<String> = ArcCell::empty();
         let values: Vec<Arc<String>> = (0..4).map(|i| Arc::new(format!("v{i}"))).collect();
         std::thread::scope(|s| {
@@ -247,7 +247,7 @@ mod tests {
     /// use-after-free report).
     #[test]
     fn peeks_race_swaps_of_fresh_values() {
-        let domain = Domain::new();
+        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<String> = ArcCell::empty();
         let rounds = if cfg!(miri) { 20 } else { 2000 };
         std::thread::scope(|s| {
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_failed_swap_gives_the_new_value_back() {
-        let domain = Domain::new();
+        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<u32> = ArcCell::empty();
         let a = Arc::new(1);
         let b = Arc::new(2);

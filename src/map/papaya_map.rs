@@ -14,17 +14,16 @@ pub(crate) struct Domain(std::sync::Arc<seize::Collector>);
 pub(crate) type Guard<'a> = seize::LocalGuard<'a>;
 
 impl Domain {
-    /// A collector that retires in batches of 512, not seize's default 32:
-    /// each batch costs a heavy barrier (a `membarrier` system call, which
-    /// interrupts every other CPU running one of our threads: in this VM
-    /// 13% of an insert from two threads at 128) and a pass over the active
-    /// threads; an insert retires about two objects, an eager invalidation
-    /// of 10 entries ten. Measured with op_cost (session 8): 32 → 128, seed
-    /// 1784 → 1643 ns and insert 277 → 272; 128 → 512, two-thread insert
-    /// 454 → 367 ns, one thread level; 1024 was 351 ns at two threads but 4%
-    /// slower at one. At most 512 retired objects wait per thread.
-    pub(crate) fn new() -> Self {
-        Domain(std::sync::Arc::new(seize::Collector::new().batch_size(512)))
+    /// A collector that reclaims in batches of `batch` retired objects
+    /// (`Builder::reclaim_batch`; the cache's default is 128, seize's 32).
+    /// Measured with op_cost (session 8): 32 → 128, seed invalidation 1784 →
+    /// 1643 ns and insert 277 → 272; 128 → 512, an insert from two threads
+    /// 454 → 367 ns (a batch's `membarrier` interrupts the other CPU: 13% of
+    /// such an insert in perf at 128), one thread level, but an eager
+    /// invalidation's p99 ~5 → 9–15 µs (`depcache bench`): the thread that
+    /// frees a batch frees it all at once.
+    pub(crate) fn new(batch: usize) -> Self {
+        Domain(std::sync::Arc::new(seize::Collector::new().batch_size(batch)))
     }
 
     /// Pins the current thread; references read under the guard stay valid while it lives.

@@ -280,6 +280,28 @@ fn len_counts_entries_inserted_and_removed_on_different_threads() {
     c.check_invariants().unwrap();
 }
 
+/// `reclaim_batch`: with batches of one object, a removed entry's memory (and
+/// so its value) is released as soon as the removing call's guard is gone;
+/// with the default, it waits for a full batch.
+#[test]
+fn reclaim_batch_sets_when_removed_values_are_released() {
+    let value = std::sync::Arc::new(7u32);
+    for (batch, released) in [(0, true), (1, true), (crate::DEFAULT_RECLAIM_BATCH, false)] {
+        let c: Cache<u32, std::sync::Arc<u32>, u32> =
+            Cache::builder().max_entries(10).reclaim_batch(batch).build().unwrap();
+        c.insert(1, value.clone(), [1]);
+        drop(c.remove(&1));
+        assert_eq!(
+            std::sync::Arc::strong_count(&value) == 1,
+            released,
+            "batch {batch}: {} counts",
+            std::sync::Arc::strong_count(&value)
+        );
+        drop(c);
+        assert_eq!(std::sync::Arc::strong_count(&value), 1, "batch {batch}: leaked");
+    }
+}
+
 #[test]
 fn weight_budget() {
     let c: Cache<u32, Vec<u8>, u32> = Cache::builder()

@@ -53,7 +53,7 @@ mod loom_probe {
         /// A table with `buckets` heads (1: every key in one chain).
         pub fn new(buckets: usize) -> Self {
             Probe {
-                domain: Domain::new(),
+                domain: Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH),
                 table: Table::new(buckets, Default::default()),
             }
         }
