@@ -236,13 +236,13 @@ fn weight_is_asked_again_on_removal() {
     assert_eq!(c.stats().weight, 0);
     c.check_invariants().unwrap();
 
-    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let calls = std::sync::Arc::new(crate::sync::AtomicU64::new(0));
     let counter = calls.clone();
     let c: Cache<u32, u32, u32> = Cache::builder()
         .max_entries(100)
         .max_weight(1000)
         // 1, then 2, 3, ...: more on removal than at insert.
-        .weigher(move |_, _| counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+        .weigher(move |_, _| counter.fetch_add(1, crate::sync::Ordering::Relaxed) + 1)
         .build()
         .unwrap();
     c.insert(1, 1, [1]);
