@@ -132,6 +132,7 @@ where
         sh.ring.check_free()?;
         // Relaxed: quiescent.
         let w = if sh.weighs() {
+            // Relaxed: checked at quiescence.
             sh.weight.load(crate::sync::Ordering::Relaxed)
         } else {
             len as u64

@@ -116,6 +116,7 @@ where
             {
                 Ok(_) => {
                     if late {
+                        // AcqRel: as above (the broken variant only moves it).
                         self.floor.fetch_max(next, Ordering::AcqRel);
                     }
                     break;

@@ -241,7 +241,8 @@ fn weight_is_asked_again_on_removal() {
     let c: Cache<u32, u32, u32> = Cache::builder()
         .max_entries(100)
         .max_weight(1000)
-        // 1, then 2, 3, ...: more on removal than at insert.
+        // 1, then 2, 3, ...: more on removal than at insert. (Relaxed: one
+        // thread calls it; the count orders nothing.)
         .weigher(move |_, _| counter.fetch_add(1, crate::sync::Ordering::Relaxed) + 1)
         .build()
         .unwrap();
