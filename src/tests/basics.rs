@@ -303,6 +303,30 @@ fn reclaim_batch_sets_when_removed_values_are_released() {
     }
 }
 
+/// A weigher that panics at insert: the insert's lease (the stamps it pinned)
+/// gives its pins back while unwinding, so the dependency's node leaves the
+/// index and nothing else changed.
+#[test]
+fn a_weigher_panicking_at_insert_leaves_no_pinned_node() {
+    let c: Cache<u32, u32, u32> = Cache::builder()
+        .max_entries(10)
+        .weigher(|k, _| if *k == 13 { panic!("weigher") } else { 1 })
+        .build()
+        .unwrap();
+    c.insert(1, 1, [1]);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.insert(13, 13, [13, 1])));
+    assert!(r.is_err());
+    assert_eq!(c.get(&13), None);
+    assert_eq!(c.get(&1), Some(1));
+    assert!(
+        !c.tracks(&13),
+        "the panicking insert's dependency stayed pinned in the index"
+    );
+    let s = c.stats();
+    assert_eq!((s.live_entries, s.weight, s.index_nodes), (1, 1, 1));
+    c.check_invariants().unwrap();
+}
+
 #[test]
 fn weight_budget() {
     let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
