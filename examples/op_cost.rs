@@ -127,13 +127,20 @@ fn lookups(op: &str, iters: usize) -> Duration {
     }
 }
 
-fn inserts(iters: usize) -> Duration {
+/// A full cache of `N` entries and keys of which half are in it (the odd
+/// ones below `N`, so half the inserts replace and half evict).
+fn full_cache() -> (Cache<u64, u64, u64>, Vec<u64>) {
     let keys: Vec<u64> = random_keys(1).iter().map(|k| k * 2 + (k & 1)).collect();
-    let m = keys.len() - 1;
     let c: Cache<u64, u64, u64> = Cache::new(N as usize);
     for k in 0..N {
         c.insert(k, k, [k / 10]);
     }
+    (c, keys)
+}
+
+fn inserts(iters: usize) -> Duration {
+    let (c, keys) = full_cache();
+    let m = keys.len() - 1;
     let start = Instant::now();
     for i in 0..iters {
         let k = keys[i & m];
@@ -146,12 +153,8 @@ fn inserts(iters: usize) -> Duration {
 /// (odd and even): the wall time of the slower thread per operation of one
 /// thread, i.e. the latency while the other thread inserts too.
 fn inserts2(iters: usize) -> Duration {
-    let keys: Vec<u64> = random_keys(1).iter().map(|k| k * 2 + (k & 1)).collect();
+    let (c, keys) = full_cache();
     let m = keys.len() - 1;
-    let c: Cache<u64, u64, u64> = Cache::new(N as usize);
-    for k in 0..N {
-        c.insert(k, k, [k / 10]);
-    }
     let barrier = std::sync::Barrier::new(2);
     std::thread::scope(|s| {
         let run = |t: usize| {

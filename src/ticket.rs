@@ -1,7 +1,7 @@
 //! Tickets: the generations of a set of dependencies, taken before a value is
 //! computed, so that a value computed across an invalidation is never published.
 
-use crate::entry::{Stamp, Stamps};
+use crate::entry::Stamps;
 use crate::index::Index;
 use crate::sync::Arc;
 use crate::Dependency;
@@ -35,8 +35,7 @@ where
 {
     /// True while none of the ticket's dependencies has been invalidated.
     pub fn is_valid(&self) -> bool {
-        // The entry-side check, without an entry: same stamps, same floor.
-        self.g >= self.index.floor() && self.stamps.iter().all(Stamp::unchanged)
+        self.index.lease_valid(self.g, &self.stamps)
     }
 
     /// Number of distinct dependencies the ticket covers.
@@ -72,10 +71,8 @@ where
     D: Dependency,
 {
     fn drop(&mut self) {
-        if !self.stamps.is_empty() {
-            self.index.unpin_all(&self.stamps, &self.index.domain.guard());
-        }
         // The stamps (and their counts of the nodes) go with the ticket.
+        self.index.release(&self.stamps);
     }
 }
 
@@ -122,7 +119,7 @@ where
 {
     /// [`Ticket::is_valid`].
     pub(crate) fn is_valid(&self) -> bool {
-        self.g >= self.index.floor() && self.stamps.iter().all(Stamp::unchanged)
+        self.index.lease_valid(self.g, &self.stamps)
     }
 }
 
@@ -133,8 +130,6 @@ where
     D: Dependency,
 {
     fn drop(&mut self) {
-        if !self.stamps.is_empty() {
-            self.index.unpin_all(&self.stamps, &self.index.domain.guard());
-        }
+        self.index.release(&self.stamps);
     }
 }

@@ -155,10 +155,7 @@ where
             self.stats.add(Counter::StaleInserts, 1, guard);
             return Err(InsertError::Stale(value));
         }
-        let weight = match &self.weigher {
-            Some(w) => w(&key, &value),
-            None => 1,
-        };
+        let weight = self.weigh(&key, &value);
         if let Some(max_weight) = self.max_weight {
             if weight > max_weight {
                 return Err(InsertError::TooHeavy {

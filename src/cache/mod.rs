@@ -389,14 +389,20 @@ where
 
     /// Entries resident (LIVE): the sum of the threads' counts.
     pub(crate) fn resident(&self) -> usize {
-        resident(self.stats.sum(Counter::Resident) as usize)
+        live(&self.stats)
     }
 
     /// An entry's weight: the weigher asked again (an entry does not keep it:
     /// 8 bytes per entry, and it is a function of the key and value), or 1.
     #[inline]
     pub(crate) fn weight_of(&self, e: &Entry<K, V, D>) -> u64 {
-        self.weigher.as_ref().map_or(1, |w| w(&e.key, &e.value))
+        self.weigh(&e.key, &e.value)
+    }
+
+    /// The weigher's verdict on a key and value, or 1 without a weigher.
+    #[inline]
+    pub(crate) fn weigh(&self, key: &K, value: &V) -> u64 {
+        self.weigher.as_ref().map_or(1, |w| w(key, value))
     }
 
     /// Removes an entry found invalid or expired (by a lookup or the hand).
@@ -510,6 +516,11 @@ fn resident(counter: usize) -> usize {
     }
 }
 
+/// The entries resident: the `Resident` counters' sum, as a count.
+fn live(stats: &crate::stats::Recorder) -> usize {
+    resident(stats.sum(Counter::Resident) as usize)
+}
+
 /// What a lookup's slow check found: the value, or a miss (with the entry to
 /// reclaim, if it was found invalid or expired).
 type Checked<K, V, D> = Result<V, Option<Arc<Entry<K, V, D>>>>;
@@ -552,7 +563,7 @@ where
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Cache")
-            .field("len", &resident(self.shared.stats.sum(Counter::Resident) as usize))
+            .field("len", &live(&self.shared.stats))
             .field("capacity", &self.shared.ring.capacity())
             .finish_non_exhaustive()
     }

@@ -167,12 +167,22 @@ where
     }
 
     /// Drops one pin of `node`; the last one retires it and unpins its parent.
-    /// [`unpin`](Index::unpin) of every node of `stamps` (a ticket or lease
-    /// dropped unused).
-    pub(crate) fn unpin_all(&self, stamps: &crate::entry::Stamps<K, V, D>, guard: &Guard<'_>) {
-        for s in stamps.iter() {
-            self.unpin(&s.node, guard);
+    /// [`unpin`](Index::unpin) of every node of `stamps`: a ticket or lease
+    /// dropped unused (taken stamps are empty: nothing to do, no guard).
+    pub(crate) fn release(&self, stamps: &crate::entry::Stamps<K, V, D>) {
+        if stamps.is_empty() {
+            return;
         }
+        let guard = self.domain.guard();
+        for s in stamps.iter() {
+            self.unpin(&s.node, &guard);
+        }
+    }
+
+    /// A ticket's or lease's check, the entry-side one without an entry: its
+    /// base against the floor, and its stamps.
+    pub(crate) fn lease_valid(&self, g: u64, stamps: &crate::entry::Stamps<K, V, D>) -> bool {
+        g >= self.floor() && stamps.iter().all(crate::entry::Stamp::unchanged)
     }
 
     pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
