@@ -225,6 +225,19 @@ pub mod fault {
         static FLUSH_LEAVES_G: Cell<bool> = const { Cell::new(false) };
         static LAZY_LEAVES_G: Cell<bool> = const { Cell::new(false) };
         static FLOOR_AFTER_G: Cell<bool> = const { Cell::new(false) };
+        static RETIRE_WITHOUT_CAS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, the last unpin of a node marks it retired with a plain store
+    /// instead of a CAS from "no pins", so a `try_pin` that revived the node
+    /// between the decrement and the store keeps a pin on a node that leaves
+    /// the index (and that no later invalidation will find).
+    pub fn set_retire_without_cas(on: bool) {
+        RETIRE_WITHOUT_CAS.with(|c| c.set(on));
+    }
+
+    pub(crate) fn retire_without_cas() -> bool {
+        RETIRE_WITHOUT_CAS.with(|c| c.get())
     }
 
     /// While set, `invalidate_all` raises its floor *after* publishing the new
