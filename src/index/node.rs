@@ -226,3 +226,42 @@ impl<K, V, D: Dependency> Member<D> for Arc<Node<K, V, D>> {
         self.dep.clone()
     }
 }
+
+#[cfg(all(test, not(depcache_loom)))]
+mod tests {
+    use super::Node;
+
+    type N = Node<u64, u64, u64>;
+
+    #[test]
+    fn pins_and_registrations_share_a_word_without_touching_each_other() {
+        let n = N::new(7, None);
+        assert_eq!((n.pins(), n.registrations()), (1, 0));
+        for _ in 0..3 {
+            n.registered();
+        }
+        assert!(n.try_pin());
+        assert_eq!((n.pins(), n.registrations()), (2, 3));
+        assert!(!n.unpin(), "a pin is left");
+        assert_eq!((n.pins(), n.registrations()), (1, 3));
+        // The last unpin retires even though registrations were counted: its
+        // CAS expects the whole word it left, count included.
+        assert!(n.unpin(), "the last unpin retires the node");
+        assert!(n.is_retired());
+        assert_eq!(n.registrations(), 3, "retiring leaves the count alone");
+        assert!(!n.try_pin(), "a retired node cannot be pinned again");
+    }
+
+    #[test]
+    fn a_registration_count_at_its_top_wraps_out_of_the_word() {
+        let n = N::new(7, None);
+        // Start the count one below its wrap (as 2^32 − 1 registrations would).
+        n.word
+            .fetch_add(u64::from(u32::MAX) << 32, crate::sync::Ordering::Relaxed);
+        assert_eq!(n.registrations(), u64::from(u32::MAX));
+        n.registered();
+        assert_eq!(n.registrations(), 0, "the carry leaves the word");
+        assert_eq!(n.pins(), 1, "and does not reach the pins");
+        assert!(n.unpin());
+    }
+}
