@@ -33,6 +33,29 @@ mod imp {
     pub(crate) fn spin() {
         std::hint::spin_loop();
     }
+
+    /// A longer wait in a spin loop: lets the OS run the thread we wait for.
+    #[inline]
+    pub(crate) fn yield_now() {
+        std::thread::yield_now();
+    }
+
+    /// `core::cell::UnsafeCell` with loom's access API (`with_mut`), so that
+    /// under loom the model checker sees every access to the data.
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(t: T) -> Self {
+            UnsafeCell(core::cell::UnsafeCell::new(t))
+        }
+
+        /// Calls `f` with a pointer to the data; the caller rules out other
+        /// accesses for the call (a lock).
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
 }
 
 #[cfg(depcache_loom)]
@@ -186,6 +209,14 @@ mod imp {
     pub(crate) fn spin() {
         loom::thread::yield_now();
     }
+
+    /// A longer wait in a spin loop: a yield, as `spin`.
+    #[inline]
+    pub(crate) fn yield_now() {
+        loom::thread::yield_now();
+    }
+
+    pub(crate) use loom::cell::UnsafeCell;
 }
 
 pub(crate) use imp::*;
@@ -226,6 +257,20 @@ pub mod fault {
         static LAZY_LEAVES_G: Cell<bool> = const { Cell::new(false) };
         static FLOOR_AFTER_G: Cell<bool> = const { Cell::new(false) };
         static RETIRE_WITHOUT_CAS: Cell<bool> = const { Cell::new(false) };
+        static RETIRE_CAS_ONCE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, the last unpin of a node tries its CAS to RETIRED once,
+    /// from the word its decrement left, and gives up if the word moved (as
+    /// before the lock moved into the word): a lock bit flipped meanwhile by
+    /// an invalidation scanning the node leaves it in the index with no pins
+    /// and nothing registered, never retired.
+    pub fn set_retire_cas_once(on: bool) {
+        RETIRE_CAS_ONCE.with(|c| c.set(on));
+    }
+
+    pub(crate) fn retire_cas_once() -> bool {
+        RETIRE_CAS_ONCE.with(|c| c.get())
     }
 
     /// While set, the last unpin of a node marks it retired with a plain store

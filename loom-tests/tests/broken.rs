@@ -158,3 +158,13 @@ fn broken_m4_retire_without_cas() {
     // quiescence), or the invalidation found none and the old value stayed.
     assert!(msg.contains("left the index") || msg.contains("stale"), "{msg}");
 }
+
+#[test]
+fn broken_m7a_retire_cas_once() {
+    let _fault = Fault::on(loom_fault::set_retire_cas_once);
+    let msg = expect_failure("broken/m7a_racing_invalidations_count", m7a_racing_invalidations_count);
+    // One invalidation's cleanup drops the node's last pin while the other
+    // holds the node's lock for its scan: one CAS that gives up on the moved
+    // lock bit leaves the node in the index with nothing on it.
+    assert!(msg.contains("no dependents and no children"), "{msg}");
+}

@@ -1,9 +1,9 @@
 //! One node of the dependency index: the generations of a dependency, the
 //! entries registered on it, its children, and the pins that keep it alive.
 
-use super::registry::{Member, Registry, Sets};
+use super::registry::{LockedSets, Member, Registry, Sets};
 use super::Reg;
-use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU64, Ordering, UnsafeCell};
 use crate::Dependency;
 
 /// The hasher of the internal maps (keys are pointers and dependencies we own).
@@ -13,15 +13,21 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 const PINS: u64 = u32::MAX as u64;
 /// The pins of a node that has left the index; it can never be pinned again.
 const RETIRED: u64 = PINS;
-/// One registration in [`Node::word`]: its high 32 bits count them.
-const ONE_REGISTRATION: u64 = 1 << 32;
+/// Bit 32 of [`Node::word`]: the lock of the node's sets.
+const LOCKED: u64 = 1 << 32;
+/// The registrations are counted in bits 33..64 of [`Node::word`].
+const REGISTRATIONS_SHIFT: u32 = 33;
+/// One registration in [`Node::word`].
+const ONE_REGISTRATION: u64 = 1 << REGISTRATIONS_SHIFT;
+/// Spins on a held lock before yielding to the OS between looks.
+const SPINS: u32 = 64;
 
 /// A node's dependents and children.
 pub(crate) type NodeSets<K, V, D> = Sets<usize, Reg<K, V, D>, D, Arc<Node<K, V, D>>>;
 /// A node's dependents, under its lock.
-pub(crate) type Dependents<'a, K, V, D> = Registry<'a, NodeSets<K, V, D>, usize, Reg<K, V, D>>;
+pub(crate) type Dependents<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, V, D>, usize, Reg<K, V, D>>;
 /// A node's children, under its lock.
-pub(crate) type Children<'a, K, V, D> = Registry<'a, NodeSets<K, V, D>, D, Arc<Node<K, V, D>>>;
+pub(crate) type Children<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, V, D>, D, Arc<Node<K, V, D>>>;
 
 pub(crate) struct Node<K, V, D> {
     pub(crate) dep: D,
@@ -31,25 +37,81 @@ pub(crate) struct Node<K, V, D> {
     gen: AtomicU64,
     /// Bumped when something strictly below this dependency is invalidated.
     tree_gen: AtomicU64,
-    /// Two counters in one word (8 bytes less per node, and a glibc chunk of
-    /// 96 bytes instead of 112 for every dependency):
+    /// Two counters and a lock in one word (session 9: the word took the place
+    /// of a second counter and of a mutex, 16 bytes less per node and a glibc
+    /// chunk of 80 bytes instead of 112 for a flat dependency):
     ///
-    /// * low 32 bits, the *pins*: tickets, leases and entries holding this
+    /// * bits 0..32, the *pins*: tickets, leases and entries holding this
     ///   node, plus its children; [`RETIRED`] once it has left the index. Each
     ///   pin stands for an object of its own (an entry, a ticket, a child
     ///   node), so 2^32 − 1 of them cannot be alive at once; `try_pin` aborts
     ///   the process before it would reach [`RETIRED`], as `Arc` does on overflow.
-    /// * high 32 bits, the *registrations* ever made here (dependents and
-    ///   children), modulo 2^32: lets an eager invalidation see that nothing
-    ///   registered between its two scans. A wrap in between (2^32
+    /// * bit 32, [`LOCKED`]: the lock of `sets` (see [`Node::with_sets`]).
+    /// * bits 33..64, the *registrations* ever made here (dependents and
+    ///   children), modulo 2^31: lets an eager invalidation see that nothing
+    ///   registered between its two scans. A wrap in between (2^31
     ///   registrations on one node during one invalidation) would only keep
     ///   that call from removing and counting an entry registered meanwhile —
     ///   which its stamps already make invisible, and which is reclaimed
-    ///   later — never serve a stale one.
+    ///   later — never serve a stale one. Their carry leaves the word.
     word: AtomicU64,
     /// Entries that depend on this node directly (keyed by address), and the
-    /// index nodes whose parent is this node, under one lock.
-    sets: Mutex<NodeSets<K, V, D>>,
+    /// index nodes whose parent is this node, under the lock bit of `word`.
+    sets: UnsafeCell<NodeSets<K, V, D>>,
+}
+
+// SAFETY: `sets` is only reached through `with_sets`, which holds the lock bit
+// of `word` for the whole access (as `Mutex<NodeSets>`, which this replaced,
+// is `Sync` when its data is `Send`); every other field is `Sync` on its own.
+unsafe impl<K, V, D> Sync for Node<K, V, D>
+where
+    NodeSets<K, V, D>: Send,
+    D: Sync,
+{
+}
+
+/// Holds a node's lock; unlocks when dropped (a panic in the critical section
+/// unlocks too, and the sets are left as the panic found them, as with the
+/// poison-ignoring mutex this replaced).
+struct Unlock<'a>(&'a AtomicU64);
+
+impl Drop for Unlock<'_> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire of the next `with_sets`, which then
+        // sees everything this holder wrote to the sets.
+        self.0.fetch_and(!LOCKED, Ordering::Release);
+    }
+}
+
+impl<K, V, D> LockedSets<NodeSets<K, V, D>> for Node<K, V, D> {
+    /// Runs `f` on the sets with the lock bit held.
+    #[inline]
+    fn with_sets<R>(&self, f: impl FnOnce(&mut NodeSets<K, V, D>) -> R) -> R {
+        let mut spins = 0;
+        loop {
+            // Acquire: pairs with the Release unlock of the previous holder.
+            if self.word.fetch_or(LOCKED, Ordering::Acquire) & LOCKED == 0 {
+                break;
+            }
+            // Held: watch the bit (reads only, the line stays shared) until it
+            // clears, spinning briefly, then yielding to the holder.
+            // Relaxed: the next `fetch_or` decides.
+            while self.word.load(Ordering::Relaxed) & LOCKED != 0 {
+                if spins < SPINS {
+                    spins += 1;
+                    crate::sync::spin();
+                } else {
+                    crate::sync::yield_now();
+                }
+            }
+        }
+        let _unlock = Unlock(&self.word);
+        // SAFETY: the lock bit is ours until `_unlock` drops after `f`: no
+        // other reference to the sets exists meanwhile (`with_sets` is their
+        // only way in, and `f` must not re-enter this node's sets: every
+        // caller's closure touches only these sets, or other nodes).
+        self.sets.with_mut(|p| f(unsafe { &mut *p }))
+    }
 }
 
 impl<K, V, D> Node<K, V, D>
@@ -66,24 +128,24 @@ where
             gen: AtomicU64::new(0),
             tree_gen: AtomicU64::new(0),
             word: AtomicU64::new(1),
-            sets: Mutex::new(Sets::default()),
+            sets: UnsafeCell::new(Sets::default()),
         }
     }
 
     /// Entries that depend on this node directly.
     pub(crate) fn dependents(&self) -> Dependents<'_, K, V, D> {
-        Registry::new(&self.sets, Sets::dependents, Sets::dependents_mut)
+        Registry::new(self, Sets::dependents, Sets::dependents_mut)
     }
 
     /// Index nodes whose parent is this node.
     pub(crate) fn children(&self) -> Children<'_, K, V, D> {
-        Registry::new(&self.sets, Sets::children, Sets::children_mut)
+        Registry::new(self, Sets::children, Sets::children_mut)
     }
 
     /// Empties both sets, returning what they held (dropped by the caller,
     /// outside the lock).
     pub(crate) fn take_sets(&self) -> NodeSets<K, V, D> {
-        core::mem::take(&mut *lock(&self.sets))
+        self.with_sets(core::mem::take)
     }
 
     /// Adds a pin unless the node is retired.
@@ -124,22 +186,38 @@ where
         if was & PINS != 1 {
             return false;
         }
-        // A `try_pin` may revive the node between the decrement and here; then this
-        // CAS fails and the reviver owns the next retirement. Registrations are
-        // made only by holders of a pin, so a changed count means a revival too
-        // (and a failed CAS here). Relaxed on failure: the value is not used.
-        let now = was - 1;
+        // No pins now. A `try_pin` may revive the node before we mark it
+        // retired: then it holds a pin and the node must stay. The lock bit may
+        // flip meanwhile too (an invalidation scans a node it has not pinned),
+        // so the CAS retries while no pin is held; if the reviver's own last
+        // unpin got there first, we find RETIRED, which is not "no pins" either.
+        let mut cur = was - 1;
         // Loom builds only: the deliberately broken variant (a plain store).
         #[cfg(depcache_loom)]
         if crate::sync::fault::retire_without_cas() {
             // Relaxed load: the broken variant only; Release store as the CAS.
-            let cur = self.word.load(Ordering::Relaxed);
-            self.word.store(cur | RETIRED, Ordering::Release);
+            let now = self.word.load(Ordering::Relaxed);
+            self.word.store(now | RETIRED, Ordering::Release);
             return true;
         }
-        self.word
-            .compare_exchange(now, now | RETIRED, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
+        loop {
+            if cur & PINS != 0 {
+                return false;
+            }
+            // AcqRel: as the decrement. Relaxed on failure: the loop re-reads.
+            match self
+                .word
+                .compare_exchange(cur, cur | RETIRED, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+            // Loom builds only: the deliberately broken variant (one try).
+            #[cfg(depcache_loom)]
+            if crate::sync::fault::retire_cas_once() {
+                return false;
+            }
+        }
     }
 
     #[cfg(any(test, fuzzing, feature = "invariants"))]
@@ -190,7 +268,7 @@ where
     pub(crate) fn registrations(&self) -> u64 {
         // Relaxed: see `registered`; read before a scan and after the
         // invalidation's SeqCst fence.
-        self.word.load(Ordering::Relaxed) >> 32
+        self.word.load(Ordering::Relaxed) >> REGISTRATIONS_SHIFT
     }
 
     /// Invalidates this dependency as a whole (and so everything below it).
@@ -229,6 +307,7 @@ impl<K, V, D: Dependency> Member<D> for Arc<Node<K, V, D>> {
 
 #[cfg(all(test, not(depcache_loom)))]
 mod tests {
+    use super::super::registry::LockedSets;
     use super::Node;
 
     type N = Node<u64, u64, u64>;
@@ -255,13 +334,63 @@ mod tests {
     #[test]
     fn a_registration_count_at_its_top_wraps_out_of_the_word() {
         let n = N::new(7, None);
-        // Start the count one below its wrap (as 2^32 − 1 registrations would).
+        // Start the count one below its wrap (as 2^31 − 1 registrations would).
+        let top = (1u64 << (64 - super::REGISTRATIONS_SHIFT)) - 1;
         n.word
-            .fetch_add(u64::from(u32::MAX) << 32, crate::sync::Ordering::Relaxed);
-        assert_eq!(n.registrations(), u64::from(u32::MAX));
+            .fetch_add(top << super::REGISTRATIONS_SHIFT, crate::sync::Ordering::Relaxed);
+        assert_eq!(n.registrations(), top);
         n.registered();
         assert_eq!(n.registrations(), 0, "the carry leaves the word");
-        assert_eq!(n.pins(), 1, "and does not reach the pins");
+        assert_eq!(n.pins(), 1, "and reaches neither the pins");
+        assert_eq!(n.with_sets(|s| s.dependents_mut().len()), 0, "nor the lock");
         assert!(n.unpin());
+    }
+
+    #[test]
+    fn the_lock_bit_leaves_pins_and_count_alone_and_a_locked_node_still_retires() {
+        let n = N::new(7, None);
+        n.registered();
+        n.with_sets(|_| {
+            // Held: pins and registrations move under it as before.
+            assert_eq!((n.pins(), n.registrations()), (1, 1));
+            assert!(n.try_pin());
+            n.registered();
+            assert!(!n.unpin());
+            // The last unpin retires while another thread (here: this one)
+            // holds the lock, as an invalidation scanning an unpinned node may.
+            assert!(n.unpin());
+        });
+        assert!(n.is_retired());
+        assert_eq!(n.registrations(), 2);
+        // Unlocked again: the sets are reachable.
+        assert_eq!(n.with_sets(|s| s.dependents_mut().len()), 0);
+    }
+
+    #[test]
+    fn the_lock_excludes_other_threads() {
+        let n = std::sync::Arc::new(N::new(7, None));
+        let inside = std::sync::Arc::new(crate::sync::AtomicU64::new(0));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (n, inside) = (n.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..2000 {
+                        n.with_sets(|_| {
+                            // Relaxed: the lock orders these; the test checks
+                            // that no two holders overlap.
+                            assert_eq!(inside.fetch_add(1, crate::sync::Ordering::Relaxed), 0);
+                            std::hint::spin_loop();
+                            inside.fetch_sub(1, crate::sync::Ordering::Relaxed);
+                        });
+                        n.registered();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(n.registrations(), 8000);
+        assert_eq!(n.pins(), 1);
     }
 }

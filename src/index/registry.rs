@@ -6,9 +6,8 @@
 //! directory with a handful of children. So a set holds one value inline (no
 //! allocation), a few in an unsorted vector, and becomes a hash map only past
 //! [`LINEAR`] values, where a linear scan stops paying. Both sets share the
-//! node's one lock (one mutex word per node, not two: 8 bytes, and a 16-byte
-//! smaller malloc chunk per node; an insert takes the lock once per node
-//! either way).
+//! node's one lock (one lock per node, not two; since session 9 a bit of the
+//! node's word rather than a mutex of its own, see `Node::with_sets`).
 //!
 //! Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
 //! costs 328 bytes and one with an element 768 (measured); and papaya maps sharing
@@ -23,7 +22,6 @@ use std::collections::HashMap;
 
 use super::FastHash;
 use crate::map::Guard;
-use crate::sync::{lock, Mutex};
 
 /// Up to this many pairs a registry is a vector. Under loom it never converts:
 /// a map keyed by entry addresses would be visited in a different order on each
@@ -147,59 +145,91 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
 }
 
 /// A node's two sets, under the node's lock.
-pub(crate) struct Sets<K2, V2, C2, W2> {
-    /// The node's dependents.
-    pub(crate) dependents: Pairs<K2, V2>,
-    /// The node's children, boxed on the first one: only the nodes of
-    /// directories ever have children, and 8 bytes instead of 24 here take every
-    /// node (a flat dependency's too) a malloc size class down (session 7).
-    pub(crate) children: Option<Box<Pairs<C2, W2>>>,
+///
+/// Only the nodes of directories ever have children, so a node starts `Flat`
+/// (its dependents inline, in a [`Pairs`]'s three words) and becomes `Dir` on
+/// its first child, both sets then boxed. An enum of the two takes the niche
+/// of the vector's capacity for its tag, so every node keeps three words
+/// here: 8 bytes less than the dependents beside an optional boxed child set
+/// (session 9; the boxed children were session 7's 24 → 8).
+pub(crate) enum Sets<K2, V2, C2, W2> {
+    /// No child yet: the dependents.
+    Flat(Pairs<K2, V2>),
+    /// Had a child: both sets, boxed.
+    Dir(Box<DirSets<K2, V2, C2, W2>>),
+}
+
+/// The sets of a node that has had a child.
+pub(crate) struct DirSets<K2, V2, C2, W2> {
+    dependents: Pairs<K2, V2>,
+    children: Pairs<C2, W2>,
 }
 
 impl<K2, V2, C2, W2> Default for Sets<K2, V2, C2, W2> {
     fn default() -> Self {
-        Sets {
-            dependents: Pairs::default(),
-            children: None,
-        }
+        Sets::Flat(Pairs::default())
     }
 }
 
 impl<K2, V2, C2, W2> Sets<K2, V2, C2, W2> {
     /// The dependents, for [`Registry::new`].
     pub(crate) fn dependents(&mut self) -> Option<&mut Pairs<K2, V2>> {
-        Some(&mut self.dependents)
+        Some(self.dependents_mut())
     }
 
     /// The dependents, for [`Registry::new`]'s inserts.
     pub(crate) fn dependents_mut(&mut self) -> &mut Pairs<K2, V2> {
-        &mut self.dependents
+        match self {
+            Sets::Flat(d) => d,
+            Sets::Dir(b) => &mut b.dependents,
+        }
     }
 
     /// The children, if any was ever added, for [`Registry::new`].
     pub(crate) fn children(&mut self) -> Option<&mut Pairs<C2, W2>> {
-        self.children.as_deref_mut()
+        match self {
+            Sets::Flat(_) => None,
+            Sets::Dir(b) => Some(&mut b.children),
+        }
     }
 
-    /// The children, boxed now if they were not, for [`Registry::new`]'s inserts.
+    /// The children, boxed with the dependents now if they were not, for
+    /// [`Registry::new`]'s inserts.
     pub(crate) fn children_mut(&mut self) -> &mut Pairs<C2, W2> {
-        self.children.get_or_insert_with(Default::default)
+        // At most two rounds: a flat node is boxed, then its children returned.
+        loop {
+            match self {
+                Sets::Dir(b) => return &mut b.children,
+                Sets::Flat(d) => {
+                    let dependents = core::mem::take(d);
+                    *self = Sets::Dir(Box::new(DirSets {
+                        dependents,
+                        children: Pairs::default(),
+                    }));
+                }
+            }
+        }
     }
 }
 
+/// What holds a node's sets behind its lock: runs `f` on them, locked.
+pub(crate) trait LockedSets<S> {
+    fn with_sets<R>(&self, f: impl FnOnce(&mut S) -> R) -> R;
+}
+
 /// One of a node's two sets, each call under the node's lock.
-pub(crate) struct Registry<'a, S, K2, V2> {
-    lock: &'a Mutex<S>,
+pub(crate) struct Registry<'a, L, S, K2, V2> {
+    lock: &'a L,
     /// The set, if it exists (reads and removals).
     pick: fn(&mut S) -> Option<&mut Pairs<K2, V2>>,
     /// The set, made if it did not exist (inserts).
     make: fn(&mut S) -> &mut Pairs<K2, V2>,
 }
 
-impl<'a, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, S, K2, V2> {
+impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, K2, V2> {
     /// The set `pick` finds (or `make` makes) among those behind `lock`.
     pub(crate) fn new(
-        lock: &'a Mutex<S>,
+        lock: &'a L,
         pick: fn(&mut S) -> Option<&mut Pairs<K2, V2>>,
         make: fn(&mut S) -> &mut Pairs<K2, V2>,
     ) -> Self {
@@ -207,35 +237,36 @@ impl<'a, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, S, K2, V2> {
     }
 
     pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
-        (self.make)(&mut lock(self.lock)).insert(k, v);
+        self.lock.with_sets(|s| (self.make)(s).insert(k, v));
     }
 
     #[cfg(any(test, fuzzing, feature = "invariants"))]
     pub(crate) fn get<R>(&self, k: &K2, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R> {
-        (self.pick)(&mut lock(self.lock))?.get(k).map(f)
+        self.lock.with_sets(|s| (self.pick)(s)?.get(k).map(f))
     }
 
     /// Removes `k` if its value satisfies `pred` (an identity check).
     pub(crate) fn remove_if(&self, k: &K2, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
-        let mut s = lock(self.lock);
-        let Some(m) = (self.pick)(&mut s) else {
-            return false;
-        };
-        if m.get(k).is_some_and(pred) {
-            m.remove(k);
-            true
-        } else {
-            false
-        }
+        self.lock.with_sets(|s| {
+            let Some(m) = (self.pick)(s) else {
+                return false;
+            };
+            if m.get(k).is_some_and(pred) {
+                m.remove(k);
+                true
+            } else {
+                false
+            }
+        })
     }
 
     /// Runs `f` on the values under the lock (on an empty set if this one was
     /// never made); `f` must not touch this node's sets.
     pub(crate) fn with<R>(&self, _guard: &Guard<'_>, f: impl FnOnce(&Pairs<K2, V2>) -> R) -> R {
-        match (self.pick)(&mut lock(self.lock)) {
+        self.lock.with_sets(|s| match (self.pick)(s) {
             Some(m) => f(m),
             None => f(&Pairs::default()),
-        }
+        })
     }
 
     /// Visits every value under the lock; `f` must not touch this node's sets.
@@ -311,6 +342,27 @@ mod tests {
         assert_eq!(p.remove(&2), Some(Kv(2, 20)));
         assert!(matches!(&p, Pairs::Few(v) if v.capacity() == 0));
         assert_eq!(p.len(), 0);
+    }
+
+    #[test]
+    fn a_nodes_two_sets_take_a_vectors_size() {
+        // `Sets`' tag fits in the niche of the dependents' vector capacity too.
+        type NodeSets = crate::index::node::NodeSets<u64, u64, u64>;
+        assert_eq!(core::mem::size_of::<NodeSets>(), core::mem::size_of::<Vec<usize>>());
+    }
+
+    #[test]
+    fn a_first_child_boxes_both_sets_and_keeps_the_dependents() {
+        let mut s: Sets<u32, Kv<u32>, u32, Kv<u32>> = Sets::default();
+        s.dependents_mut().insert(1, Kv(1, 10));
+        s.dependents_mut().insert(2, Kv(2, 20));
+        assert!(s.children().is_none());
+        s.children_mut().insert(7, Kv(7, 70));
+        assert!(matches!(s, Sets::Dir(_)));
+        let mut deps: Vec<u32> = s.dependents().into_iter().flat_map(|d| d.iter().map(|x| x.0)).collect();
+        deps.sort();
+        assert_eq!(deps, [1, 2]);
+        assert_eq!(s.children().map(|c| c.len()), Some(1));
     }
 
     #[test]
