@@ -270,6 +270,19 @@ where
 
 impl<K, V, D, S> Shared<K, V, D, S>
 where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    /// Entries resident (LIVE): the sum of the threads' counts, within the
+    /// bounds the true count keeps (see [`resident`]).
+    pub(crate) fn resident(&self) -> usize {
+        resident(self.stats.sum(Counter::Resident) as usize, self.ring.capacity())
+    }
+}
+
+impl<K, V, D, S> Shared<K, V, D, S>
+where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     D: Dependency,
@@ -387,11 +400,6 @@ where
         self.weigher.is_some() || self.max_weight.is_some()
     }
 
-    /// Entries resident (LIVE): the sum of the threads' counts.
-    pub(crate) fn resident(&self) -> usize {
-        live(&self.stats)
-    }
-
     /// An entry's weight: the weigher asked again (an entry does not keep it:
     /// 8 bytes per entry, and it is a function of the key and value), or 1.
     #[inline]
@@ -502,23 +510,30 @@ where
     }
 }
 
-/// The sum of the `Resident` counters as a count. An inserter adds its entry
-/// after the entry went live, so a thread that removes it at once may subtract
-/// first: for a moment the sum is "below zero", wrapped to near `usize::MAX`
-/// (seen by the stress test as `len() = 18446744073709551615`). That moment
-/// reads as 0, the count of the order in which the removal follows the insert.
+/// The sum of the `Resident` counters as a count of at most `capacity`.
+///
+/// The sum is not a snapshot: the threads' counters are read one after
+/// another while their threads go on. Two ways it strays from the true count,
+/// both for a moment only, and both clamped here to the bound the true count
+/// keeps:
+///
+/// * below zero: an inserter adds its entry after the entry went live, so a
+///   thread that removes it at once may subtract first; the sum wraps to near
+///   `usize::MAX` (seen by the stress test as `len() = 18446744073709551615`)
+///   and reads as 0, the count of the order in which the removal follows the
+///   insert;
+/// * above the capacity: a remover subtracts before it frees the entry's
+///   CLOCK slot, and an inserter that takes that slot adds after; but a reader
+///   may read the remover's counter before its −1 and the inserter's after
+///   its +1 (found by the `ops_threads` fuzzer: "len over capacity"). No more
+///   entries than slots are ever resident, so the reading is the capacity.
 #[inline]
-fn resident(counter: usize) -> usize {
+fn resident(counter: usize, capacity: usize) -> usize {
     if counter > isize::MAX as usize {
         0
     } else {
-        counter
+        counter.min(capacity)
     }
-}
-
-/// The entries resident: the `Resident` counters' sum, as a count.
-fn live(stats: &crate::stats::Recorder) -> usize {
-    resident(stats.sum(Counter::Resident) as usize)
 }
 
 /// What a lookup's slow check found: the value, or a miss (with the entry to
@@ -563,7 +578,7 @@ where
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Cache")
-            .field("len", &live(&self.shared.stats))
+            .field("len", &self.shared.resident())
             .field("capacity", &self.shared.ring.capacity())
             .finish_non_exhaustive()
     }
@@ -574,10 +589,13 @@ mod tests {
     use super::resident;
 
     #[test]
-    fn a_counter_briefly_below_zero_reads_as_zero() {
-        assert_eq!(resident(0usize.wrapping_sub(1)), 0);
-        assert_eq!(resident(0usize.wrapping_sub(8)), 0);
-        assert_eq!(resident(0), 0);
-        assert_eq!(resident(48), 48);
+    fn a_sum_read_out_of_step_stays_between_zero_and_the_capacity() {
+        assert_eq!(resident(0usize.wrapping_sub(1), 64), 0);
+        assert_eq!(resident(0usize.wrapping_sub(8), 64), 0);
+        assert_eq!(resident(0, 64), 0);
+        assert_eq!(resident(48, 64), 48);
+        // Above the capacity for a moment (a remover's −1 read late, an
+        // inserter's +1 on the freed slot read early): the capacity.
+        assert_eq!(resident(65, 64), 64);
     }
 }
