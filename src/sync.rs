@@ -258,6 +258,18 @@ pub mod fault {
         static FLOOR_AFTER_G: Cell<bool> = const { Cell::new(false) };
         static RETIRE_WITHOUT_CAS: Cell<bool> = const { Cell::new(false) };
         static RETIRE_CAS_ONCE: Cell<bool> = const { Cell::new(false) };
+        static REGISTER_UNCOUNTED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, a registration releases its node's lock without counting
+    /// itself, so an eager invalidation that saw the count unchanged trusts a
+    /// first scan that missed it.
+    pub fn set_register_uncounted(on: bool) {
+        REGISTER_UNCOUNTED.with(|c| c.set(on));
+    }
+
+    pub(crate) fn register_uncounted() -> bool {
+        REGISTER_UNCOUNTED.with(|c| c.get())
     }
 
     /// While set, the last unpin of a node tries its CAS to RETIRED once,

@@ -188,8 +188,9 @@ where
         // the re-check (the SeqCst fences on both sides).
         let id = e.id();
         for s in e.stamps.iter() {
-            s.node.dependents().insert(id, Reg::new(e.clone(), s.subtree()), guard);
-            s.node.registered();
+            s.node
+                .dependents()
+                .register(id, Reg::new(e.clone(), s.subtree()), guard);
         }
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was. `old` is unlinked, and stays

@@ -151,8 +151,7 @@ where
             match self.nodes.try_insert(dep.clone(), node.clone(), guard) {
                 Ok(()) => {
                     if let Some(p) = &node.parent {
-                        p.children().insert(dep.clone(), node.clone(), guard);
-                        p.registered();
+                        p.children().register(dep.clone(), node.clone(), guard);
                     }
                     return node;
                 }

@@ -19,6 +19,9 @@ const LOCKED: u64 = 1 << 32;
 const REGISTRATIONS_SHIFT: u32 = 33;
 /// One registration in [`Node::word`].
 const ONE_REGISTRATION: u64 = 1 << REGISTRATIONS_SHIFT;
+// Releasing the lock while counting a registration adds `LOCKED` to a word
+// that has it set: the carry clears bit 32 and lands on the count's first bit.
+const _: () = assert!(LOCKED << 1 == ONE_REGISTRATION);
 /// Spins on a held lock before yielding to the OS between looks.
 const SPINS: u32 = 64;
 
@@ -73,13 +76,29 @@ where
 /// Holds a node's lock; unlocks when dropped (a panic in the critical section
 /// unlocks too, and the sets are left as the panic found them, as with the
 /// poison-ignoring mutex this replaced).
-struct Unlock<'a>(&'a AtomicU64);
+struct Unlock<'a> {
+    word: &'a AtomicU64,
+    /// Count a registration as the lock is released.
+    registering: bool,
+}
 
 impl Drop for Unlock<'_> {
     fn drop(&mut self) {
         // Release: pairs with the Acquire of the next `with_sets`, which then
         // sees everything this holder wrote to the sets.
-        self.0.fetch_and(!LOCKED, Ordering::Release);
+        // Loom builds only: the deliberately broken variant (no count).
+        #[cfg(depcache_loom)]
+        let registering = self.registering && !crate::sync::fault::register_uncounted();
+        #[cfg(not(depcache_loom))]
+        let registering = self.registering;
+        if registering {
+            // The lock bit is set, so adding it carries into bit 33: the lock
+            // is released and one registration counted by one step (a panic in
+            // the insert counts one too many: the next invalidation rescans).
+            self.word.fetch_add(LOCKED, Ordering::Release);
+        } else {
+            self.word.fetch_and(!LOCKED, Ordering::Release);
+        }
     }
 }
 
@@ -87,6 +106,20 @@ impl<K, V, D> LockedSets<NodeSets<K, V, D>> for Node<K, V, D> {
     /// Runs `f` on the sets with the lock bit held.
     #[inline]
     fn with_sets<R>(&self, f: impl FnOnce(&mut NodeSets<K, V, D>) -> R) -> R {
+        self.locked(false, f)
+    }
+
+    #[inline]
+    fn with_sets_registering<R>(&self, f: impl FnOnce(&mut NodeSets<K, V, D>) -> R) -> R {
+        self.locked(true, f)
+    }
+}
+
+impl<K, V, D> Node<K, V, D> {
+    /// Takes the lock bit, runs `f` on the sets, releases the bit (counting a
+    /// registration in the same step if `registering`).
+    #[inline]
+    fn locked<R>(&self, registering: bool, f: impl FnOnce(&mut NodeSets<K, V, D>) -> R) -> R {
         let mut spins = 0;
         loop {
             // Acquire: pairs with the Release unlock of the previous holder.
@@ -105,7 +138,10 @@ impl<K, V, D> LockedSets<NodeSets<K, V, D>> for Node<K, V, D> {
                 }
             }
         }
-        let _unlock = Unlock(&self.word);
+        let _unlock = Unlock {
+            word: &self.word,
+            registering,
+        };
         // SAFETY: the lock bit is ours until `_unlock` drops after `f`: no
         // other reference to the sets exists meanwhile (`with_sets` is their
         // only way in, and `f` must not re-enter this node's sets: every
@@ -217,6 +253,7 @@ where
             if crate::sync::fault::retire_cas_once() {
                 return false;
             }
+            crate::sync::spin();
         }
     }
 
@@ -254,20 +291,20 @@ where
         sum
     }
 
-    /// Counts a registration (a dependent or a child), made just before.
-    pub(crate) fn registered(&self) {
-        // Relaxed: the registering thread's SeqCst fence, after this and before
-        // its stamp re-check, pairs with the invalidation's fence after its
-        // bumps (store buffering): an invalidation that reads an old count after
-        // its fence is seen by that re-check.
-        // Wrapping: the count lives in the top bits, so its carry leaves the word.
+    /// Counts a registration without making one (tests of the word's fields).
+    #[cfg(test)]
+    fn registered(&self) {
         self.word.fetch_add(ONE_REGISTRATION, Ordering::Relaxed);
     }
 
-    /// Registrations counted so far (see [`registered`](Node::registered)).
+    /// Registrations counted so far: each is counted by the step that
+    /// releases the lock after it (`Registry::register`).
     pub(crate) fn registrations(&self) -> u64 {
-        // Relaxed: see `registered`; read before a scan and after the
-        // invalidation's SeqCst fence.
+        // Relaxed: read before a scan and after the invalidation's SeqCst
+        // fence. A registering thread counts before its own SeqCst fence and
+        // stamp re-check, which pairs with the invalidation's fence after its
+        // bumps (store buffering): an invalidation that reads an old count
+        // after its fence is seen by that re-check.
         self.word.load(Ordering::Relaxed) >> REGISTRATIONS_SHIFT
     }
 
@@ -364,6 +401,25 @@ mod tests {
         assert_eq!(n.registrations(), 2);
         // Unlocked again: the sets are reachable.
         assert_eq!(n.with_sets(|s| s.dependents_mut().len()), 0);
+    }
+
+    #[test]
+    fn a_registration_is_counted_by_the_step_that_unlocks() {
+        let n = N::new(7, None);
+        let domain = crate::map::Domain::new(1);
+        let guard = domain.guard();
+        let child = crate::sync::Arc::new(N::new(8, None));
+        n.children().register(8, child.clone(), &guard);
+        assert_eq!(n.registrations(), 1);
+        assert_eq!(n.pins(), 1, "the carry of the lock bit stops at the count");
+        // Unlocked: the sets can be taken again, and hold the child.
+        assert_eq!(
+            n.children().get(&8, &guard, |c| crate::sync::Arc::ptr_eq(c, &child)),
+            Some(true)
+        );
+        n.dependents().for_each(&guard, |_| panic!("no dependents"));
+        assert_eq!(n.registrations(), 1, "only `register` counts");
+        drop(n.take_sets());
     }
 
     #[test]

@@ -215,6 +215,9 @@ impl<K2, V2, C2, W2> Sets<K2, V2, C2, W2> {
 /// What holds a node's sets behind its lock: runs `f` on them, locked.
 pub(crate) trait LockedSets<S> {
     fn with_sets<R>(&self, f: impl FnOnce(&mut S) -> R) -> R;
+    /// [`with_sets`](LockedSets::with_sets) for a registration: the node
+    /// counts it as the lock is released, in the same step.
+    fn with_sets_registering<R>(&self, f: impl FnOnce(&mut S) -> R) -> R;
 }
 
 /// One of a node's two sets, each call under the node's lock.
@@ -236,8 +239,10 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
         Registry { lock, pick, make }
     }
 
-    pub(crate) fn insert(&self, k: K2, v: V2, _guard: &Guard<'_>) {
-        self.lock.with_sets(|s| (self.make)(s).insert(k, v));
+    /// Inserts (or replaces) `k`, and counts a registration on the node as it
+    /// unlocks (see `Node::registrations`).
+    pub(crate) fn register(&self, k: K2, v: V2, _guard: &Guard<'_>) {
+        self.lock.with_sets_registering(|s| (self.make)(s).insert(k, v));
     }
 
     #[cfg(any(test, fuzzing, feature = "invariants"))]
