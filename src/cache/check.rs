@@ -130,7 +130,6 @@ where
             return Err(format!("{len} entries exceed max_entries {}", sh.ring.capacity()));
         }
         sh.ring.check_free()?;
-        // Relaxed: quiescent.
         let w = if sh.weighs() {
             // Relaxed: checked at quiescence.
             sh.weight.load(crate::sync::Ordering::Relaxed)

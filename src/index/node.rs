@@ -84,13 +84,13 @@ struct Unlock<'a> {
 
 impl Drop for Unlock<'_> {
     fn drop(&mut self) {
-        // Release: pairs with the Acquire of the next `with_sets`, which then
-        // sees everything this holder wrote to the sets.
         // Loom builds only: the deliberately broken variant (no count).
         #[cfg(depcache_loom)]
         let registering = self.registering && !crate::sync::fault::register_uncounted();
         #[cfg(not(depcache_loom))]
         let registering = self.registering;
+        // Release (both ways): pairs with the Acquire of the next
+        // `with_sets`, which then sees everything this holder wrote to the sets.
         if registering {
             // The lock bit is set, so adding it carries into bit 33: the lock
             // is released and one registration counted by one step (a panic in
