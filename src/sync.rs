@@ -259,6 +259,18 @@ pub mod fault {
         static RETIRE_WITHOUT_CAS: Cell<bool> = const { Cell::new(false) };
         static RETIRE_CAS_ONCE: Cell<bool> = const { Cell::new(false) };
         static REGISTER_UNCOUNTED: Cell<bool> = const { Cell::new(false) };
+        static BATCH_UNPINS_ONE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, an eager invalidation's batched cleanup drops one pin per
+    /// node however many of its entries were on that node, so a node that
+    /// lost every dependent keeps pins nobody holds and never retires.
+    pub fn set_batch_unpins_one(on: bool) {
+        BATCH_UNPINS_ONE.with(|c| c.set(on));
+    }
+
+    pub(crate) fn batch_unpins_one() -> bool {
+        BATCH_UNPINS_ONE.with(|c| c.get())
     }
 
     /// While set, a registration releases its node's lock without counting

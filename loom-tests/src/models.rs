@@ -210,7 +210,11 @@ pub fn m15_first_lookup_vs_invalidate_all() {
         thread::spawn(move || c.get(&"old"))
     };
     c.invalidate_all();
-    assert_eq!(c.get(&"old"), None, "an entry invalidate_all reached was served after it returned");
+    assert_eq!(
+        c.get(&"old"),
+        None,
+        "an entry invalidate_all reached was served after it returned"
+    );
     let raced = a.join().unwrap();
     assert!(raced.is_none() || raced == Some(0), "{raced:?}");
     assert_eq!(c.get(&"old"), None, "a flushed entry came back");
@@ -594,6 +598,44 @@ pub fn m10_refused_insert_vs_newer_insert() {
     assert_quiescent(&c, &["k"]);
     let fin = c.get(&"k");
     assert!(fin.is_none() || fin == Some(2) || fin == Some(1), "{fin:?}");
+}
+
+/// Model 16: an eager invalidation that removes two entries of one node in one
+/// batch ‖ a re-insert of one of them on the same dependency.
+///
+/// `k` and `j` depend on `d`. The invalidation kills both and cleans them up
+/// together: one lock of `d`'s node for both registrations, one decrement for
+/// both pins (`Shared::cleanup_many`). The re-insert pins the node, or finds
+/// it retired and makes a new one, and registers there, while the batch runs.
+/// Counts: `j` is always the call's, and mostly one entry of `k` (the old one,
+/// or the new one if it replaced the old before the scan); both entries of `k`
+/// only if the new one went live before the bumps and the invalidation killed
+/// the old one before the re-insert could; neither if the re-insert had
+/// displaced the old one from the map (a lookup then misses) and killed it
+/// as replaced, and went live after the bumps. At quiescence the checker
+/// counts every node's pins against what holds them (the broken variant,
+/// `set_batch_unpins_one`, leaves a pin behind).
+pub fn m16_batched_cleanup_vs_reinsert() {
+    let c = flat(4);
+    c.insert("k", 0, ["d"]);
+    c.insert("j", 0, ["d"]);
+    let a = {
+        let c = c.clone();
+        thread::spawn(move || {
+            let t = c.ticket(["d"]);
+            c.insert_with_ticket("k", 1, t).is_ok()
+        })
+    };
+    let n = c.invalidate("d");
+    let accepted = a.join().unwrap();
+    assert_quiescent(&c, &["k", "j"]);
+    assert_eq!(c.get(&"j"), None, "j survived the invalidation of its dependency");
+    let survived = c.get(&"k") == Some(1);
+    assert!(!survived || accepted, "a refused insert is resident");
+    assert!(
+        n == 2 || (n == 3 && accepted && !survived) || (n == 1 && accepted && survived),
+        "counted {n}, accepted {accepted}, survived {survived}"
+    );
 }
 
 /// Model 11: a lookup ‖ an insert that an invalidation refuses.

@@ -183,3 +183,15 @@ fn broken_m1b_register_uncounted() {
         "{msg}"
     );
 }
+
+#[test]
+fn broken_m16_batch_unpins_one() {
+    let _fault = Fault::on(loom_fault::set_batch_unpins_one);
+    let msg = expect_failure(
+        "broken/m16_batched_cleanup_vs_reinsert",
+        m16_batched_cleanup_vs_reinsert,
+    );
+    // Two entries of `d`'s node cleaned up in one batch, one pin dropped:
+    // the checker counts a pin that nothing holds.
+    assert!(msg.contains("pins, expected"), "{msg}");
+}

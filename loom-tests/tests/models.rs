@@ -128,6 +128,11 @@ fn m15() {
 }
 
 #[test]
+fn m16() {
+    check("m16_batched_cleanup_vs_reinsert", m16_batched_cleanup_vs_reinsert);
+}
+
+#[test]
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

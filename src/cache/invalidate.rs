@@ -147,6 +147,8 @@ where
         // the unlink walks under the bucket's lock (a cold miss each in a
         // large cache).
         let buckets = self.entries.prefetch_paths(second, guard);
+        // The entries killed here, cleaned up together after the loop.
+        let mut dead: smallvec::SmallVec<[_; 16]> = smallvec::SmallVec::new();
         for (e, &bucket) in second.iter().zip(&buckets) {
             // A registration made after our bumps belongs to a fresh entry.
             if e.stamps_valid(floor) {
@@ -162,11 +164,14 @@ where
                 e.state() <= LIVE && !e.is_claimed() && !expired && was_visible(e, &set, floor) && e.claim();
             // Removed as a lookup or the hand removes it: an expired entry
             // counts as an expiration, any other as stale.
-            self.reclaim_in(bucket, e, guard);
+            if self.kill_unusable(e, guard) {
+                dead.push((bucket, &**e));
+            }
             if unclaimed_but_ours {
                 ours_late.push(e.clone());
             }
         }
+        self.cleanup_many(&dead, true, guard);
         // A claimed entry counts if it was removed as stale — by us, a racing
         // invalidation, a lookup or the CLOCK hand. One evicted while still
         // usable (before our bumps) or expired is counted there instead.

@@ -13,7 +13,7 @@ use core::hash::{BuildHasher, Hash};
 pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
 
 use crate::entry::{Entry, LIVE};
-use crate::index::{FastHash, Index};
+use crate::index::{FastHash, Index, Node, Reg};
 use crate::map::{Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
@@ -428,13 +428,26 @@ where
     /// hid it). An INIT entry is killed as stale whatever its expiry, so that
     /// its insert is refused (`REFUSED`).
     pub(crate) fn reclaim_in(&self, bucket: Bucket<'_, Entry<K, V, D>>, e: &Entry<K, V, D>, guard: &Guard<'_>) {
-        if e.state() == LIVE && self.counts_as_expired(e) {
-            if let Some(LIVE) = e.kill().and_then(|was| self.finish_kill(was, bucket, e, guard)) {
-                self.stats.add(Counter::Expirations, 1, guard);
-            }
-        } else if let Some(was) = e.kill_stale() {
-            self.finish_kill(was, bucket, e, guard);
+        if self.kill_unusable(e, guard) {
+            self.cleanup_in(bucket, e, true, guard);
         }
+    }
+
+    /// The kill of [`reclaim_in`](Shared::reclaim_in), counted by its rule,
+    /// without the cleanup: true if `e` was live, and the caller must now
+    /// clean it up (an eager invalidation cleans up its kills together, see
+    /// [`cleanup_many`](Shared::cleanup_many)).
+    pub(crate) fn kill_unusable(&self, e: &Entry<K, V, D>, guard: &Guard<'_>) -> bool {
+        let expired = e.state() == LIVE && self.counts_as_expired(e);
+        let was = if expired { e.kill() } else { e.kill_stale() };
+        if was != Some(LIVE) {
+            return false;
+        }
+        self.stats.sub(Counter::Resident, 1, guard);
+        if expired {
+            self.stats.add(Counter::Expirations, 1, guard);
+        }
+        true
     }
 
     /// True if removing `e`, found unusable, counts as an expiration: it has
@@ -483,18 +496,34 @@ where
         release_slot: bool,
         guard: &Guard<'_>,
     ) {
+        self.cleanup_many(&[(bucket, e)], release_slot, guard);
+    }
+
+    /// [`cleanup_in`](Shared::cleanup_in) for several dead entries at once,
+    /// each with its bucket: what cleaning them up one after another does,
+    /// with the steps the entries share done once — one fence, and for each
+    /// index node one lock for all their registrations and one decrement for
+    /// all their pins (an invalidation's entries mostly share their nodes).
+    /// Each entry still leaves the map before the index, and the index before
+    /// its CLOCK slot.
+    pub(crate) fn cleanup_many(&self, dead: &[Dead<'_, K, V, D>], release_slot: bool, guard: &Guard<'_>) {
+        if dead.is_empty() {
+            return;
+        }
         // SeqCst fence: pairs with the one in `restore` — the killer's state store
         // and map removal against the restorer's map write and state load: one of
-        // the two sees the other, so a dead entry is never left in the map.
+        // the two sees the other, so a dead entry is never left in the map. One
+        // fence serves every entry here: each was killed before it, and leaves
+        // the map after it.
         fence(Ordering::SeqCst);
-        self.entries.remove_in(bucket, e, guard);
-        let id = e.id();
-        for s in e.stamps.iter() {
-            s.node.dependents().remove_if(&id, guard, |r| r.is(e));
-            self.index.unpin(&s.node, guard);
+        for &(bucket, e) in dead {
+            self.entries.remove_in(bucket, e, guard);
         }
+        self.unregister(dead, guard);
         if release_slot {
-            self.ring.release(e.slot(), e, guard);
+            for &(_, e) in dead {
+                self.ring.release(e.slot(), e, guard);
+            }
         }
         if !self.weighs() {
             return;
@@ -502,13 +531,58 @@ where
         // Last, so that a weigher that panics here (it did not at insert) only
         // leaves the budget off. Saturating: a weigher that answers less than it
         // did at insert must not wrap the budget to "always over".
-        let w = self.weight_of(e);
+        let w = dead
+            .iter()
+            .fold(0u64, |sum, &(_, e)| sum.saturating_add(self.weight_of(e)));
         // Relaxed: a budget counter; eviction re-reads it in a loop.
         let _ = self
             .weight
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(w)));
     }
+
+    /// Takes the dead entries' registrations off their nodes and drops their
+    /// pins, node by node: one lock and one decrement per node.
+    fn unregister(&self, dead: &[Dead<'_, K, V, D>], guard: &Guard<'_>) {
+        if let [(_, e)] = dead {
+            // One entry (a replaced or evicted one, a lookup's reclaim): no
+            // grouping to do.
+            let id = e.id();
+            for s in e.stamps.iter() {
+                s.node.dependents().remove_if(&id, guard, |r| r.is(e));
+                self.index.unpin(&s.node, guard);
+            }
+            return;
+        }
+        // One pair per stamp (an entry pins every node it has a stamp on, and
+        // is registered on those of its own dependencies), grouped by node.
+        let mut pins: smallvec::SmallVec<[NodePin<'_, K, V, D>; 16]> = dead
+            .iter()
+            .flat_map(|&(_, e)| e.stamps.iter().map(move |s| (&s.node, e)))
+            .collect();
+        if pins.len() > 1 {
+            pins.sort_unstable_by_key(|&(n, _)| Arc::as_ptr(n).addr());
+        }
+        for run in pins.chunk_by(|a, b| Arc::ptr_eq(a.0, b.0)) {
+            let node = run[0].0;
+            node.dependents().remove_each(
+                run.iter().map(|&(_, e)| (e.id(), move |r: &Reg<K, V, D>| r.is(e))),
+                guard,
+            );
+            // A run is at most the entries' stamps, far fewer than u32::MAX.
+            let n = run.len() as u32;
+            // Loom builds only: the deliberately broken variant (one pin per node).
+            #[cfg(depcache_loom)]
+            let n = if crate::sync::fault::batch_unpins_one() { 1 } else { n };
+            self.index.unpin_n(node, n, guard);
+        }
+    }
 }
+
+/// A dead entry to clean up, with its bucket (see [`Shared::cleanup_many`]).
+pub(crate) type Dead<'a, K, V, D> = (Bucket<'a, Entry<K, V, D>>, &'a Entry<K, V, D>);
+
+/// One of a dead entry's pins: the node and the entry (see `Shared::unregister`).
+type NodePin<'a, K, V, D> = (&'a Arc<Node<K, V, D>>, &'a Entry<K, V, D>);
 
 /// The sum of the `Resident` counters as a count of at most `capacity`.
 ///

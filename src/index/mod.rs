@@ -185,9 +185,16 @@ where
     }
 
     pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
+        self.unpin_n(node, 1, guard);
+    }
+
+    /// Drops `n` of the caller's pins on `node` in one step (the entries of one
+    /// node that an eager invalidation removes together), retiring it and its
+    /// emptied ancestors as [`unpin`](Index::unpin) does.
+    pub(crate) fn unpin_n(&self, node: &Arc<Node<K, V, D>>, n: u32, guard: &Guard<'_>) {
         // The node is cloned only if it retires: an unpin that leaves it pinned
         // (nearly all of them) is one atomic step, not three.
-        if !node.unpin() {
+        if !node.unpin_n(n) {
             return;
         }
         let mut cur = node.clone();

@@ -216,10 +216,20 @@ where
     /// Drops a pin; true if this was the last one and the caller retired the node
     /// (it must then remove the node from the index and unpin its parent).
     pub(crate) fn unpin(&self) -> bool {
+        self.unpin_n(1)
+    }
+
+    /// Drops `n` pins the caller holds (at least one) in one step: what `n`
+    /// calls of [`unpin`](Node::unpin) in a row would do, with no other
+    /// operation between them. True if they were the last.
+    pub(crate) fn unpin_n(&self, n: u32) -> bool {
+        debug_assert!(n >= 1, "unpin_n drops at least one pin");
+        let n = u64::from(n);
         // AcqRel: the last unpinner must see every earlier holder's writes
         // (registrations removed) before it retires the node.
-        let was = self.word.fetch_sub(1, Ordering::AcqRel);
-        if was & PINS != 1 {
+        let was = self.word.fetch_sub(n, Ordering::AcqRel);
+        debug_assert!(was & PINS >= n && was & PINS != RETIRED, "more unpins than pins");
+        if was & PINS != n {
             return false;
         }
         // No pins now. A `try_pin` may revive the node before we mark it
@@ -227,7 +237,7 @@ where
         // flip meanwhile too (an invalidation scans a node it has not pinned),
         // so the CAS retries while no pin is held; if the reviver's own last
         // unpin got there first, we find RETIRED, which is not "no pins" either.
-        let mut cur = was - 1;
+        let mut cur = was - n;
         // Loom builds only: the deliberately broken variant (a plain store).
         #[cfg(depcache_loom)]
         if crate::sync::fault::retire_without_cas() {
@@ -366,6 +376,20 @@ mod tests {
         assert!(n.is_retired());
         assert_eq!(n.registrations(), 3, "retiring leaves the count alone");
         assert!(!n.try_pin(), "a retired node cannot be pinned again");
+    }
+
+    #[test]
+    fn pins_dropped_together_retire_only_when_they_were_the_last() {
+        let n = N::new(7, None);
+        for _ in 0..4 {
+            assert!(n.try_pin());
+        }
+        n.registered();
+        assert!(!n.unpin_n(3), "two pins are left");
+        assert_eq!((n.pins(), n.registrations()), (2, 1));
+        assert!(n.unpin_n(2), "the last two retire the node");
+        assert!(n.is_retired());
+        assert_eq!(n.registrations(), 1);
     }
 
     #[test]

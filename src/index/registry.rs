@@ -265,6 +265,28 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
         })
     }
 
+    /// [`remove_if`](Registry::remove_if) for each `(key, pred)` of `items`,
+    /// under one lock; returns how many it removed.
+    pub(crate) fn remove_each<P: FnOnce(&V2) -> bool>(
+        &self,
+        items: impl IntoIterator<Item = (K2, P)>,
+        _guard: &Guard<'_>,
+    ) -> usize {
+        self.lock.with_sets(|s| {
+            let Some(m) = (self.pick)(s) else {
+                return 0;
+            };
+            let mut removed = 0;
+            for (k, pred) in items {
+                if m.get(&k).is_some_and(pred) {
+                    m.remove(&k);
+                    removed += 1;
+                }
+            }
+            removed
+        })
+    }
+
     /// Runs `f` on the values under the lock (on an empty set if this one was
     /// never made); `f` must not touch this node's sets.
     pub(crate) fn with<R>(&self, _guard: &Guard<'_>, f: impl FnOnce(&Pairs<K2, V2>) -> R) -> R {
@@ -354,6 +376,36 @@ mod tests {
         // `Sets`' tag fits in the niche of the dependents' vector capacity too.
         type NodeSets = crate::index::node::NodeSets<u64, u64, u64>;
         assert_eq!(core::mem::size_of::<NodeSets>(), core::mem::size_of::<Vec<usize>>());
+    }
+
+    /// A lock that is no lock: the registry's calls on a plain cell.
+    struct Unlocked(std::cell::RefCell<Pairs<u32, Kv<u32>>>);
+
+    impl LockedSets<Pairs<u32, Kv<u32>>> for Unlocked {
+        fn with_sets<R>(&self, f: impl FnOnce(&mut Pairs<u32, Kv<u32>>) -> R) -> R {
+            f(&mut self.0.borrow_mut())
+        }
+        fn with_sets_registering<R>(&self, f: impl FnOnce(&mut Pairs<u32, Kv<u32>>) -> R) -> R {
+            f(&mut self.0.borrow_mut())
+        }
+    }
+
+    #[test]
+    fn remove_each_removes_exactly_the_keys_whose_values_match() {
+        let lock = Unlocked(Default::default());
+        let r = Registry::new(&lock, |p| Some(p), |p| p);
+        let domain = crate::map::Domain::new(1);
+        let guard = domain.guard();
+        for i in 0..6 {
+            r.register(i, Kv(i, i * 10), &guard);
+        }
+        // 1 and 2 match; 3's value is not the one asked for; 9 is absent.
+        let items = [(1, 10), (2, 20), (3, 99), (9, 90)];
+        let removed = r.remove_each(items.map(|(k, v)| (k, move |x: &Kv<u32>| x.1 == v)), &guard);
+        assert_eq!(removed, 2);
+        let mut left: Vec<u32> = lock.0.borrow().iter().map(|x| x.0).collect();
+        left.sort();
+        assert_eq!(left, [0, 3, 4, 5]);
     }
 
     #[test]
