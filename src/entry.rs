@@ -140,7 +140,7 @@ where
     }
 
     /// Valid but for the bumps of `set` (this entry was live just before them).
-    pub(crate) fn valid_before(&self, set: &BumpSet<K, V, D>, floor: u64) -> bool {
+    pub(crate) fn valid_before(&self, set: &BumpSet<'_, K, V, D>, floor: u64) -> bool {
         self.base() >= floor
             && self
                 .stamps

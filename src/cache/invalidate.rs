@@ -188,7 +188,7 @@ where
 
 /// Was `e` valid just before the bumps of `set`? (Not if an earlier lazy
 /// invalidation had already made it invisible: it is reclaimed, not counted.)
-fn was_visible<K, V, D>(e: &Entry<K, V, D>, set: &BumpSet<K, V, D>, floor: u64) -> bool
+fn was_visible<K, V, D>(e: &Entry<K, V, D>, set: &BumpSet<'_, K, V, D>, floor: u64) -> bool
 where
     K: Send + Sync + 'static,
     V: Send + Sync + 'static,

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use super::{FastHash, Node};
 use crate::sync::Arc;
 
-struct Bump<K, V, D> {
-    node: Arc<Node<K, V, D>>,
+struct Bump<'g, K, V, D> {
+    /// Borrowed from the index under the caller's guard (or from a child's
+    /// `parent`): no count taken, none to drop.
+    node: &'g Arc<Node<K, V, D>>,
     /// `gen` bumped: the node is invalidated as a whole.
     whole: bool,
     /// `tree_gen` bumped: something strictly below it was invalidated.
@@ -18,8 +20,12 @@ struct Bump<K, V, D> {
 /// It answers "by how much did *this call* move the stamp of a dependency?",
 /// which tells an entry made invalid by this call from one that was already
 /// invalid (lazily) before it, so the returned counts are exact.
-pub(crate) struct BumpSet<K, V, D> {
-    bumps: Vec<Bump<K, V, D>>,
+///
+/// It borrows its nodes for `'g`, the guard under which the index was read
+/// (see [`Index::plan`](super::Index::plan)).
+pub(crate) struct BumpSet<'g, K, V, D> {
+    /// Inline up to a few: a file and its directories.
+    bumps: smallvec::SmallVec<[Bump<'g, K, V, D>; 4]>,
     /// Node address → position in `bumps`, built once the set outgrows a linear scan.
     positions: Option<HashMap<usize, usize, FastHash>>,
 }
@@ -27,10 +33,10 @@ pub(crate) struct BumpSet<K, V, D> {
 /// Up to this many bumps, a linear scan beats hashing.
 const LINEAR: usize = 16;
 
-impl<K, V, D> BumpSet<K, V, D> {
+impl<'g, K, V, D> BumpSet<'g, K, V, D> {
     pub(crate) fn new() -> Self {
         BumpSet {
-            bumps: Vec::new(),
+            bumps: smallvec::SmallVec::new(),
             positions: None,
         }
     }
@@ -39,12 +45,12 @@ impl<K, V, D> BumpSet<K, V, D> {
         let addr = node as *const Node<K, V, D> as usize;
         match &self.positions {
             Some(p) => p.get(&addr).copied(),
-            None => self.bumps.iter().position(|b| Arc::as_ptr(&b.node) as usize == addr),
+            None => self.bumps.iter().position(|b| Arc::as_ptr(b.node) as usize == addr),
         }
     }
 
-    fn push(&mut self, b: Bump<K, V, D>) {
-        let addr = Arc::as_ptr(&b.node) as usize;
+    fn push(&mut self, b: Bump<'g, K, V, D>) {
+        let addr = Arc::as_ptr(b.node) as usize;
         self.bumps.push(b);
         if let Some(p) = &mut self.positions {
             p.insert(addr, self.bumps.len() - 1);
@@ -53,14 +59,14 @@ impl<K, V, D> BumpSet<K, V, D> {
                 .bumps
                 .iter()
                 .enumerate()
-                .map(|(i, b)| (Arc::as_ptr(&b.node) as usize, i))
+                .map(|(i, b)| (Arc::as_ptr(b.node) as usize, i))
                 .collect();
             self.positions = Some(p);
         }
     }
 
-    pub(crate) fn add_gen(&mut self, node: Arc<Node<K, V, D>>) {
-        match self.find(&node) {
+    pub(crate) fn add_gen(&mut self, node: &'g Arc<Node<K, V, D>>) {
+        match self.find(node) {
             Some(i) => self.bumps[i].whole = true,
             None => self.push(Bump {
                 node,
@@ -71,8 +77,8 @@ impl<K, V, D> BumpSet<K, V, D> {
     }
 
     /// Adds a `tree_gen` bump; false if it was already planned.
-    pub(crate) fn add_tree(&mut self, node: Arc<Node<K, V, D>>) -> bool {
-        match self.find(&node) {
+    pub(crate) fn add_tree(&mut self, node: &'g Arc<Node<K, V, D>>) -> bool {
+        match self.find(node) {
             Some(i) if self.bumps[i].tree => false,
             Some(i) => {
                 self.bumps[i].tree = true;
@@ -111,8 +117,8 @@ impl<K, V, D> BumpSet<K, V, D> {
     }
 
     /// Nodes with `true` if invalidated as a whole, `false` if only below.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Arc<Node<K, V, D>>, bool)> {
-        self.bumps.iter().map(|b| (&b.node, b.whole))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'g Arc<Node<K, V, D>>, bool)> + '_ {
+        self.bumps.iter().map(|b| (b.node, b.whole))
     }
 
     /// How much this call moved the stamp an entry recorded for `node`.

@@ -133,6 +133,13 @@ where
         self.nodes.get(dep, guard, Arc::clone)
     }
 
+    /// [`get`](Index::get) without a count: the index's own `Arc`, borrowed
+    /// while `guard` lives (a node removed meanwhile is dropped by the
+    /// collector only after the guard is gone).
+    pub(crate) fn get_ref<'g>(&'g self, dep: &D, guard: &'g Guard<'_>) -> Option<&'g Arc<Node<K, V, D>>> {
+        self.nodes.get_ref(dep, guard)
+    }
+
     /// The node of `dep`, created with its ancestors if absent, pinned once for the caller.
     pub(crate) fn pin(&self, dep: &D, guard: &Guard<'_>) -> Arc<Node<K, V, D>> {
         loop {
@@ -213,14 +220,21 @@ where
 
     /// What invalidating `deps` must bump: each dependency's own `gen` (if it has
     /// a node), and the `tree_gen` of every ancestor that has one.
-    pub(crate) fn plan<'d>(&self, deps: impl IntoIterator<Item = &'d D>, guard: &Guard<'_>) -> BumpSet<K, V, D> {
+    ///
+    /// The set borrows the nodes for as long as `guard` lives, taking no
+    /// count of any: an ancestor through its child's `parent`, which the
+    /// child holds while it lives.
+    pub(crate) fn plan<'g, 'd>(
+        &'g self,
+        deps: impl IntoIterator<Item = &'d D>,
+        guard: &'g Guard<'_>,
+    ) -> BumpSet<'g, K, V, D> {
         let mut set = BumpSet::new();
         for dep in deps {
-            let above = match self.get(dep, guard) {
+            let above = match self.get_ref(dep, guard) {
                 Some(node) => {
-                    let parent = node.parent.clone();
                     set.add_gen(node);
-                    parent
+                    node.parent.as_ref()
                 }
                 None => {
                     // No node: nothing depends on `dep` or below it, but `Subtree`
@@ -228,7 +242,7 @@ where
                     let mut up = dep.parent();
                     let mut found = None;
                     while let Some(p) = up {
-                        if let Some(n) = self.get(&p, guard) {
+                        if let Some(n) = self.get_ref(&p, guard) {
                             found = Some(n);
                             break;
                         }
@@ -239,11 +253,10 @@ where
             };
             let mut a = above;
             while let Some(n) = a {
-                let next = n.parent.clone();
                 if !set.add_tree(n) {
                     break; // this ancestor and all above it are already planned
                 }
-                a = next;
+                a = n.parent.as_ref();
             }
         }
         set
@@ -252,53 +265,71 @@ where
     /// Calls `f` on every registration an invalidation described by `set` can
     /// have made invalid: all dependents of the nodes invalidated as a whole and of
     /// everything below them, and the `Subtree` dependents of their ancestors.
-    pub(crate) fn affected(&self, set: &BumpSet<K, V, D>, guard: &Guard<'_>) -> Affected<K, V, D> {
+    pub(crate) fn affected(&self, set: &BumpSet<'_, K, V, D>, guard: &Guard<'_>) -> Affected<K, V, D> {
         self.affected_counted(set, guard, None)
     }
 
     /// [`affected`](Index::affected), also recording in `seen` every node whose
     /// registries it read, with its registration count read *before* them:
     /// if no count has moved later, nothing registered since this scan.
-    pub(crate) fn affected_counted(
+    ///
+    /// The nodes of `set` are borrowed; only those found below them, in a
+    /// children set (under its node's lock), are held by a count of their own.
+    pub(crate) fn affected_counted<'g>(
         &self,
-        set: &BumpSet<K, V, D>,
+        set: &BumpSet<'g, K, V, D>,
         guard: &Guard<'_>,
-        mut seen: Option<&mut Scanned<K, V, D>>,
+        mut seen: Option<&mut Scanned<'g, K, V, D>>,
     ) -> Affected<K, V, D> {
-        let mut note = |n: &Arc<Node<K, V, D>>| {
-            if let Some(seen) = seen.as_deref_mut() {
-                seen.push((n.clone(), n.registrations()));
-            }
-        };
         let mut out = Affected::new();
         let mut stack = Vec::new();
         for (node, whole) in set.iter() {
+            let count = node.registrations();
             if whole {
-                stack.push(node.clone());
+                scan_all(node, &mut out, &mut stack, guard);
                 while let Some(n) = stack.pop() {
-                    note(&n);
-                    n.dependents().with(guard, |regs| {
-                        out.reserve(regs.len());
-                        // Start every entry's miss before the first clone
-                        // (a locked increment on its count) waits for one.
-                        for reg in regs.iter() {
-                            prefetch_entry(reg.as_ptr());
-                        }
-                        out.extend(regs.iter().map(Reg::entry));
-                    });
-                    n.children().for_each(guard, |c| stack.push(c.clone()));
+                    let count = n.registrations();
+                    scan_all(&n, &mut out, &mut stack, guard);
+                    if let Some(seen) = seen.as_deref_mut() {
+                        seen.push((NodeRef::Held(n), count));
+                    }
                 }
             } else {
-                note(node);
                 node.dependents().for_each(guard, |reg| {
                     if reg.subtree() {
                         out.push(reg.entry())
                     }
                 });
             }
+            if let Some(seen) = seen.as_deref_mut() {
+                seen.push((NodeRef::Borrowed(node), count));
+            }
         }
         out
     }
+}
+
+/// Adds every dependent of `n` to `out`, and its children to `stack`.
+fn scan_all<K, V, D>(
+    n: &Node<K, V, D>,
+    out: &mut Affected<K, V, D>,
+    stack: &mut Vec<Arc<Node<K, V, D>>>,
+    guard: &Guard<'_>,
+) where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    n.dependents().with(guard, |regs| {
+        out.reserve(regs.len());
+        // Start every entry's miss before the first clone
+        // (a locked increment on its count) waits for one.
+        for reg in regs.iter() {
+            prefetch_entry(reg.as_ptr());
+        }
+        out.extend(regs.iter().map(Reg::entry));
+    });
+    n.children().for_each(guard, |c| stack.push(c.clone()));
 }
 
 /// Starts loading the lines of `e` a scan reads: the `Arc`'s counts (just
@@ -318,10 +349,28 @@ pub(crate) type Affected<K, V, D> = smallvec::SmallVec<[Arc<Entry<K, V, D>>; 16]
 
 /// Nodes a scan read, with their registration counts (see
 /// [`Index::affected_counted`]); a file's invalidation reads a handful.
-pub(crate) type Scanned<K, V, D> = smallvec::SmallVec<[(Arc<Node<K, V, D>>, u64); 8]>;
+pub(crate) type Scanned<'g, K, V, D> = smallvec::SmallVec<[(NodeRef<'g, K, V, D>, u64); 8]>;
+
+/// A node a scan read: one of the invalidation's own (borrowed, as its
+/// [`BumpSet`] borrows them), or one found below them (held by a count).
+pub(crate) enum NodeRef<'g, K, V, D> {
+    Borrowed(&'g Arc<Node<K, V, D>>),
+    Held(Arc<Node<K, V, D>>),
+}
+
+impl<K, V, D> core::ops::Deref for NodeRef<'_, K, V, D> {
+    type Target = Node<K, V, D>;
+
+    fn deref(&self) -> &Node<K, V, D> {
+        match self {
+            NodeRef::Borrowed(n) => n,
+            NodeRef::Held(n) => n,
+        }
+    }
+}
 
 /// True if no node of `seen` has had a registration since it was scanned.
-pub(crate) fn unchanged<K, V, D>(seen: &Scanned<K, V, D>) -> bool
+pub(crate) fn unchanged<K, V, D>(seen: &Scanned<'_, K, V, D>) -> bool
 where
     K: Send + Sync + 'static,
     V: Send + Sync + 'static,

@@ -171,6 +171,24 @@ where
         }
     }
 
+    fn get_ref<'g, Q>(&'g self, key: &Q, _guard: &'g Guard<'_>) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        // Acquire: as `get`.
+        match self.cell(key, None).load(Ordering::Acquire) {
+            ABSENT => None,
+            w => {
+                let v = self.value(w);
+                // SAFETY: the arena keeps a count of every value stored until
+                // the map is dropped, and `'g` borrows the map: the value
+                // outlives the reference (our own count goes out of scope).
+                Some(unsafe { &*StdArc::as_ptr(&v) })
+            }
+        }
+    }
+
     fn try_insert(&self, key: K, value: V, _guard: &Guard<'_>) -> Result<(), V> {
         let cell = self.cell(&key, Some(key.clone()));
         let new = self.store(value);

@@ -38,6 +38,15 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
 
+    /// The value of `key`, if any, borrowed for as long as `guard` lives: a
+    /// value removed meanwhile is dropped only after every guard that was
+    /// active at its removal (papaya retires it to the domain's collector; the
+    /// loom stand-in keeps every value until the map is dropped).
+    fn get_ref<'g, Q>(&'g self, key: &Q, guard: &'g Guard<'_>) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq;
+
     /// Inserts only if `key` is absent; otherwise returns the present value.
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V>;
 

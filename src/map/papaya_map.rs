@@ -73,6 +73,14 @@ where
         self.0.get(key, guard).map(f)
     }
 
+    fn get_ref<'g, Q>(&'g self, key: &Q, guard: &'g Guard<'_>) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.0.get(key, guard)
+    }
+
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V> {
         match self.0.try_insert(key, value, guard) {
             Ok(_) => Ok(()),
