@@ -71,6 +71,7 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
         }
     }
 
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
     fn get(&self, k: &K2) -> Option<&V2> {
         match self {
             Pairs::Few(v) => v.iter().find(|x| x.is(k)),
@@ -107,13 +108,22 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
         }
     }
 
+    #[cfg(test)]
     fn remove(&mut self, k: &K2) -> Option<V2> {
+        self.remove_where(k, |_| true)
+    }
+
+    /// Removes `k` if its value satisfies `pred`, in one search.
+    fn remove_where(&mut self, k: &K2, pred: impl FnOnce(&V2) -> bool) -> Option<V2> {
         match self {
             Pairs::Few(v) => {
                 let i = v.iter().position(|x| x.is(k))?;
+                if !pred(&v[i]) {
+                    return None;
+                }
+                let val = v.swap_remove(i);
                 // `swap_remove`: the order of the rest may change, but the same
                 // operations always give the same order (loom's re-runs rely on it).
-                let val = v.swap_remove(i);
                 if v.len() == 1 {
                     // Back inline, giving the allocation back: a node may stay
                     // long after its dependents left (it has children, or is
@@ -124,12 +134,21 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
                 }
                 Some(val)
             }
-            Pairs::One(x) if x.is(k) => match core::mem::take(self) {
-                Pairs::One(x) => Some(x),
-                _ => None,
-            },
-            Pairs::One(_) => None,
-            Pairs::Many(m) => m.remove(k),
+            Pairs::One(x) => {
+                if !(x.is(k) && pred(x)) {
+                    return None;
+                }
+                match core::mem::take(self) {
+                    Pairs::One(x) => Some(x),
+                    _ => None,
+                }
+            }
+            Pairs::Many(m) => {
+                if !pred(m.get(k)?) {
+                    return None;
+                }
+                m.remove(k)
+            }
         }
     }
 
@@ -256,12 +275,7 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
             let Some(m) = (self.pick)(s) else {
                 return false;
             };
-            if m.get(k).is_some_and(pred) {
-                m.remove(k);
-                true
-            } else {
-                false
-            }
+            m.remove_where(k, pred).is_some()
         })
     }
 
@@ -278,10 +292,7 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
             };
             let mut removed = 0;
             for (k, pred) in items {
-                if m.get(&k).is_some_and(pred) {
-                    m.remove(&k);
-                    removed += 1;
-                }
+                removed += usize::from(m.remove_where(&k, pred).is_some());
             }
             removed
         })
