@@ -146,15 +146,33 @@ impl<K, V, D> Ring<K, V, D> {
 
     /// Empties `entry`'s slot if it still holds `entry`, and offers it for reuse.
     pub(crate) fn release(&self, i: usize, entry: &Entry<K, V, D>, guard: &Guard<'_>) {
-        if self.slots[i].compare_and_swap(Some(entry), None, guard) {
-            if let Some(s) = self.stash(guard) {
-                // Relaxed: see `probably_free`.
-                if s.load(Ordering::Relaxed) == NO_SLOT {
-                    s.store(i, Ordering::Relaxed);
-                    return;
-                }
-            }
-            self.free.put(i);
+        if let Some(taken) = self.release_take(i, entry, guard) {
+            ArcCell::retire(taken, guard);
         }
+    }
+
+    /// [`release`](Ring::release), handing the slot's count of `entry` to the
+    /// caller instead of the collector (see [`ArcCell::take`]).
+    pub(crate) fn release_take(
+        &self,
+        i: usize,
+        entry: &Entry<K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Option<Arc<Entry<K, V, D>>> {
+        let taken = self.slots[i].take(entry)?;
+        self.offer(i, guard);
+        Some(taken)
+    }
+
+    /// Offers the emptied slot `i`: to this thread's stash, else to the free set.
+    fn offer(&self, i: usize, guard: &Guard<'_>) {
+        if let Some(s) = self.stash(guard) {
+            // Relaxed: see `probably_free`.
+            if s.load(Ordering::Relaxed) == NO_SLOT {
+                s.store(i, Ordering::Relaxed);
+                return;
+            }
+        }
+        self.free.put(i);
     }
 }

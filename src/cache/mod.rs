@@ -14,7 +14,7 @@ pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
 
 use crate::entry::{Entry, LIVE};
 use crate::index::{FastHash, Index, Node, Reg};
-use crate::map::{Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
+use crate::map::{ArcCell, Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -504,8 +504,17 @@ where
     /// with the steps the entries share done once — one fence, and for each
     /// index node one lock for all their registrations and one decrement for
     /// all their pins (an invalidation's entries mostly share their nodes).
-    /// Each entry still leaves the map before the index, and the index before
-    /// its CLOCK slot.
+    ///
+    /// Each entry leaves its CLOCK slot, then the map, then the index. The
+    /// slot first lets its count go without the collector: a reader that
+    /// loaded the entry from the slot did so under a guard that began before
+    /// the slot was emptied, hence before the map removal that follows, and
+    /// the map's count, retired by that removal, outlives every such guard.
+    /// So when *this* removal unlinked the entry, the slot's count is only a
+    /// decrement now, not a second retirement (half the collector's work per
+    /// removed entry); when someone else had unlinked it (a replacing
+    /// insert, possibly before such a reader began), the slot's count is
+    /// retired as before.
     pub(crate) fn cleanup_many(&self, dead: &[Dead<'_, K, V, D>], release_slot: bool, guard: &Guard<'_>) {
         if dead.is_empty() {
             return;
@@ -517,14 +526,23 @@ where
         // the map after it.
         fence(Ordering::SeqCst);
         for &(bucket, e) in dead {
-            self.entries.remove_in(bucket, e, guard);
-        }
-        self.unregister(dead, guard);
-        if release_slot {
-            for &(_, e) in dead {
-                self.ring.release(e.slot(), e, guard);
+            let slot_count = if release_slot {
+                self.ring.release_take(e.slot(), e, guard)
+            } else {
+                None
+            };
+            let unlinked = self.entries.remove_in(bucket, e, guard);
+            if let Some(count) = slot_count {
+                if unlinked {
+                    // The map's count, retired just now, outlives every
+                    // reader of the slot (see above): not our last count.
+                    drop(count);
+                } else {
+                    ArcCell::retire(count, guard);
+                }
             }
         }
+        self.unregister(dead, guard);
         if !self.weighs() {
             return;
         }

@@ -47,8 +47,9 @@ mod imp {
     /// `p` comes from `Arc::into_raw` and its count was owned by a cell that no
     /// longer points to it.
     // SAFETY: `unsafe` because seize's reclaimer type requires it; the contract
-    // above is met by the only caller, `compare_and_swap`, which retires a
-    // pointer only after its successful CAS took it out of the cell.
+    // above is met by the two callers: `compare_and_swap`, which retires a
+    // pointer only after its successful CAS took it out of the cell, and
+    // `retire`, which retires a count `take` took out the same way.
     unsafe fn release<T>(p: *mut T, _collector: &Collector) {
         // SAFETY: the caller passes a pointer from `Arc::into_raw` whose count is
         // ours to drop (see `compare_and_swap`).
@@ -125,6 +126,38 @@ mod imp {
                 }
             }
         }
+
+        /// Empties the cell if it holds `current` (compared by pointer) and
+        /// hands the cell's count to the caller, who must not drop it while a
+        /// reader that loaded the pointer under a guard may still use it:
+        /// either retire it ([`retire`](ArcCell::retire)), or drop it only
+        /// when another count of the entry is known to outlive every such
+        /// reader (see `Shared::cleanup_many`). No ABA, as for
+        /// [`compare_and_swap`](ArcCell::compare_and_swap).
+        pub(crate) fn take(&self, current: &T) -> Option<Arc<T>> {
+            let cur = ptr::from_ref(current).cast_mut();
+            // AcqRel on success: as `compare_and_swap`. Relaxed on failure:
+            // nothing is read through the value.
+            match self
+                .ptr
+                .compare_exchange(cur, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed)
+            {
+                // SAFETY: `old` is `cur`, which came from `Arc::into_raw`; the
+                // cell owned its count and no longer points to it.
+                Ok(old) => Some(unsafe { Arc::from_raw(old) }),
+                Err(_) => None,
+            }
+        }
+
+        /// Hands a count [`take`](ArcCell::take) returned to the collector,
+        /// as a swap does with the value it replaces.
+        pub(crate) fn retire(taken: Arc<T>, guard: &Guard<'_>) {
+            let p = Arc::into_raw(taken).cast_mut();
+            // SAFETY: `p` came from `Arc::into_raw` and its count was a cell's,
+            // which no longer points to it; readers that loaded it hold
+            // guards, which the collector waits for before calling `release`.
+            unsafe { guard.defer_retire(p, release::<T>) };
+        }
     }
 
     impl<T> Drop for ArcCell<T> {
@@ -181,6 +214,20 @@ impl<T> ArcCell<T> {
     /// As the atomic cell's `peek`; here a clone held for the guard's life.
     pub(crate) fn peek<'g>(&self, _guard: &'g Guard<'_>) -> Option<Peeked<'g, T>> {
         self.load(_guard).map(|a| Peeked(a, core::marker::PhantomData))
+    }
+
+    pub(crate) fn take(&self, current: &T) -> Option<Arc<T>> {
+        let mut slot = crate::sync::lock(&self.0);
+        match slot.as_ref() {
+            Some(a) if core::ptr::eq(Arc::as_ptr(a), current) => slot.take(),
+            _ => None,
+        }
+    }
+
+    /// Under loom a count is dropped at once (nothing reads through a raw
+    /// pointer here: `peek` holds a count).
+    pub(crate) fn retire(taken: Arc<T>, _guard: &Guard<'_>) {
+        drop(taken);
     }
 
     pub(crate) fn compare_and_swap(&self, current: Option<&T>, new: Option<Arc<T>>, _guard: &Guard<'_>) -> bool {
