@@ -616,9 +616,23 @@ pub fn m10_refused_insert_vs_newer_insert() {
 /// counts every node's pins against what holds them (the broken variant,
 /// `set_batch_unpins_one`, leaves a pin behind).
 pub fn m16_batched_cleanup_vs_reinsert() {
+    batched_cleanup_vs_reinsert("d", &["d"]);
+}
+
+/// Model 16b: model 16 with `j` on a second dependency `e`, both invalidated
+/// in one call (`invalidate_many([d, e])`): the batch spans two nodes, which
+/// the cleanup groups (under loom in first-appearance order, so that loom's
+/// re-runs of a schedule take the nodes' locks in the same order).
+pub fn m16b_batched_cleanup_two_nodes() {
+    batched_cleanup_vs_reinsert("e", &["d", "e"]);
+}
+
+/// Models 16 and 16b: `k` on `d` and `j` on `j_dep`; a re-insert of `k` on
+/// `d` ‖ `invalidate_many(deps)`, which reaches both.
+fn batched_cleanup_vs_reinsert(j_dep: &'static str, deps: &'static [&'static str]) {
     let c = flat(4);
     c.insert("k", 0, ["d"]);
-    c.insert("j", 0, ["d"]);
+    c.insert("j", 0, [j_dep]);
     let a = {
         let c = c.clone();
         thread::spawn(move || {
@@ -626,7 +640,7 @@ pub fn m16_batched_cleanup_vs_reinsert() {
             c.insert_with_ticket("k", 1, t).is_ok()
         })
     };
-    let n = c.invalidate("d");
+    let n = c.invalidate_many(deps);
     let accepted = a.join().unwrap();
     assert_quiescent(&c, &["k", "j"]);
     assert_eq!(c.get(&"j"), None, "j survived the invalidation of its dependency");

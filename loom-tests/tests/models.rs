@@ -133,6 +133,11 @@ fn m16() {
 }
 
 #[test]
+fn m16b() {
+    check("m16b_batched_cleanup_two_nodes", m16b_batched_cleanup_two_nodes);
+}
+
+#[test]
 fn m10() {
     check("m10_refused_insert_vs_newer_insert", m10_refused_insert_vs_newer_insert);
 }

@@ -577,9 +577,7 @@ where
             .iter()
             .flat_map(|&(_, e)| e.stamps.iter().map(move |s| (&s.node, e)))
             .collect();
-        if pins.len() > 1 {
-            pins.sort_unstable_by_key(|&(n, _)| Arc::as_ptr(n).addr());
-        }
+        group_by_node(&mut pins);
         for run in pins.chunk_by(|a, b| Arc::ptr_eq(a.0, b.0)) {
             let node = run[0].0;
             node.dependents().remove_each(
@@ -593,6 +591,34 @@ where
             let n = if crate::sync::fault::batch_unpins_one() { 1 } else { n };
             self.index.unpin_n(node, n, guard);
         }
+    }
+}
+
+/// Reorders `pins` so that the pins of one node are next to each other.
+#[cfg(not(depcache_loom))]
+fn group_by_node<K, V, D>(pins: &mut [NodePin<'_, K, V, D>]) {
+    if pins.len() > 1 {
+        pins.sort_unstable_by_key(|&(n, _)| Arc::as_ptr(n).addr());
+    }
+}
+
+/// Under loom: the same grouping, in the order of each node's first pin.
+/// Loom replays a schedule by re-running the model, and addresses differ
+/// between runs, so no order may depend on them (loom-tests/README.md,
+/// "Determinism"); quadratic, for a model's handful of pins.
+#[cfg(depcache_loom)]
+fn group_by_node<K, V, D>(pins: &mut [NodePin<'_, K, V, D>]) {
+    let mut i = 0;
+    while i < pins.len() {
+        let node = pins[i].0;
+        let mut end = i + 1;
+        for k in i + 1..pins.len() {
+            if Arc::ptr_eq(pins[k].0, node) {
+                pins.swap(end, k);
+                end += 1;
+            }
+        }
+        i = end;
     }
 }
 
