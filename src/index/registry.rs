@@ -17,6 +17,7 @@
 //! — never by a lookup — and per-node locks keep writers on different
 //! dependencies independent, which is the concurrency that matters here.
 
+use core::borrow::Borrow;
 use core::hash::Hash;
 use std::collections::HashMap;
 
@@ -270,20 +271,15 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
     }
 
     /// Removes `k` if its value satisfies `pred` (an identity check).
-    pub(crate) fn remove_if(&self, k: &K2, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
-        self.lock.with_sets(|s| {
-            let Some(m) = (self.pick)(s) else {
-                return false;
-            };
-            m.remove_where(k, pred).is_some()
-        })
+    pub(crate) fn remove_if(&self, k: &K2, guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
+        self.remove_each([(k, pred)], guard) == 1
     }
 
     /// [`remove_if`](Registry::remove_if) for each `(key, pred)` of `items`,
     /// under one lock; returns how many it removed.
-    pub(crate) fn remove_each<P: FnOnce(&V2) -> bool>(
+    pub(crate) fn remove_each<Q: Borrow<K2>, P: FnOnce(&V2) -> bool>(
         &self,
-        items: impl IntoIterator<Item = (K2, P)>,
+        items: impl IntoIterator<Item = (Q, P)>,
         _guard: &Guard<'_>,
     ) -> usize {
         self.lock.with_sets(|s| {
@@ -292,7 +288,7 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
             };
             let mut removed = 0;
             for (k, pred) in items {
-                removed += usize::from(m.remove_where(&k, pred).is_some());
+                removed += usize::from(m.remove_where(k.borrow(), pred).is_some());
             }
             removed
         })
