@@ -21,7 +21,8 @@
 //! one's time per operation); `seed` (the Python scenario: 1000 String-keyed
 //! entries over 100 files, invalidate one file of 10 entries and refill it);
 //! `seed10` (ten files, 100 entries); `scale` (1e6 entries, 10 per dependency,
-//! invalidate one); `stale` (`mark_stale`). Invalidations time only the call.
+//! invalidate one); `scale1` (1e6 entries, each its own dependency, invalidate
+//! one); `stale` (`mark_stale`). Invalidations time only the call.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -52,7 +53,8 @@ fn main() {
         "insert2" => inserts2(iters),
         "seed" => seed(iters, 1),
         "seed10" => seed(iters, 10),
-        "scale" => scale(iters),
+        "scale" => scale(iters, 10),
+        "scale1" => scale(iters, 1),
         "stale" => stale(iters),
         other => {
             eprintln!("op_cost: unknown operation {other:?} (see the file's documentation)");
@@ -201,21 +203,21 @@ fn seed(iters: usize, files: usize) -> Duration {
     total
 }
 
-fn scale(iters: usize) -> Duration {
+fn scale(iters: usize, per_dep: u64) -> Duration {
     let n: u64 = 1_000_000;
     let c: Cache<u64, u64, u64> = Cache::new(2 * n as usize);
     for k in 0..n {
-        c.insert(k, k, [k / 10]);
+        c.insert(k, k, [k / per_dep]);
     }
     let mut r = rand::rngs::SmallRng::seed_from_u64(7);
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        let d = r.random_range(0..n / 10);
+        let d = r.random_range(0..n / per_dep);
         let start = Instant::now();
         let got = c.invalidate(d);
         total += start.elapsed();
-        assert_eq!(got, 10, "the ten entries of dependency {d}");
-        for k in d * 10..d * 10 + 10 {
+        assert_eq!(got, per_dep as usize, "the entries of dependency {d}");
+        for k in d * per_dep..(d + 1) * per_dep {
             c.insert(k, k, [d]);
         }
     }

@@ -252,6 +252,7 @@ pub mod fault {
         static REUSE_FIRST_SCAN: Cell<bool> = const { Cell::new(false) };
         static HOT_STARTS_VERIFIED: Cell<bool> = const { Cell::new(false) };
         static TABLE_LINKS_LATE: Cell<bool> = const { Cell::new(false) };
+        static TABLE_CHECKS_UNLOCKED: Cell<bool> = const { Cell::new(false) };
         static FREE_SLOTS_RELAXED: Cell<bool> = const { Cell::new(false) };
         static FLUSH_LEAVES_G: Cell<bool> = const { Cell::new(false) };
         static LAZY_LEAVES_G: Cell<bool> = const { Cell::new(false) };
@@ -360,6 +361,17 @@ pub mod fault {
 
     pub(crate) fn table_links_late() -> bool {
         TABLE_LINKS_LATE.with(|c| c.get())
+    }
+
+    /// While set, the table's `try_insert` looks for the key with a lock-free
+    /// lookup before it takes the bucket's lock, and links under the lock
+    /// without looking again: two inserters of one key can both link theirs.
+    pub fn set_table_checks_unlocked(on: bool) {
+        TABLE_CHECKS_UNLOCKED.with(|c| c.set(on));
+    }
+
+    pub(crate) fn table_checks_unlocked() -> bool {
+        TABLE_CHECKS_UNLOCKED.with(|c| c.get())
     }
 
     /// While set, a new entry's `live_at` starts at the

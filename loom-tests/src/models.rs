@@ -780,6 +780,28 @@ pub fn t3_table_writers_in_one_bucket() {
     assert!(removed_one || removed_two, "each missed the other's insert");
 }
 
+/// t4: two inserters of one key with `try_insert` (how the index creates a
+/// dependency's node), beside a lookup: exactly one links its item, and
+/// every lookup sees either nothing or the winner's (the broken variant looks
+/// for the key before taking the bucket's lock, and both link).
+pub fn t4_table_try_insert_races() {
+    let t = Arc::new(depcache::LoomTableProbe::new(1));
+    let w = {
+        let t = t.clone();
+        thread::spawn(move || t.try_insert(1, 10))
+    };
+    let mine = t.try_insert(1, 20);
+    let theirs = w.join().unwrap();
+    assert!(
+        mine != theirs,
+        "two inserts of one key both linked (or neither): {mine} {theirs}"
+    );
+    let want = if mine { 20 } else { 10 };
+    assert_eq!(t.get(1), Some(want));
+    assert!(t.remove(1));
+    assert_eq!(t.get(1), None, "a second item of the key was left linked");
+}
+
 /// f1: the CLOCK ring's free-slot set. A taker empties a word (slot 0) and so
 /// clears the word's summary bit, while a releaser puts slots 1 and 2 in that
 /// word (the second put finds the word non-empty and leaves the summary to the

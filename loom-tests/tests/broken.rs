@@ -103,6 +103,13 @@ fn broken_table_t1_links_late() {
 }
 
 #[test]
+fn broken_table_t4_checks_unlocked() {
+    let _fault = Fault::on(loom_fault::set_table_checks_unlocked);
+    let msg = expect_failure("broken/t4_table_try_insert_races", t4_table_try_insert_races);
+    assert!(msg.contains("both linked") || msg.contains("left linked"), "{msg}");
+}
+
+#[test]
 fn broken_table_t2_links_late() {
     let _fault = Fault::on(loom_fault::set_table_links_late);
     let msg = expect_failure(

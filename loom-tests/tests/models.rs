@@ -181,6 +181,11 @@ fn t3() {
 }
 
 #[test]
+fn t4() {
+    check("t4_table_try_insert_races", t4_table_try_insert_races);
+}
+
+#[test]
 fn f1() {
     check("f1_free_slot_put_vs_take", f1_free_slot_put_vs_take);
 }

@@ -165,7 +165,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
-            index: Arc::new(Index::new(domain.clone())),
+            index: Arc::new(Index::new(domain.clone(), self.max_entries)),
             domain,
             ring: Ring::new(self.max_entries),
             weight: AtomicU64::new(0),

@@ -83,7 +83,14 @@ where
         let mut nodes = Vec::new();
         sh.index
             .nodes
-            .for_each(&guard, |d, n| nodes.push((d.clone(), n.clone())));
+            .for_each(&guard, |n| nodes.push((n.dep.clone(), n.to_arc())));
+        if sh.index.len() != nodes.len() {
+            return Err(format!(
+                "the index counts {} nodes but links {}",
+                sh.index.len(),
+                nodes.len()
+            ));
+        }
         for (_, n) in &nodes {
             if let Some(p) = &n.parent {
                 *pins.entry(Arc::as_ptr(p) as usize).or_default() += 1;

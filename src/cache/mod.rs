@@ -14,7 +14,7 @@ pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
 
 use crate::entry::{Entry, LIVE};
 use crate::index::{FastHash, Index, Node, Reg};
-use crate::map::{ArcCell, Bucket, ConcurrentMap, Domain, Found, Guard, Map, Table};
+use crate::map::{ArcCell, Bucket, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -262,7 +262,7 @@ where
             } else {
                 self.len() as u64
             },
-            index_nodes: sh.index.nodes.len() as u64,
+            index_nodes: sh.index.len() as u64,
             invalidation_latency: r.latency(),
         }
     }

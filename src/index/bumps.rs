@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 
 use super::{FastHash, Node};
-use crate::sync::Arc;
 
 struct Bump<'g, K, V, D> {
     /// Borrowed from the index under the caller's guard (or from a child's
     /// `parent`): no count taken, none to drop.
-    node: &'g Arc<Node<K, V, D>>,
+    node: &'g Node<K, V, D>,
     /// `gen` bumped: the node is invalidated as a whole.
     whole: bool,
     /// `tree_gen` bumped: something strictly below it was invalidated.
@@ -45,12 +44,15 @@ impl<'g, K, V, D> BumpSet<'g, K, V, D> {
         let addr = node as *const Node<K, V, D> as usize;
         match &self.positions {
             Some(p) => p.get(&addr).copied(),
-            None => self.bumps.iter().position(|b| Arc::as_ptr(b.node) as usize == addr),
+            None => self
+                .bumps
+                .iter()
+                .position(|b| core::ptr::from_ref(b.node) as usize == addr),
         }
     }
 
     fn push(&mut self, b: Bump<'g, K, V, D>) {
-        let addr = Arc::as_ptr(b.node) as usize;
+        let addr = core::ptr::from_ref(b.node) as usize;
         self.bumps.push(b);
         if let Some(p) = &mut self.positions {
             p.insert(addr, self.bumps.len() - 1);
@@ -59,13 +61,13 @@ impl<'g, K, V, D> BumpSet<'g, K, V, D> {
                 .bumps
                 .iter()
                 .enumerate()
-                .map(|(i, b)| (Arc::as_ptr(b.node) as usize, i))
+                .map(|(i, b)| (core::ptr::from_ref(b.node) as usize, i))
                 .collect();
             self.positions = Some(p);
         }
     }
 
-    pub(crate) fn add_gen(&mut self, node: &'g Arc<Node<K, V, D>>) {
+    pub(crate) fn add_gen(&mut self, node: &'g Node<K, V, D>) {
         match self.find(node) {
             Some(i) => self.bumps[i].whole = true,
             None => self.push(Bump {
@@ -77,7 +79,7 @@ impl<'g, K, V, D> BumpSet<'g, K, V, D> {
     }
 
     /// Adds a `tree_gen` bump; false if it was already planned.
-    pub(crate) fn add_tree(&mut self, node: &'g Arc<Node<K, V, D>>) -> bool {
+    pub(crate) fn add_tree(&mut self, node: &'g Node<K, V, D>) -> bool {
         match self.find(node) {
             Some(i) if self.bumps[i].tree => false,
             Some(i) => {
@@ -117,7 +119,7 @@ impl<'g, K, V, D> BumpSet<'g, K, V, D> {
     }
 
     /// Nodes with `true` if invalidated as a whole, `false` if only below.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'g Arc<Node<K, V, D>>, bool)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'g Node<K, V, D>, bool)> + '_ {
         self.bumps.iter().map(|b| (b.node, b.whole))
     }
 

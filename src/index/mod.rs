@@ -13,7 +13,7 @@ pub(crate) use reg::Reg;
 
 use crate::entry::Entry;
 
-use crate::map::{ConcurrentMap, Domain, Guard, Map};
+use crate::map::{thread_number, Domain, Found, Guard, Table};
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -26,7 +26,12 @@ where
     D: Dependency,
 {
     pub(crate) domain: Domain,
-    pub(crate) nodes: Map<D, Arc<Node<K, V, D>>, FastHash>,
+    /// Dependency → node: a [`Table`] whose item is the node itself, so that
+    /// finding a node is the bucket head and the node (papaya, until session
+    /// 11, was its metadata byte, its slot, its boxed pair, then the node).
+    pub(crate) nodes: Table<Node<K, V, D>, FastHash>,
+    /// Nodes in `nodes`, counted per thread stripe.
+    linked: Tally,
     /// `G`: bumped by every invalidation after its generation bumps. An entry
     /// verified at the current `G` needs no stamp walk (the `get` fast path).
     g: CachePadded<AtomicU64>,
@@ -43,11 +48,14 @@ where
     V: Send + Sync + 'static,
     D: Dependency,
 {
-    pub(crate) fn new(domain: Domain) -> Self {
-        let nodes = Map::with_hasher_in(&domain, FastHash::default());
+    /// An empty index with a bucket head for each of `heads` nodes (rounded
+    /// up to a power of two); more nodes make longer chains, never a failure.
+    pub(crate) fn new(domain: Domain, heads: usize) -> Self {
+        let nodes = Table::new(heads, FastHash::default());
         Index {
             domain,
             nodes,
+            linked: Tally::new(),
             g: CachePadded::new(AtomicU64::new(0)),
             floor: AtomicU64::new(0),
         }
@@ -130,33 +138,39 @@ where
 
     /// The node of `dep`, if it is in the index (not pinned).
     pub(crate) fn get(&self, dep: &D, guard: &Guard<'_>) -> Option<Arc<Node<K, V, D>>> {
-        self.nodes.get(dep, guard, Arc::clone)
+        self.nodes.get(dep, guard).map(Found::to_arc)
     }
 
-    /// [`get`](Index::get) without a count: the index's own `Arc`, borrowed
-    /// while `guard` lives (a node removed meanwhile is dropped by the
+    /// [`get`](Index::get) without a count: the node, borrowed while `guard`
+    /// lives (the index's count of a node removed meanwhile is dropped by the
     /// collector only after the guard is gone).
-    pub(crate) fn get_ref<'g>(&'g self, dep: &D, guard: &'g Guard<'_>) -> Option<&'g Arc<Node<K, V, D>>> {
-        self.nodes.get_ref(dep, guard)
+    pub(crate) fn get_ref<'g>(&self, dep: &D, guard: &'g Guard<'_>) -> Option<&'g Node<K, V, D>> {
+        self.nodes.get(dep, guard).map(Found::get)
+    }
+
+    /// Nodes in the index (exact when no thread is changing it).
+    pub(crate) fn len(&self) -> usize {
+        self.linked.sum() as usize
     }
 
     /// The node of `dep`, created with its ancestors if absent, pinned once for the caller.
     pub(crate) fn pin(&self, dep: &D, guard: &Guard<'_>) -> Arc<Node<K, V, D>> {
         loop {
-            if let Some(node) = self.get(dep, guard) {
+            if let Some(node) = self.nodes.get(dep, guard) {
                 if node.try_pin() {
-                    return node;
+                    return node.to_arc();
                 }
                 // Retired but not yet removed: help its retirer, then look again.
-                self.nodes.remove_if(dep, guard, |n| Arc::ptr_eq(n, &node));
+                self.remove(&node, guard);
                 crate::sync::spin();
                 continue;
             }
             // The child pins its parent for its whole life.
             let parent = dep.parent().map(|p| self.pin(&p, guard));
             let node = Arc::new(Node::new(dep.clone(), parent));
-            match self.nodes.try_insert(dep.clone(), node.clone(), guard) {
+            match self.nodes.try_insert(node.clone(), guard) {
                 Ok(()) => {
+                    self.linked.add(1, guard);
                     if let Some(p) = &node.parent {
                         p.children().register(dep.clone(), node.clone(), guard);
                     }
@@ -206,7 +220,7 @@ where
         }
         let mut cur = node.clone();
         loop {
-            self.nodes.remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            self.remove(&cur, guard);
             let Some(parent) = cur.parent.clone() else {
                 break;
             };
@@ -218,6 +232,13 @@ where
         }
     }
 
+    /// Unlinks a retired `node` from the index, if no one has yet.
+    fn remove(&self, node: &Node<K, V, D>, guard: &Guard<'_>) {
+        if self.nodes.remove(node, guard) {
+            self.linked.add(u64::MAX, guard);
+        }
+    }
+
     /// What invalidating `deps` must bump: each dependency's own `gen` (if it has
     /// a node), and the `tree_gen` of every ancestor that has one.
     ///
@@ -225,7 +246,7 @@ where
     /// count of any: an ancestor through its child's `parent`, which the
     /// child holds while it lives.
     pub(crate) fn plan<'g, 'd>(
-        &'g self,
+        &self,
         deps: impl IntoIterator<Item = &'d D>,
         guard: &'g Guard<'_>,
     ) -> BumpSet<'g, K, V, D> {
@@ -234,7 +255,7 @@ where
             let above = match self.get_ref(dep, guard) {
                 Some(node) => {
                     set.add_gen(node);
-                    node.parent.as_ref()
+                    node.parent.as_deref()
                 }
                 None => {
                     // No node: nothing depends on `dep` or below it, but `Subtree`
@@ -256,7 +277,7 @@ where
                 if !set.add_tree(n) {
                     break; // this ancestor and all above it are already planned
                 }
-                a = n.parent.as_ref();
+                a = n.parent.as_deref();
             }
         }
         set
@@ -354,7 +375,7 @@ pub(crate) type Scanned<'g, K, V, D> = smallvec::SmallVec<[(NodeRef<'g, K, V, D>
 /// A node a scan read: one of the invalidation's own (borrowed, as its
 /// [`BumpSet`] borrows them), or one found below them (held by a count).
 pub(crate) enum NodeRef<'g, K, V, D> {
-    Borrowed(&'g Arc<Node<K, V, D>>),
+    Borrowed(&'g Node<K, V, D>),
     Held(Arc<Node<K, V, D>>),
 }
 
@@ -390,10 +411,42 @@ where
         // children); break the cycles so that everything is freed.
         let guard = self.domain.guard();
         let mut nodes = Vec::new();
-        self.nodes.for_each(&guard, |_, n| nodes.push(n.clone()));
+        self.nodes.for_each(&guard, |n| nodes.push(n.to_arc()));
         drop(guard);
         for n in nodes {
             drop(n.take_sets());
         }
+    }
+}
+
+/// A count kept in one stripe per thread number (see [`crate::map::thread_number`]):
+/// a node is created or removed inside an insert or a removal, and one shared
+/// counter would be a line that two inserting threads pass back and forth.
+struct Tally(Box<[CachePadded<AtomicU64>]>);
+
+impl Tally {
+    fn new() -> Self {
+        let n = std::thread::available_parallelism()
+            .map_or(4, |n| n.get())
+            .next_power_of_two()
+            * 2;
+        Tally((0..n).map(|_| CachePadded::new(AtomicU64::new(0))).collect())
+    }
+
+    /// Adds `n` (wrapping: `u64::MAX` subtracts one) to the stripe of the
+    /// thread pinned by `guard`.
+    fn add(&self, n: u64, guard: &Guard<'_>) {
+        let i = thread_number(guard).unwrap_or(0) & (self.0.len() - 1);
+        // Relaxed: a statistic; it orders nothing, readers sum the stripes.
+        self.0[i].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The sum of the stripes (wrapping: a stripe may hold the −1 of a removal
+    /// whose creation another stripe counted).
+    fn sum(&self) -> u64 {
+        // Relaxed: as `add`.
+        self.0
+            .iter()
+            .fold(0u64, |a, c| a.wrapping_add(c.load(Ordering::Relaxed)))
     }
 }

@@ -3,6 +3,7 @@
 
 use super::registry::{LockedSets, Member, Registry, Sets};
 use super::Reg;
+use crate::map::{Keyed, Link, Linked};
 use crate::sync::{Arc, AtomicU64, Ordering, UnsafeCell};
 use crate::Dependency;
 
@@ -34,6 +35,8 @@ pub(crate) type Children<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, 
 
 pub(crate) struct Node<K, V, D> {
     pub(crate) dep: D,
+    /// The next node of this node's bucket in the index's [`Table`](crate::map::Table).
+    link: Link<Node<K, V, D>>,
     /// The node of `dep.parent()`, pinned by this node for its whole life.
     pub(crate) parent: Option<Arc<Node<K, V, D>>>,
     /// Bumped when this dependency, as a whole, is invalidated.
@@ -160,6 +163,7 @@ where
     pub(crate) fn new(dep: D, parent: Option<Arc<Node<K, V, D>>>) -> Self {
         Node {
             dep,
+            link: Link::null(),
             parent,
             gen: AtomicU64::new(0),
             tree_gen: AtomicU64::new(0),
@@ -329,6 +333,21 @@ where
     pub(crate) fn bump_tree(&self) {
         // AcqRel: as `bump_gen`.
         self.tree_gen.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl<K, V, D> Linked for Node<K, V, D> {
+    #[inline(always)]
+    fn link(&self) -> &Link<Self> {
+        &self.link
+    }
+}
+
+impl<K, V, D: Dependency> Keyed for Node<K, V, D> {
+    type Key = D;
+    #[inline(always)]
+    fn key(&self) -> &D {
+        &self.dep
     }
 }
 

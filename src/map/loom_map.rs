@@ -135,6 +135,7 @@ impl<K: MapKey + Clone, V, S> LoomMap<K, V, S> {
     }
 
     /// Keys that were ever inserted, with their cells.
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
     fn cells(&self) -> Vec<(K, &AtomicUsize)> {
         let dir = self.dir.lock().unwrap();
         dir.iter()
@@ -156,36 +157,6 @@ where
             dir: StdMutex::new(Vec::new()),
             arena: StdMutex::new(Vec::new()),
             _hasher: core::marker::PhantomData,
-        }
-    }
-
-    fn get<Q, R>(&self, key: &Q, _guard: &Guard<'_>, f: impl FnOnce(&V) -> R) -> Option<R>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        // Acquire: papaya loads a bucket with Acquire.
-        match self.cell(key, None).load(Ordering::Acquire) {
-            ABSENT => None,
-            w => Some(f(&self.value(w))),
-        }
-    }
-
-    fn get_ref<'g, Q>(&'g self, key: &Q, _guard: &'g Guard<'_>) -> Option<&'g V>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        // Acquire: as `get`.
-        match self.cell(key, None).load(Ordering::Acquire) {
-            ABSENT => None,
-            w => {
-                let v = self.value(w);
-                // SAFETY: the arena keeps a count of every value stored until
-                // the map is dropped, and `'g` borrows the map: the value
-                // outlives the reference (our own count goes out of scope).
-                Some(unsafe { &*StdArc::as_ptr(&v) })
-            }
         }
     }
 
@@ -227,16 +198,7 @@ where
         }
     }
 
-    fn for_each(&self, _guard: &Guard<'_>, mut f: impl FnMut(&K, &V)) {
-        for (k, cell) in self.cells() {
-            // Acquire: as `get`; a weakly consistent visit, like papaya's `iter`.
-            match cell.load(Ordering::Acquire) {
-                ABSENT => {}
-                w => f(&k, &self.value(w)),
-            }
-        }
-    }
-
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
     fn len(&self) -> usize {
         self.cells()
             .iter()

@@ -1,13 +1,15 @@
-//! The concurrent maps behind the cache, behind one small trait.
+//! The concurrent maps behind the cache.
 //!
-//! The entries (keys → entries) live in a [`Table`] of our own, whose node is
-//! the entry itself. The cache's four other maps (dependencies → index nodes, a
-//! node's dependents, a node's children, keys → in-flight computations) are used
-//! through the handful of operations of [`ConcurrentMap`]. In a normal build they are
-//! [papaya](https://docs.rs/papaya) maps sharing one memory-reclamation domain, so a
-//! single guard covers all of them. papaya cannot run under loom, so under
-//! `--cfg depcache_loom` they are [`loom_map::LoomMap`], a stand-in that is
-//! linearizable per key and lets loom see every step of ours around it.
+//! The entries (keys → entries) and the dependency index (dependencies → index
+//! nodes) live in [`Table`]s of our own, whose node is the item itself (the
+//! entry, the index node). A node's dependents and children are small sets
+//! behind the node's lock (`crate::index`). The one map left, keys → in-flight
+//! computations (single-flight), is used through the handful of operations of
+//! [`ConcurrentMap`]: in a normal build a [papaya](https://docs.rs/papaya) map
+//! in the cache's memory-reclamation domain, so a single guard covers it and the
+//! tables. papaya cannot run under loom, so under `--cfg depcache_loom` it is
+//! [`loom_map::LoomMap`], a stand-in that is linearizable per key and lets loom
+//! see every step of ours around it.
 
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
@@ -32,21 +34,6 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
     /// An empty map in the reclamation `domain`, hashing with `hasher`.
     fn with_hasher_in(domain: &Domain, hasher: S) -> Self;
 
-    /// Calls `f` on the value of `key`, if any, without cloning it.
-    fn get<Q, R>(&self, key: &Q, guard: &Guard<'_>, f: impl FnOnce(&V) -> R) -> Option<R>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash + Eq;
-
-    /// The value of `key`, if any, borrowed for as long as `guard` lives: a
-    /// value removed meanwhile is dropped only after every guard that was
-    /// active at its removal (papaya retires it to the domain's collector; the
-    /// loom stand-in keeps every value until the map is dropped).
-    fn get_ref<'g, Q>(&'g self, key: &Q, guard: &'g Guard<'_>) -> Option<&'g V>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash + Eq;
-
     /// Inserts only if `key` is absent; otherwise returns the present value.
     fn try_insert(&self, key: K, value: V, guard: &Guard<'_>) -> Result<(), V>;
 
@@ -56,11 +43,8 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         K: Borrow<Q>,
         Q: ?Sized + Hash + Eq;
 
-    /// Visits every pair present for the whole visit; pairs inserted or removed
-    /// during it may or may not be seen (weakly consistent, like papaya's `iter`).
-    fn for_each(&self, guard: &Guard<'_>, f: impl FnMut(&K, &V));
-
     /// Number of pairs (exact at quiescence).
+    #[cfg(any(test, fuzzing, feature = "invariants"))]
     fn len(&self) -> usize;
 }
 

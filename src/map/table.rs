@@ -1,18 +1,24 @@
-//! [`Table`]: the entries table, keys → entries, where the entry *is* the
-//! table's node.
+//! [`Table`]: keys → items, where the item *is* the table's node: the entries
+//! table (key → entry) and the dependency index (dependency → index node).
 //!
 //! papaya keeps its own node per key (a copy of the key and of the value), so an
 //! entry used to be two objects: papaya's node and the `Arc<Entry>` it pointed
 //! to, each with its own cache misses and its own allocation. Here an item
 //! carries its key and the link to the next item of its bucket, and the table
-//! is an array of bucket heads: a hit reads the head and the entry, nothing else.
+//! is an array of bucket heads: a hit reads the head and the entry, nothing
+//! else, and finding an index node reads the head and the node (through papaya
+//! it was four dependent loads: its metadata byte, its slot, its boxed pair,
+//! then the node).
 //!
 //! # The protocol
 //!
 //! * The bucket array never grows: it has one head per entry the cache may hold
 //!   (rounded up to a power of two), so chains stay short without a resize — the
-//!   cache bounds what the table holds (live entries, plus one in-flight entry
-//!   per inserting thread).
+//!   cache bounds what the entries table holds (live entries, plus one in-flight
+//!   entry per inserting thread). The index holds about as many nodes as there
+//!   are distinct dependencies (more with the directories of path dependencies
+//!   and with tickets): more nodes than heads make longer chains, never a
+//!   failure.
 //! * **Readers take no lock**: they load the head and follow the links, each
 //!   load `Acquire` (through the seize guard's `protect`), and compare keys.
 //! * **Writers lock the bucket**: bit 0 of the head is a spin lock. Under it a
@@ -219,7 +225,7 @@ impl<T> core::ops::Deref for Found<'_, T> {
     }
 }
 
-impl<T> Found<'_, T> {
+impl<'g, T> Found<'g, T> {
     /// A strong count of our own on the item.
     pub(crate) fn to_arc(self) -> Arc<T> {
         let p = self.0;
@@ -229,6 +235,13 @@ impl<T> Found<'_, T> {
         // we loaded the pointer is retired, if at all, and dropped only after
         // that guard ends, so the count is at least one while we add ours.
         unsafe { crate::sync::arc_clone_raw(p) }
+    }
+
+    /// The item, borrowed for as long as the guard it was found under.
+    #[inline(always)]
+    pub(crate) fn get(self) -> &'g T {
+        // SAFETY: as in `Deref`: the item lives while the guard `'g` borrows lives.
+        unsafe { &*self.0 }
     }
 
     /// True if this is `other` (same allocation).
@@ -522,6 +535,44 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         }
     }
 
+    /// Links `item` unless an item with its key is linked; then `item` is
+    /// handed back, unpublished.
+    pub(crate) fn try_insert(&self, item: Arc<T>, guard: &Guard<'_>) -> Result<(), Arc<T>> {
+        let head = self.head(item.key());
+        // Loom builds only: the deliberately broken variant (the key looked
+        // for before the lock, not under it).
+        #[cfg(depcache_loom)]
+        if crate::sync::fault::table_checks_unlocked() {
+            if self.get(item.key(), guard).is_some() {
+                return Err(item);
+            }
+            let mut locked = Locked {
+                head,
+                first: self.lock(head),
+            };
+            let new = Arc::into_raw(item).cast_mut();
+            // SAFETY: as below.
+            let item = unsafe { &*new };
+            let next = locked.first;
+            self.link_new(&mut locked, None, item, new, next);
+            return Ok(());
+        }
+        let _ = guard;
+        let mut locked = Locked {
+            head,
+            first: self.lock(head),
+        };
+        if self.find_locked(locked.first, |x| x.key() == item.key()).is_some() {
+            return Err(item);
+        }
+        let new = Arc::into_raw(item).cast_mut();
+        // SAFETY: we own a count of `new`; it is not published yet.
+        let item = unsafe { &*new };
+        let next = locked.first;
+        self.link_new(&mut locked, None, item, new, next);
+        Ok(())
+    }
+
     /// Unlinks `item` if it is linked; true if it was.
     pub(crate) fn remove(&self, item: &T, guard: &Guard<'_>) -> bool {
         self.swap(self.head(item.key()), item, None, guard)
@@ -567,7 +618,6 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         true
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
     /// Visits every item linked for the whole visit (items linked or unlinked
     /// meanwhile may or may not be seen).
     pub(crate) fn for_each<'g>(&self, guard: &'g Guard<'_>, mut f: impl FnMut(Found<'g, T>))

@@ -1,6 +1,6 @@
 //! The table alone, with `u32` keys and values: the item its unit tests use,
 //! and (loom builds) [`Probe`], a table with a chosen number of buckets for its
-//! loom models (`loom-tests`, models `t1`–`t3`).
+//! loom models (`loom-tests`, models `t1`–`t4`).
 
 use super::{Keyed, Link, Linked};
 use crate::sync::Arc;
@@ -62,6 +62,12 @@ mod loom_probe {
         pub fn insert(&self, key: u32, value: u32) -> Option<u32> {
             let guard = self.domain.guard();
             self.table.insert(item(key, value), &guard).map(|old| old.value)
+        }
+
+        /// Inserts only if `key` is absent; true if this call linked it.
+        pub fn try_insert(&self, key: u32, value: u32) -> bool {
+            let guard = self.domain.guard();
+            self.table.try_insert(item(key, value), &guard).is_ok()
         }
 
         /// The value of `key`.
