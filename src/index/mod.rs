@@ -343,12 +343,22 @@ fn scan_all<K, V, D>(
 {
     n.dependents().with(guard, |regs| {
         out.reserve(regs.len());
-        // Start every entry's miss before the first clone
-        // (a locked increment on its count) waits for one.
-        for reg in regs.iter() {
-            prefetch_entry(reg.as_ptr());
+        // A slice where there is one: `Pairs::iter` chains the three forms,
+        // a few branches per value (it was 8% of an invalidation's
+        // instructions in callgrind).
+        if let Some(regs) = regs.as_slice() {
+            // Start every entry's miss before the first clone
+            // (a locked increment on its count) waits for one.
+            for reg in regs {
+                prefetch_entry(reg.as_ptr());
+            }
+            out.extend(regs.iter().map(Reg::entry));
+        } else {
+            for reg in regs.iter() {
+                prefetch_entry(reg.as_ptr());
+            }
+            out.extend(regs.iter().map(Reg::entry));
         }
-        out.extend(regs.iter().map(Reg::entry));
     });
     n.children().for_each(guard, |c| stack.push(c.clone()));
 }

@@ -153,6 +153,16 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
         }
     }
 
+    /// The values as one slice, unless the set is a map.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> Option<&[V2]> {
+        match self {
+            Pairs::Few(v) => Some(v),
+            Pairs::One(x) => Some(core::slice::from_ref(x)),
+            Pairs::Many(_) => None,
+        }
+    }
+
     /// Every value, in an unspecified order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &V2> {
         let (few, many) = match self {
