@@ -17,7 +17,8 @@
 //! TTL: every hit reads the clock), `papaya_pin` (papaya pinned per
 //! call), `papaya_guard` (papaya with one guard), `quick` (quick_cache) — hits
 //! on 10k u64 entries in random order; `insert` into a full 10k cache (half the
-//! keys replace, half evict); `insert2` (the same from two threads, the slower
+//! keys replace, half evict); `evict` (new keys into a full 10k cache:
+//! every insert evicts); `insert2` (the same from two threads, the slower
 //! one's time per operation); `seed` (the Python scenario: 1000 String-keyed
 //! entries over 100 files, invalidate one file of 10 entries and refill it);
 //! `seed10` (ten files, 100 entries); `scale` (1e6 entries, 10 per dependency,
@@ -51,6 +52,7 @@ fn main() {
         "get" | "pin" | "ttl" | "papaya_pin" | "papaya_guard" | "quick" => lookups(&op, iters),
         "insert" => inserts(iters),
         "insert2" => inserts2(iters),
+        "evict" => evictions(iters),
         "seed" => seed(iters, 1),
         "seed10" => seed(iters, 10),
         "scale" => scale(iters, 10),
@@ -146,6 +148,17 @@ fn inserts(iters: usize) -> Duration {
     let start = Instant::now();
     for i in 0..iters {
         let k = keys[i & m];
+        c.insert(k, k, [k / 10]);
+    }
+    start.elapsed()
+}
+
+/// New keys into a full cache: every insert evicts one entry (the CLOCK
+/// hand's path), with a dependency of its own per ten keys, as `inserts`.
+fn evictions(iters: usize) -> Duration {
+    let (c, _) = full_cache();
+    let start = Instant::now();
+    for k in N..N + iters as u64 {
         c.insert(k, k, [k / 10]);
     }
     start.elapsed()

@@ -181,7 +181,10 @@ where
         }
         self.place(&e, guard);
         if self.max_weight.is_some() {
+            // The evictions run a weigher: if one unwinds, `e` leaves its slot.
+            let undo = Unplace { sh: self, e: &e, guard };
             self.make_weight_room(guard);
+            core::mem::forget(undo);
         }
         // Register in the reverse index *before* publishing, then publish, then
         // re-check: an invalidation either finds the registration or is seen by
@@ -293,7 +296,7 @@ where
                     }
                 }
                 Some(victim) => {
-                    if self.sweep(&victim, guard) && self.ring.claim(i, Some(&*victim), e, guard) {
+                    if self.sweep(&victim, Some(e), guard) && self.ring.claim(i, Some(&*victim), e, guard) {
                         return;
                     }
                 }
@@ -305,7 +308,11 @@ where
     /// The hand passes `victim`: true if its slot may be taken (it is dead, or
     /// was invalid, expired or unreferenced and has now been removed; in the last
     /// three cases the caller takes over its slot, so it is not released).
-    fn sweep(&self, victim: &Entry<K, V, D>, guard: &Guard<'_>) -> bool {
+    ///
+    /// `inserting`: the entry the caller is inserting, not yet published;
+    /// if the victim's cleanup unwinds (it runs user code: the key's and the
+    /// dependencies' `Hash`, a weigher), it gives its pins back (`Unplace`).
+    fn sweep(&self, victim: &Entry<K, V, D>, inserting: Option<&Arc<Entry<K, V, D>>>, guard: &Guard<'_>) -> bool {
         match victim.state() {
             INIT => false,
             LIVE => {
@@ -325,7 +332,9 @@ where
                 };
                 if let Some(LIVE) = killed {
                     self.stats.sub(Counter::Resident, 1, guard);
+                    let undo = inserting.map(|e| Unplace { sh: self, e, guard });
                     self.cleanup(victim, false, guard);
+                    core::mem::forget(undo);
                     if usable {
                         self.stats.add(Counter::Evictions, 1, guard);
                     } else if expired {
@@ -358,10 +367,45 @@ where
             if victim.state() != LIVE {
                 continue;
             }
-            if self.sweep(&victim, guard) {
+            if self.sweep(&victim, None, guard) {
                 // `sweep` left the slot to us; we only wanted the weight back.
                 self.ring.release(i, &victim, guard);
             }
         }
+    }
+}
+
+/// Undoes an insert's steps before it registers and publishes its entry `e`,
+/// if the insert unwinds there (a weigher or a `Hash` that panics in the
+/// cleanup of an entry it evicts): `e` leaves its CLOCK slot if it is in one
+/// (one stuck there, still INIT, would never be evicted), and its nodes get
+/// their pins back (the lease's pins moved into `e`, and dropping `e` does not
+/// unpin). The weight counter keeps `e`'s weight (asking the weigher again
+/// while unwinding could panic twice). Forgotten on success.
+struct Unplace<'a, 'g, K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    sh: &'a Shared<K, V, D, S>,
+    e: &'a Arc<Entry<K, V, D>>,
+    guard: &'a Guard<'g>,
+}
+
+impl<K, V, D, S> Drop for Unplace<'_, '_, K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn drop(&mut self) {
+        let i = self.e.slot();
+        // The slot is set before the entry is put in it (`u32::MAX` before);
+        // `release` empties it only if it holds `e`.
+        if i < self.sh.ring.capacity() {
+            self.sh.ring.release(i, self.e, self.guard);
+        }
+        self.sh.index.release(&self.e.stamps);
     }
 }

@@ -327,6 +327,45 @@ fn a_weigher_panicking_at_insert_leaves_no_pinned_node() {
     c.check_invariants().unwrap();
 }
 
+/// A weigher that panics when the hand's eviction weighs its victim (it
+/// answered at the victim's insert: a weigher that is not a function of the
+/// key and value): the evicting insert unwinds, its dependency's node gets
+/// back the pin the new entry held (dropping an entry does not unpin), and
+/// every CLOCK slot stays usable. Only the weight counter stays off, by the
+/// victim's weight, which the weigher would not tell.
+#[test]
+fn a_weigher_panicking_at_eviction_leaves_no_entry_in_the_slot() {
+    use crate::sync::{AtomicU64, Ordering};
+    let weighed_zero = std::sync::Arc::new(AtomicU64::new(0));
+    let w = weighed_zero.clone();
+    let c: Cache<u32, u32, u32> = Cache::builder()
+        .max_entries(4)
+        .weigher(move |k, _| {
+            // Relaxed: a test counter on one thread.
+            if *k == 0 && w.fetch_add(1, Ordering::Relaxed) == 1 {
+                panic!("weigher");
+            }
+            1
+        })
+        .build()
+        .unwrap();
+    for k in 0..4 {
+        c.insert(k, k, [k]);
+    }
+    // The hand starts at slot 0, key 0's: the insert of 4 evicts it.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.insert(4, 4, [4])));
+    assert!(r.is_err(), "the eviction did not weigh its victim");
+    assert_eq!(c.get(&4), None);
+    assert_eq!(c.get(&0), None, "the victim survived its eviction");
+    assert!(!c.tracks(&4), "the unwound insert's dependency stayed pinned");
+    // Every slot is still usable: the cache fills up again.
+    for k in 10..20 {
+        c.insert(k, k, [k]);
+    }
+    assert_eq!(c.len(), 4, "a slot was lost");
+    assert_eq!(c.stats().index_nodes, 4);
+}
+
 #[test]
 fn weight_budget() {
     let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
