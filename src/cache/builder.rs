@@ -165,7 +165,14 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
-            index: Arc::new(Index::new(domain.clone(), self.max_entries)),
+            // A bucket head per four entries of capacity: where entries share
+            // dependencies the nodes are few, and a head array they leave
+            // mostly empty costs a miss on every lookup at scale (criterion
+            // at 1e6, 10 per dependency: `mark_stale` of spread dependencies
+            // 182 → 47 ns, an invalidation 2.15 → 1.88 µs against a head per
+            // entry); a dependency per entry makes chains of about three
+            // (op_cost `scale1` 0.92 → 1.05 µs). benches/RESULTS.md, session 11.
+            index: Arc::new(Index::new(domain.clone(), self.max_entries / 4)),
             domain,
             ring: Ring::new(self.max_entries),
             weight: AtomicU64::new(0),
