@@ -15,10 +15,10 @@
 //! * The bucket array never grows: it has one head per entry the cache may hold
 //!   (rounded up to a power of two), so chains stay short without a resize — the
 //!   cache bounds what the entries table holds (live entries, plus one in-flight
-//!   entry per inserting thread). The index holds about as many nodes as there
-//!   are distinct dependencies (more with the directories of path dependencies
-//!   and with tickets): more nodes than heads make longer chains, never a
-//!   failure.
+//!   entry per inserting thread). The index's table has a head per four
+//!   entries the cache may hold, and about as many nodes as there are distinct
+//!   dependencies (more with the directories of path dependencies and with
+//!   tickets): more nodes than heads make longer chains, never a failure.
 //! * **Readers take no lock**: they load the head and follow the links, each
 //!   load `Acquire` (through the seize guard's `protect`), and compare keys.
 //! * **Writers lock the bucket**: bit 0 of the head is a spin lock. Under it a
