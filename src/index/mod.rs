@@ -142,15 +142,22 @@ where
     }
 
     /// [`get`](Index::get) without a count: the node, borrowed while `guard`
-    /// lives (the index's count of a node removed meanwhile is dropped by the
+    /// and the index live (the index's count of a node removed meanwhile is dropped by the
     /// collector only after the guard is gone).
-    pub(crate) fn get_ref<'g>(&self, dep: &D, guard: &'g Guard<'_>) -> Option<&'g Node<K, V, D>> {
+    pub(crate) fn get_ref<'g>(&'g self, dep: &D, guard: &'g Guard<'_>) -> Option<&'g Node<K, V, D>> {
         self.nodes.get(dep, guard).map(Found::get)
     }
 
     /// Nodes in the index (exact when no thread is changing it).
     pub(crate) fn len(&self) -> usize {
-        self.linked.sum() as usize
+        let n = self.linked.sum();
+        // A removal counted before the creation it undoes (on another
+        // thread's stripe) makes the sum "below zero" for a moment: 0.
+        if n > u64::MAX / 2 {
+            0
+        } else {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }
     }
 
     /// The node of `dep`, created with its ancestors if absent, pinned once for the caller.
@@ -246,7 +253,7 @@ where
     /// count of any: an ancestor through its child's `parent`, which the
     /// child holds while it lives.
     pub(crate) fn plan<'g, 'd>(
-        &self,
+        &'g self,
         deps: impl IntoIterator<Item = &'d D>,
         guard: &'g Guard<'_>,
     ) -> BumpSet<'g, K, V, D> {
