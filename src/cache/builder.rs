@@ -165,14 +165,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),
             flights: Map::with_hasher_in(&domain, FastHash::default()),
-            // A bucket head per four entries of capacity: where entries share
-            // dependencies the nodes are few, and a head array they leave
-            // mostly empty costs a miss on every lookup at scale (criterion
-            // at 1e6, 10 per dependency: `mark_stale` of spread dependencies
-            // 182 → 47 ns, an invalidation 2.15 → 1.88 µs against a head per
-            // entry); a dependency per entry makes chains of about three
-            // (op_cost `scale1` 0.92 → 1.05 µs). benches/RESULTS.md, session 11.
-            index: Arc::new(Index::new(domain.clone(), self.max_entries / 4)),
+            index: Arc::new(Index::new(domain.clone(), index_heads(self.max_entries))),
             domain,
             ring: Ring::new(self.max_entries),
             weight: AtomicU64::new(0),
@@ -187,4 +180,27 @@ impl<K, V, D, S> Builder<K, V, D, S> {
             shared: Arc::new(shared),
         })
     }
+}
+
+/// Bucket heads of the dependency index for a cache of `max_entries`.
+///
+/// One per four entries of capacity: where entries share dependencies the
+/// nodes are few, and a head array they leave mostly empty costs a miss on
+/// every lookup at scale (criterion at 1e6, 10 per dependency: `mark_stale`
+/// of spread dependencies 182 → 47 ns, an invalidation 2.15 → 1.88 µs
+/// against a head per entry); a dependency per entry makes chains of about
+/// three, which measured level (op_cost `scale1`; benches/RESULTS.md,
+/// session 11).
+#[cfg(not(depcache_loom))]
+fn index_heads(max_entries: usize) -> usize {
+    max_entries / 4
+}
+
+/// Under loom, a head per entry, as the entries table: a model's handful of
+/// nodes then mostly sit in buckets of their own, and the table's chains
+/// (checked on their own by models t1–t4) do not multiply every model's
+/// interleavings (m10: 753k executions with one head, 278k with two).
+#[cfg(depcache_loom)]
+fn index_heads(max_entries: usize) -> usize {
+    max_entries
 }
