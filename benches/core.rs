@@ -3,7 +3,8 @@
 //! Groups:
 //! - `seed`: the scenarios of the Python system depcache replaces (1000 entries
 //!   over 100 files; invalidate one file, then ten).
-//! - `scaling`: one eager invalidation (10 dependents) and one `mark_stale`
+//! - `scaling`: one eager invalidation (10 dependents; and of an entry's own
+//!   dependency, in a cache where every entry has one) and one `mark_stale`
 //!   (of one dependency, and of dependencies spread over the index) at cache
 //!   sizes 1e3..1e6.
 //! - `concurrent_invalidate`: 10 threads invalidating their own files at once.
@@ -179,6 +180,16 @@ fn dep_cache(n: u64) -> Cache<u64, u64, u64> {
     cache
 }
 
+/// A cache of `n` entries, entry k depending on k alone.
+fn own_dep_cache(n: u64) -> Cache<u64, u64, u64> {
+    let cache = Cache::new(n as usize);
+    for k in 0..n {
+        cache.insert(k, k, [k]);
+    }
+    assert_eq!(cache.len() as u64, n);
+    cache
+}
+
 fn bench_scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("scaling");
     for n in [1_000u64, 10_000, 100_000, 1_000_000] {
@@ -204,6 +215,26 @@ fn bench_scaling(c: &mut Criterion) {
                 total
             })
         });
+        // A dependency per entry (a file read by one tool call): one entry
+        // removed, and a node per entry in the index.
+        let own = own_dep_cache(n);
+        group.bench_with_input(BenchmarkId::new("invalidate_own_dependency", n), &n, |b, _| {
+            let mut d = 0;
+            let stride = 7_919 % n;
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    d = (d + stride) % n;
+                    let start = Instant::now();
+                    let removed = own.invalidate(d);
+                    total += start.elapsed();
+                    assert_eq!(removed, 1);
+                    own.insert(d, d, [d]);
+                }
+                total
+            })
+        });
+        drop(own);
         // One dependency again and again: the O(depth) cost itself.
         group.bench_with_input(BenchmarkId::new("mark_stale", n), &n, |b, _| {
             let d = deps / 2;
