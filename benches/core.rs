@@ -170,70 +170,61 @@ fn bench_seed(c: &mut Criterion) {
 // ---------------------------------------------------------------------------
 // scaling: one invalidation at 1e3..1e6 entries
 
-/// A cache of `n` entries, entry k depending on `k / 10` (10 dependents each).
-fn dep_cache(n: u64) -> Cache<u64, u64, u64> {
+/// A cache of `n` entries, entry k depending on `k / per_dep` (`per_dep`
+/// dependents each).
+fn dep_cache(n: u64, per_dep: u64) -> Cache<u64, u64, u64> {
     let cache = Cache::new(n as usize);
     for k in 0..n {
-        cache.insert(k, k, [k / 10]);
+        cache.insert(k, k, [k / per_dep]);
     }
     assert_eq!(cache.len() as u64, n);
     cache
 }
 
-/// A cache of `n` entries, entry k depending on k alone.
-fn own_dep_cache(n: u64) -> Cache<u64, u64, u64> {
-    let cache = Cache::new(n as usize);
-    for k in 0..n {
-        cache.insert(k, k, [k]);
-    }
-    assert_eq!(cache.len() as u64, n);
-    cache
+/// Times `invalidate` of the dependencies of `cache` (built by `dep_cache(n,
+/// per_dep)`) visited spread out, re-inserting what each removed outside the
+/// timed part.
+fn bench_invalidations(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    n: u64,
+    per_dep: u64,
+    cache: &Cache<u64, u64, u64>,
+) {
+    let deps = n / per_dep;
+    // A stride co-prime with `deps` visits the dependencies spread out.
+    let stride = 7_919 % deps;
+    group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+        let mut d = 0;
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                d = (d + stride) % deps;
+                let start = Instant::now();
+                let removed = cache.invalidate(d);
+                total += start.elapsed();
+                assert_eq!(removed as u64, per_dep);
+                black_box(removed);
+                for k in d * per_dep..(d + 1) * per_dep {
+                    cache.insert(k, k, [d]);
+                }
+            }
+            total
+        })
+    });
 }
 
 fn bench_scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("scaling");
     for n in [1_000u64, 10_000, 100_000, 1_000_000] {
-        let cache = dep_cache(n);
+        let cache = dep_cache(n, 10);
         let deps = n / 10;
-        // A stride co-prime with `deps` visits the dependencies spread out.
         let stride = 7_919 % deps;
-        group.bench_with_input(BenchmarkId::new("invalidate_10_dependents", n), &n, |b, _| {
-            let mut d = 0;
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    d = (d + stride) % deps;
-                    let start = Instant::now();
-                    let removed = cache.invalidate(d);
-                    total += start.elapsed();
-                    assert_eq!(removed, 10);
-                    black_box(removed);
-                    for k in d * 10..d * 10 + 10 {
-                        cache.insert(k, k, [d]);
-                    }
-                }
-                total
-            })
-        });
+        bench_invalidations(&mut group, "invalidate_10_dependents", n, 10, &cache);
         // A dependency per entry (a file read by one tool call): one entry
         // removed, and a node per entry in the index.
-        let own = own_dep_cache(n);
-        group.bench_with_input(BenchmarkId::new("invalidate_own_dependency", n), &n, |b, _| {
-            let mut d = 0;
-            let stride = 7_919 % n;
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    d = (d + stride) % n;
-                    let start = Instant::now();
-                    let removed = own.invalidate(d);
-                    total += start.elapsed();
-                    assert_eq!(removed, 1);
-                    own.insert(d, d, [d]);
-                }
-                total
-            })
-        });
+        let own = dep_cache(n, 1);
+        bench_invalidations(&mut group, "invalidate_own_dependency", n, 1, &own);
         drop(own);
         // One dependency again and again: the O(depth) cost itself.
         group.bench_with_input(BenchmarkId::new("mark_stale", n), &n, |b, _| {
@@ -442,7 +433,7 @@ fn bench_invalidate_vs_peers(c: &mut Criterion) {
         let stride = 7_919 % deps;
         // The peers keep no dependencies: the value is the entry's dependency.
         {
-            let cache = dep_cache(n);
+            let cache = dep_cache(n, 10);
             group.bench_with_input(BenchmarkId::new("depcache_invalidate", n), &n, |b, _| {
                 let mut d = 0;
                 b.iter_custom(|iters| {

@@ -59,13 +59,24 @@ pub(crate) struct Recorder {
 /// Threads with counters of their own, per cache (128 bytes each).
 const OWNED: usize = 64;
 
+/// Shared stripes per cache: twice the CPUs, a power of two, so that
+/// threads mostly write stripes of their own.
+fn stripe_count() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .next_power_of_two()
+        * 2
+}
+
+/// Stripe `number`'s index among `len` stripes (a power of two).
+#[inline]
+fn stripe_index(number: Option<usize>, len: usize) -> usize {
+    number.unwrap_or(0) & (len - 1)
+}
+
 impl Recorder {
     pub(crate) fn new() -> Self {
-        let n = std::thread::available_parallelism()
-            .map_or(4, |n| n.get())
-            .next_power_of_two()
-            * 2;
-        let stripes = (0..n)
+        let stripes = (0..stripe_count())
             .map(|_| {
                 CachePadded::new(Stripe {
                     counts: Default::default(),
@@ -80,8 +91,7 @@ impl Recorder {
     /// The shared stripe of thread `number` (stripe 0 without one).
     #[inline]
     fn stripe(&self, number: Option<usize>) -> &Stripe {
-        // The stripe count is a power of two.
-        &self.stripes[number.unwrap_or(0) & (self.stripes.len() - 1)]
+        &self.stripes[stripe_index(number, self.stripes.len())]
     }
 
     /// Adds `n` to counter `c`, as the thread pinned by `guard`.
@@ -202,6 +212,46 @@ impl Stats {
             0.0
         } else {
             self.hits as f64 / total as f64
+        }
+    }
+}
+
+/// One count in the stripes of [`Recorder`]'s second layer, for a structure
+/// that counts outside the cache's recorder (the dependency index: a node is
+/// created or removed inside an insert or a removal, and one shared counter
+/// would be a line two inserting threads pass back and forth).
+pub(crate) struct Striped(Box<[CachePadded<AtomicU64>]>);
+
+impl Striped {
+    pub(crate) fn new() -> Self {
+        Striped(
+            (0..stripe_count())
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
+        )
+    }
+
+    /// Adds `n` (wrapping: `u64::MAX` subtracts one) to the stripe of the
+    /// thread pinned by `guard`.
+    #[inline]
+    pub(crate) fn add(&self, n: u64, guard: &Guard<'_>) {
+        // Relaxed: a count; it orders nothing, readers sum the stripes.
+        self.0[stripe_index(thread_number(guard), self.0.len())].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The sum, exact when no thread is adding; a removal counted before the
+    /// creation it undoes (on another stripe) reads as 0, not as a wrapped
+    /// "negative" sum.
+    pub(crate) fn sum(&self) -> u64 {
+        // Relaxed: as `add`.
+        let n = self
+            .0
+            .iter()
+            .fold(0u64, |a, c| a.wrapping_add(c.load(Ordering::Relaxed)));
+        if n > u64::MAX / 2 {
+            0
+        } else {
+            n
         }
     }
 }

@@ -13,7 +13,8 @@ pub(crate) use reg::Reg;
 
 use crate::entry::Entry;
 
-use crate::map::{thread_number, Domain, Found, Guard, Table};
+use crate::map::{Domain, Found, Guard, Table};
+use crate::stats::Striped;
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -31,7 +32,7 @@ where
     /// 11, was its metadata byte, its slot, its boxed pair, then the node).
     pub(crate) nodes: Table<Node<K, V, D>, FastHash>,
     /// Nodes in `nodes`, counted per thread stripe.
-    linked: Tally,
+    linked: Striped,
     /// `G`: bumped by every invalidation after its generation bumps. An entry
     /// verified at the current `G` needs no stamp walk (the `get` fast path).
     g: CachePadded<AtomicU64>,
@@ -55,7 +56,7 @@ where
         Index {
             domain,
             nodes,
-            linked: Tally::new(),
+            linked: Striped::new(),
             g: CachePadded::new(AtomicU64::new(0)),
             floor: AtomicU64::new(0),
         }
@@ -150,14 +151,7 @@ where
 
     /// Nodes in the index (exact when no thread is changing it).
     pub(crate) fn len(&self) -> usize {
-        let n = self.linked.sum();
-        // A removal counted before the creation it undoes (on another
-        // thread's stripe) makes the sum "below zero" for a moment: 0.
-        if n > u64::MAX / 2 {
-            0
-        } else {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        }
+        usize::try_from(self.linked.sum()).unwrap_or(usize::MAX)
     }
 
     /// The node of `dep`, created with its ancestors if absent, pinned once for the caller.
@@ -353,21 +347,25 @@ fn scan_all<K, V, D>(
         // A slice where there is one: `Pairs::iter` chains the three forms,
         // a few branches per value (it was 8% of an invalidation's
         // instructions in callgrind).
-        if let Some(regs) = regs.as_slice() {
-            // Start every entry's miss before the first clone
-            // (a locked increment on its count) waits for one.
-            for reg in regs {
-                prefetch_entry(reg.as_ptr());
-            }
-            out.extend(regs.iter().map(Reg::entry));
-        } else {
-            for reg in regs.iter() {
-                prefetch_entry(reg.as_ptr());
-            }
-            out.extend(regs.iter().map(Reg::entry));
+        match regs.as_slice() {
+            Some(slice) => take_all(slice.iter(), out),
+            None => take_all(regs.iter(), out),
         }
     });
     n.children().for_each(guard, |c| stack.push(c.clone()));
+}
+
+/// Adds an entry count of each of `regs` to `out`, starting every entry's
+/// miss before the first clone (a locked increment on its count) waits for one.
+#[inline(always)]
+fn take_all<'r, K: 'r, V: 'r, D: 'r>(
+    regs: impl Iterator<Item = &'r Reg<K, V, D>> + Clone,
+    out: &mut Affected<K, V, D>,
+) {
+    for reg in regs.clone() {
+        prefetch_entry(reg.as_ptr());
+    }
+    out.extend(regs.map(Reg::entry));
 }
 
 /// Starts loading the lines of `e` a scan reads: the `Arc`'s counts (just
@@ -433,37 +431,5 @@ where
         for n in nodes {
             drop(n.take_sets());
         }
-    }
-}
-
-/// A count kept in one stripe per thread number (see [`crate::map::thread_number`]):
-/// a node is created or removed inside an insert or a removal, and one shared
-/// counter would be a line that two inserting threads pass back and forth.
-struct Tally(Box<[CachePadded<AtomicU64>]>);
-
-impl Tally {
-    fn new() -> Self {
-        let n = std::thread::available_parallelism()
-            .map_or(4, |n| n.get())
-            .next_power_of_two()
-            * 2;
-        Tally((0..n).map(|_| CachePadded::new(AtomicU64::new(0))).collect())
-    }
-
-    /// Adds `n` (wrapping: `u64::MAX` subtracts one) to the stripe of the
-    /// thread pinned by `guard`.
-    fn add(&self, n: u64, guard: &Guard<'_>) {
-        let i = thread_number(guard).unwrap_or(0) & (self.0.len() - 1);
-        // Relaxed: a statistic; it orders nothing, readers sum the stripes.
-        self.0[i].fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// The sum of the stripes (wrapping: a stripe may hold the −1 of a removal
-    /// whose creation another stripe counted).
-    fn sum(&self) -> u64 {
-        // Relaxed: as `add`.
-        self.0
-            .iter()
-            .fold(0u64, |a, c| a.wrapping_add(c.load(Ordering::Relaxed)))
     }
 }

@@ -164,7 +164,7 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     }
 
     /// Every value, in an unspecified order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &V2> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &V2> + Clone {
         let (few, many) = match self {
             Pairs::Few(v) => (Some(v.iter()), None),
             Pairs::One(x) => (Some(core::slice::from_ref(x).iter()), None),

@@ -538,31 +538,21 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
     /// Links `item` unless an item with its key is linked; then `item` is
     /// handed back, unpublished.
     pub(crate) fn try_insert(&self, item: Arc<T>, guard: &Guard<'_>) -> Result<(), Arc<T>> {
-        let head = self.head(item.key());
-        // Loom builds only: the deliberately broken variant (the key looked
-        // for before the lock, not under it).
+        // Loom builds only: the deliberately broken variant, which looks for
+        // the key lock-free before taking the lock instead of under it.
         #[cfg(depcache_loom)]
-        if crate::sync::fault::table_checks_unlocked() {
-            if self.get(item.key(), guard).is_some() {
-                return Err(item);
-            }
-            let mut locked = Locked {
-                head,
-                first: self.lock(head),
-            };
-            let new = Arc::into_raw(item).cast_mut();
-            // SAFETY: as below.
-            let item = unsafe { &*new };
-            let next = locked.first;
-            self.link_new(&mut locked, None, item, new, next);
-            return Ok(());
+        let unlocked = crate::sync::fault::table_checks_unlocked();
+        #[cfg(not(depcache_loom))]
+        let (unlocked, _) = (false, guard);
+        if unlocked && self.get(item.key(), guard).is_some() {
+            return Err(item);
         }
-        let _ = guard;
+        let head = self.head(item.key());
         let mut locked = Locked {
             head,
             first: self.lock(head),
         };
-        if self.find_locked(locked.first, |x| x.key() == item.key()).is_some() {
+        if !unlocked && self.find_locked(locked.first, |x| x.key() == item.key()).is_some() {
             return Err(item);
         }
         let new = Arc::into_raw(item).cast_mut();

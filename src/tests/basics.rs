@@ -334,7 +334,7 @@ fn a_weigher_panicking_at_insert_leaves_no_pinned_node() {
 /// every CLOCK slot stays usable. Only the weight counter stays off, by the
 /// victim's weight, which the weigher would not tell.
 #[test]
-fn a_weigher_panicking_at_eviction_leaves_no_entry_in_the_slot() {
+fn a_weigher_panicking_at_eviction_gives_the_new_entrys_pins_back() {
     use crate::sync::{AtomicU64, Ordering};
     let weighed_zero = std::sync::Arc::new(AtomicU64::new(0));
     let w = weighed_zero.clone();
