@@ -345,8 +345,44 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         T::Key: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
+        self.walk(bucket, key, guard, |_| ())
+    }
+
+    /// [`get`](Table::get), calling `touch` on each item's address before
+    /// reading the item: to start loading the lines of an item larger than
+    /// one (the index's nodes) at once, rather than one after the other as
+    /// the caller reaches their fields.
+    #[inline(always)]
+    pub(crate) fn get_touching<'g, Q>(
+        &self,
+        key: &Q,
+        guard: &'g Guard<'_>,
+        touch: impl Fn(*const T),
+    ) -> Option<Found<'g, T>>
+    where
+        T: 'g,
+        T::Key: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.walk(self.bucket(key), key, guard, touch)
+    }
+
+    #[inline(always)]
+    fn walk<'g, Q>(
+        &self,
+        bucket: Bucket<'_, T>,
+        key: &Q,
+        guard: &'g Guard<'_>,
+        touch: impl Fn(*const T),
+    ) -> Option<Found<'g, T>>
+    where
+        T: 'g,
+        T::Key: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
         let mut p = untag(bucket.0.read(guard));
         while !p.is_null() {
+            touch(p);
             // SAFETY: `p` was loaded under `guard` from a head or a link (see the
             // module documentation): the item's count is dropped only after
             // `guard` ends, and `'g` borrows the guard.
