@@ -142,6 +142,12 @@ pub struct Config {
     pub weigher: bool,
     /// TTL of `1 + t % 4` seconds.
     pub ttl: Option<u8>,
+    /// Reclaim retired objects in batches of one: a removed entry's memory
+    /// goes back to the allocator as soon as the guards that might read it
+    /// are gone, so that AddressSanitizer sees a read the reclamation
+    /// protocol failed to cover (with the default batch, memory lingers
+    /// for a hundred retirements and such a read goes unseen).
+    pub reclaim_one: bool,
 }
 
 impl Config {
@@ -187,6 +193,9 @@ pub fn build(config: &Config, clock: &depcache::ManualClock) -> TestCache {
     }
     if let Some(t) = config.ttl_nanos() {
         b = b.ttl(std::time::Duration::from_nanos(t));
+    }
+    if config.reclaim_one {
+        b = b.reclaim_batch(1);
     }
     b.build().expect("valid settings")
 }

@@ -108,8 +108,8 @@ where
         let floor = self.index.floor();
         let mut scanned = Scanned::new();
         let affected = self.index.affected_counted(&set, guard, Some(&mut scanned));
-        // Ours to count: positions in `affected` (kept to the end, so no `Arc`
-        // clone per claimed entry), and entries only the second scan found.
+        // Ours to count: positions in `affected` (kept to the end), and
+        // entries only the second scan found.
         let mut ours: smallvec::SmallVec<[u32; 16]> = smallvec::SmallVec::new();
         let mut ours_late = Vec::new();
         for (i, e) in affected.iter().enumerate() {
@@ -165,10 +165,10 @@ where
             // Removed as a lookup or the hand removes it: an expired entry
             // counts as an expiration, any other as stale.
             if self.kill_unusable(e, guard) {
-                dead.push((bucket, &**e));
+                dead.push((bucket, *e));
             }
             if unclaimed_but_ours {
-                ours_late.push(e.clone());
+                ours_late.push(*e);
             }
         }
         self.cleanup_many(&dead, true, guard);
@@ -177,8 +177,8 @@ where
         // usable (before our bumps) or expired is counted there instead.
         let removed = ours
             .iter()
-            .map(|&i| &affected[i as usize])
-            .chain(ours_late.iter())
+            .map(|&i| affected[i as usize])
+            .chain(ours_late.iter().copied())
             .filter(|e| e.state() == DEAD_STALE)
             .count();
         self.stats.add(Counter::EntriesInvalidated, removed as u64, guard);

@@ -13,8 +13,8 @@ use core::hash::{BuildHasher, Hash};
 pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
 
 use crate::entry::{Entry, LIVE};
-use crate::index::{FastHash, Index, Node, Reg};
-use crate::map::{ArcCell, Bucket, Domain, Found, Guard, Map, Table};
+use crate::index::{FastHash, Index, Node, Reg, Removed};
+use crate::map::{Bucket, Domain, Found, Guard, Map, Table};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -505,16 +505,26 @@ where
     /// index node one lock for all their registrations and one decrement for
     /// all their pins (an invalidation's entries mostly share their nodes).
     ///
-    /// Each entry leaves its CLOCK slot, then the map, then the index. The
-    /// slot first lets its count go without the collector: a reader that
-    /// loaded the entry from the slot did so under a guard that began before
-    /// the slot was emptied, hence before the map removal that follows, and
-    /// the map's count, retired by that removal, outlives every such guard.
-    /// So when *this* removal unlinked the entry, the slot's count is only a
-    /// decrement now, not a second retirement (half the collector's work per
-    /// removed entry); when someone else had unlinked it (a replacing
-    /// insert, possibly before such a reader began), the slot's count is
-    /// retired as before.
+    /// Each entry leaves the index, then its CLOCK slot, then the map, and
+    /// the counts those held are let go so that the entry outlives every
+    /// guard that may have reached it through any of them:
+    ///
+    /// * A reader that loaded the entry from the slot did so under a guard
+    ///   that began before the slot was emptied, hence before the map
+    ///   removal that follows, and the map's count, retired by that removal,
+    ///   outlives every such guard. So when *this* removal unlinked the
+    ///   entry, the slot's count is only a decrement now, not a second
+    ///   retirement (half the collector's work per removed entry); when
+    ///   someone else had unlinked it (a replacing insert, possibly before
+    ///   such a reader began), the slot's count is retired.
+    /// * An invalidation that found the entry in a node's registrations
+    ///   borrows it without a count (`Reg::entry_in`), under a guard that
+    ///   began before the registration was removed here. The index goes
+    ///   first so that the retirement of the map's or the slot's count comes
+    ///   after; the registrations' counts are then plain decrements. An
+    ///   entry whose map and slot counts this call did not hold (unlinked by
+    ///   a replacing insert, its slot taken by the hand) has its
+    ///   registrations' counts retired instead.
     pub(crate) fn cleanup_many(&self, dead: &[Dead<'_, K, V, D>], release_slot: bool, guard: &Guard<'_>) {
         if dead.is_empty() {
             return;
@@ -525,24 +535,13 @@ where
         // fence serves every entry here: each was killed before it, and leaves
         // the map after it.
         fence(Ordering::SeqCst);
-        for &(bucket, e) in dead {
-            let slot_count = if release_slot {
-                self.ring.release_take(e.slot(), e, guard)
-            } else {
-                None
-            };
-            let unlinked = self.entries.remove_in(bucket, e, guard);
-            if let Some(count) = slot_count {
-                if unlinked {
-                    // The map's count, retired just now, outlives every
-                    // reader of the slot (see above): not our last count.
-                    drop(count);
-                } else {
-                    ArcCell::retire(count, guard);
-                }
-            }
+        if let [_] = dead {
+            // One entry (a replaced or evicted one, a lookup's reclaim): its
+            // few registrations inline (16 of them cost an insert 4%).
+            self.leave(dead, smallvec::SmallVec::<[_; 2]>::new(), release_slot, guard);
+        } else {
+            self.leave(dead, Removed::new(), release_slot, guard);
         }
-        self.unregister(dead, guard);
         if !self.weighs() {
             return;
         }
@@ -558,15 +557,65 @@ where
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| Some(t.saturating_sub(w)));
     }
 
+    /// The three removals of `cleanup_many`, in its order: the index (the
+    /// registrations collected in `regs`), the slot, the map; then the
+    /// registrations' counts let go.
+    #[inline(always)]
+    fn leave<A>(
+        &self,
+        dead: &[Dead<'_, K, V, D>],
+        mut regs: smallvec::SmallVec<A>,
+        release_slot: bool,
+        guard: &Guard<'_>,
+    ) where
+        A: smallvec::Array<Item = Reg<K, V, D>>,
+    {
+        self.unregister(dead, &mut regs, guard);
+        // Entries none of whose counts this call retires (rare, see above).
+        let mut exposed: smallvec::SmallVec<[&Entry<K, V, D>; 2]> = smallvec::SmallVec::new();
+        for &(bucket, e) in dead {
+            let slot_count = if release_slot {
+                self.ring.release_take(e.slot(), e, guard)
+            } else {
+                None
+            };
+            let unlinked = self.entries.remove_in(bucket, e, guard);
+            match slot_count {
+                // The map's count, retired just now, outlives every reader
+                // of the slot and of the registrations (see above).
+                Some(count) if unlinked => drop(count),
+                Some(count) => self.entries.retire_count(count, guard),
+                None if unlinked => {}
+                None => exposed.push(e),
+            }
+        }
+        if !exposed.is_empty() {
+            for reg in regs.drain(..) {
+                if exposed.iter().any(|e| reg.is(e)) {
+                    self.entries.retire_count(reg.into_arc(), guard);
+                }
+            }
+        }
+        // The other registrations' counts are plain decrements, here.
+        drop(regs);
+    }
+
     /// Takes the dead entries' registrations off their nodes and drops their
-    /// pins, node by node: one lock and one decrement per node.
-    fn unregister(&self, dead: &[Dead<'_, K, V, D>], guard: &Guard<'_>) {
+    /// pins, node by node: one lock and one decrement per node. Adds the
+    /// registrations to `regs`, whose counts the caller lets go (see
+    /// `cleanup_many`).
+    fn unregister<A>(&self, dead: &[Dead<'_, K, V, D>], regs: &mut smallvec::SmallVec<A>, guard: &Guard<'_>)
+    where
+        A: smallvec::Array<Item = Reg<K, V, D>>,
+    {
         if let [(_, e)] = dead {
             // One entry (a replaced or evicted one, a lookup's reclaim): no
             // grouping to do (through it, an insert took 8% longer).
             let id = e.id();
             for s in e.stamps.iter() {
-                s.node.dependents().remove_if(&id, guard, |r| r.is(e));
+                if let Some(reg) = s.node.dependents().remove_if(&id, guard, |r| r.is(e)) {
+                    regs.push(reg);
+                }
                 self.index.unpin(&s.node, guard);
             }
             return;
@@ -583,6 +632,7 @@ where
             node.dependents().remove_each(
                 run.iter().map(|&(_, e)| (e.id(), move |r: &Reg<K, V, D>| r.is(e))),
                 guard,
+                regs,
             );
             // A run is at most the entries' stamps, far fewer than u32::MAX.
             let n = run.len() as u32;

@@ -10,6 +10,7 @@ mod registry;
 pub(crate) use bumps::BumpSet;
 pub(crate) use node::{FastHash, Node};
 pub(crate) use reg::Reg;
+pub(crate) use registry::Removed;
 
 use crate::entry::Entry;
 
@@ -234,7 +235,7 @@ where
             let Some(parent) = cur.parent.clone() else {
                 break;
             };
-            parent.children().remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur));
+            drop(parent.children().remove_if(&cur.dep, guard, |n| Arc::ptr_eq(n, &cur)));
             if !parent.unpin() {
                 break;
             }
@@ -296,7 +297,7 @@ where
     /// Calls `f` on every registration an invalidation described by `set` can
     /// have made invalid: all dependents of the nodes invalidated as a whole and of
     /// everything below them, and the `Subtree` dependents of their ancestors.
-    pub(crate) fn affected(&self, set: &BumpSet<'_, K, V, D>, guard: &Guard<'_>) -> Affected<K, V, D> {
+    pub(crate) fn affected<'g>(&self, set: &BumpSet<'_, K, V, D>, guard: &'g Guard<'_>) -> Affected<'g, K, V, D> {
         self.affected_counted(set, guard, None)
     }
 
@@ -306,12 +307,12 @@ where
     ///
     /// The nodes of `set` are borrowed; only those found below them, in a
     /// children set (under its node's lock), are held by a count of their own.
-    pub(crate) fn affected_counted<'g>(
+    pub(crate) fn affected_counted<'g, 's>(
         &self,
-        set: &BumpSet<'g, K, V, D>,
-        guard: &Guard<'_>,
-        mut seen: Option<&mut Scanned<'g, K, V, D>>,
-    ) -> Affected<K, V, D> {
+        set: &BumpSet<'s, K, V, D>,
+        guard: &'g Guard<'_>,
+        mut seen: Option<&mut Scanned<'s, K, V, D>>,
+    ) -> Affected<'g, K, V, D> {
         let mut out = Affected::new();
         let mut stack = Vec::new();
         for (node, whole) in set.iter() {
@@ -328,7 +329,7 @@ where
             } else {
                 node.dependents().for_each(guard, |reg| {
                     if reg.subtree() {
-                        out.push(reg.entry())
+                        out.push(reg.entry_in(guard))
                     }
                 });
             }
@@ -341,11 +342,11 @@ where
 }
 
 /// Adds every dependent of `n` to `out`, and its children to `stack`.
-fn scan_all<K, V, D>(
+fn scan_all<'g, K, V, D>(
     n: &Node<K, V, D>,
-    out: &mut Affected<K, V, D>,
+    out: &mut Affected<'g, K, V, D>,
     stack: &mut Vec<Arc<Node<K, V, D>>>,
-    guard: &Guard<'_>,
+    guard: &'g Guard<'_>,
 ) where
     K: Send + Sync + 'static,
     V: Send + Sync + 'static,
@@ -357,24 +358,26 @@ fn scan_all<K, V, D>(
         // a few branches per value (it was 8% of an invalidation's
         // instructions in callgrind).
         match regs.as_slice() {
-            Some(slice) => take_all(slice.iter(), out),
-            None => take_all(regs.iter(), out),
+            Some(slice) => take_all(slice.iter(), out, guard),
+            None => take_all(regs.iter(), out, guard),
         }
     });
     n.children().for_each(guard, |c| stack.push(c.clone()));
 }
 
-/// Adds an entry count of each of `regs` to `out`, starting every entry's
-/// miss before the first clone (a locked increment on its count) waits for one.
+/// Adds the entry of each of `regs` to `out`, borrowed for the guard's life
+/// (see [`Reg::entry_in`]), and starts loading each: the invalidation reads
+/// them all next.
 #[inline(always)]
-fn take_all<'r, K: 'r, V: 'r, D: 'r>(
-    regs: impl Iterator<Item = &'r Reg<K, V, D>> + Clone,
-    out: &mut Affected<K, V, D>,
+fn take_all<'r, 'g, K: 'r, V: 'r, D: 'r>(
+    regs: impl Iterator<Item = &'r Reg<K, V, D>>,
+    out: &mut Affected<'g, K, V, D>,
+    guard: &'g Guard<'_>,
 ) {
-    for reg in regs.clone() {
+    out.extend(regs.map(|reg| {
         prefetch_entry(reg.as_ptr());
-    }
-    out.extend(regs.map(Reg::entry));
+        reg.entry_in(guard)
+    }));
 }
 
 /// Starts loading the lines of `e` a scan reads: the `Arc`'s counts (just
@@ -388,9 +391,9 @@ pub(crate) fn prefetch_entry<T>(e: *const T) {
     crate::sync::prefetch(p.wrapping_add(64));
 }
 
-/// The registrations an invalidation scan found: inline up to a file's usual
-/// handful of dependents (no allocation for them).
-pub(crate) type Affected<K, V, D> = smallvec::SmallVec<[Arc<Entry<K, V, D>>; 16]>;
+/// The entries an invalidation scan found, borrowed for its guard's life (see
+/// [`Reg::entry_in`]): inline up to a file's usual handful of dependents.
+pub(crate) type Affected<'g, K, V, D> = smallvec::SmallVec<[&'g Entry<K, V, D>; 16]>;
 
 /// Nodes a scan read, with their registration counts (see
 /// [`Index::affected_counted`]); a file's invalidation reads a handful.

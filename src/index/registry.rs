@@ -174,6 +174,10 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     }
 }
 
+/// Values taken out of a [`Registry`] by [`Registry::remove_each`]: inline
+/// up to an invalidation's usual batch.
+pub(crate) type Removed<V2> = smallvec::SmallVec<[V2; 16]>;
+
 /// A node's two sets, under the node's lock.
 ///
 /// Only the nodes of directories ever have children, so a node starts `Flat`
@@ -280,27 +284,29 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
         self.lock.with_sets(|s| (self.pick)(s)?.get(k).map(f))
     }
 
-    /// Removes `k` if its value satisfies `pred` (an identity check).
-    pub(crate) fn remove_if(&self, k: &K2, guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> bool {
-        self.remove_each([(k, pred)], guard) == 1
+    /// Removes `k` if its value satisfies `pred` (an identity check), and
+    /// returns the value removed (dropped by the caller, outside the lock).
+    pub(crate) fn remove_if(&self, k: &K2, _guard: &Guard<'_>, pred: impl FnOnce(&V2) -> bool) -> Option<V2> {
+        self.lock.with_sets(|s| (self.pick)(s)?.remove_where(k, pred))
     }
 
     /// [`remove_if`](Registry::remove_if) for each `(key, pred)` of `items`,
-    /// under one lock; returns how many it removed.
+    /// under one lock; adds the values removed to `out`, for the caller to
+    /// drop outside the lock.
     pub(crate) fn remove_each<Q: Borrow<K2>, P: FnOnce(&V2) -> bool>(
         &self,
         items: impl IntoIterator<Item = (Q, P)>,
         _guard: &Guard<'_>,
-    ) -> usize {
+        out: &mut impl Extend<V2>,
+    ) {
         self.lock.with_sets(|s| {
-            let Some(m) = (self.pick)(s) else {
-                return 0;
-            };
-            let mut removed = 0;
-            for (k, pred) in items {
-                removed += usize::from(m.remove_where(k.borrow(), pred).is_some());
+            if let Some(m) = (self.pick)(s) {
+                out.extend(
+                    items
+                        .into_iter()
+                        .filter_map(|(k, pred)| m.remove_where(k.borrow(), pred)),
+                );
             }
-            removed
         })
     }
 
@@ -418,8 +424,13 @@ mod tests {
         }
         // 1 and 2 match; 3's value is not the one asked for; 9 is absent.
         let items = [(1, 10), (2, 20), (3, 99), (9, 90)];
-        let removed = r.remove_each(items.map(|(k, v)| (k, move |x: &Kv<u32>| x.1 == v)), &guard);
-        assert_eq!(removed, 2);
+        let mut removed = Vec::new();
+        r.remove_each(
+            items.map(|(k, v)| (k, move |x: &Kv<u32>| x.1 == v)),
+            &guard,
+            &mut removed,
+        );
+        assert_eq!(removed, [Kv(1, 10), Kv(2, 20)]);
         let mut left: Vec<u32> = lock.0.borrow().iter().map(|x| x.0).collect();
         left.sort();
         assert_eq!(left, [0, 3, 4, 5]);

@@ -514,6 +514,15 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         self.relink(locked, prev, p);
     }
 
+    /// Hands a count of an item to the collector, which drops it once every
+    /// guard alive now is gone (under loom: when the table is dropped, as the
+    /// table's own counts). For a count that some other structure owned and
+    /// that readers may reach under a guard, which the caller has made
+    /// unreachable there first.
+    pub(crate) fn retire_count(&self, count: Arc<T>, guard: &Guard<'_>) {
+        self.retire(Arc::into_raw(count), guard);
+    }
+
     /// Hands an unlinked item's count to the collector.
     fn retire(&self, p: *const T, guard: &Guard<'_>) {
         #[cfg(not(depcache_loom))]
