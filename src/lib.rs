@@ -60,6 +60,9 @@ mod cache;
 mod dep;
 mod entry;
 mod error;
+#[cfg(feature = "invariants")]
+#[doc(hidden)]
+pub mod hooks;
 mod index;
 mod map;
 mod path;

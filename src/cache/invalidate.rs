@@ -112,6 +112,14 @@ where
         // entries only the second scan found.
         let mut ours: smallvec::SmallVec<[u32; 16]> = smallvec::SmallVec::new();
         let mut ours_late = Vec::new();
+        // Start the misses of every entry's cleanup (its bucket's head and
+        // its CLOCK slot) now: they arrive while this call claims and bumps,
+        // instead of after (op_cost scale: the heads' wait was 16% of the
+        // call). Only the entries' lines, already on their way, are needed.
+        let heads = self.entries.prefetch_heads(&affected);
+        for e in &affected {
+            self.ring.prefetch(e.slot());
+        }
         for (i, e) in affected.iter().enumerate() {
             let visible = e.state() == LIVE && now.is_none_or(|t| !e.expired(t)) && e.stamps_valid(floor);
             if visible && e.claim() {
@@ -122,6 +130,8 @@ where
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
+        #[cfg(feature = "invariants")]
+        crate::hooks::run_after_bumps();
         let floor = self.index.floor();
         // The second scan finds what registered since the first. If no scanned
         // node counted a registration since (read after `publish_invalidation`'s
@@ -132,21 +142,18 @@ where
         #[cfg(depcache_loom)]
         let reuse = reuse || crate::sync::fault::reuse_first_scan();
         let rescanned;
-        let second = if reuse {
-            &affected
+        let (second, buckets) = if reuse {
+            // The entries in front of each in its bucket, which the unlink
+            // walks under the bucket's lock (a cold miss each in a large cache).
+            self.entries.prefetch_chains(&affected, &heads, guard);
+            (&affected, heads)
         } else {
             rescanned = self.index.affected(&set, guard);
-            &rescanned
+            for e in &rescanned {
+                self.ring.prefetch(e.slot());
+            }
+            (&rescanned, self.entries.prefetch_paths(&rescanned, guard))
         };
-        // Start the misses of every entry's cleanup (its bucket and CLOCK slot)
-        // at once, rather than one behind each entry's locked instructions.
-        for e in second {
-            self.ring.prefetch(e.slot());
-        }
-        // And its bucket's head and the entries in front of it there, which
-        // the unlink walks under the bucket's lock (a cold miss each in a
-        // large cache).
-        let buckets = self.entries.prefetch_paths(second, guard);
         // The entries killed here, cleaned up together after the loop.
         let mut dead: smallvec::SmallVec<[_; 16]> = smallvec::SmallVec::new();
         for (e, &bucket) in second.iter().zip(&buckets) {

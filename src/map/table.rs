@@ -254,6 +254,10 @@ impl<'g, T> Found<'g, T> {
 /// A key's bucket (see [`Table::bucket`]).
 pub(crate) struct Bucket<'t, T>(&'t Link<T>);
 
+/// The buckets of a batch of items, in order (an invalidation's usual
+/// batch inline).
+pub(crate) type Buckets<'t, T> = smallvec::SmallVec<[Bucket<'t, T>; 16]>;
+
 impl<T> Clone for Bucket<'_, T> {
     fn clone(&self) -> Self {
         *self
@@ -412,15 +416,35 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         &self,
         items: &[A],
         guard: &Guard<'_>,
-    ) -> smallvec::SmallVec<[Bucket<'_, T>; 16]> {
-        let buckets: smallvec::SmallVec<[Bucket<'_, T>; 16]> = items
+    ) -> Buckets<'_, T> {
+        let buckets = self.prefetch_heads(items);
+        self.prefetch_chains(items, &buckets, guard);
+        buckets
+    }
+
+    /// The first half of [`prefetch_paths`](Table::prefetch_paths): each
+    /// item's bucket, its head's load started. An invalidation calls it
+    /// before its generation bumps, so the heads arrive while it bumps.
+    pub(crate) fn prefetch_heads<A: core::ops::Deref<Target = T>>(&self, items: &[A]) -> Buckets<'_, T> {
+        items
             .iter()
             .map(|item| {
                 let bucket = self.bucket(item.key());
                 bucket.prefetch();
                 bucket
             })
-            .collect();
+            .collect()
+    }
+
+    /// The second half of [`prefetch_paths`](Table::prefetch_paths): walks
+    /// the chains of `buckets` (each `items`' bucket, in order) to each item.
+    pub(crate) fn prefetch_chains<A: core::ops::Deref<Target = T>>(
+        &self,
+        items: &[A],
+        buckets: &[Bucket<'_, T>],
+        guard: &Guard<'_>,
+    ) {
+        debug_assert_eq!(items.len(), buckets.len());
         #[cfg(not(depcache_loom))]
         {
             /// Chains walked together (an invalidation's usual batch).
@@ -454,8 +478,7 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
             }
         }
         #[cfg(depcache_loom)]
-        let _ = guard;
-        buckets
+        let _ = (items, buckets, guard);
     }
 
     fn lock(&self, head: &Link<T>) -> *mut T {
