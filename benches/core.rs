@@ -431,27 +431,11 @@ fn bench_invalidate_vs_peers(c: &mut Criterion) {
     for n in [1_000u64, 10_000, 100_000] {
         let deps = n / 10;
         let stride = 7_919 % deps;
-        // The peers keep no dependencies: the value is the entry's dependency.
         {
             let cache = dep_cache(n, 10);
-            group.bench_with_input(BenchmarkId::new("depcache_invalidate", n), &n, |b, _| {
-                let mut d = 0;
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        d = (d + stride) % deps;
-                        let start = Instant::now();
-                        let removed = cache.invalidate(d);
-                        total += start.elapsed();
-                        assert_eq!(removed, 10);
-                        for k in d * 10..d * 10 + 10 {
-                            cache.insert(k, d, [d]);
-                        }
-                    }
-                    total
-                })
-            });
+            bench_invalidations(&mut group, "depcache_invalidate", n, 10, &cache);
         }
+        // The peers keep no dependencies: the value is the entry's dependency.
         {
             let cache: moka::sync::Cache<u64, u64, Hasher> = moka::sync::Cache::builder()
                 .max_capacity(2 * n)

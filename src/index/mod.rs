@@ -152,7 +152,7 @@ where
         // the key compare waits for one, so the generations, the lock word and
         // the sets an invalidation touches next do not wait for the other.
         self.nodes
-            .get_touching(dep, guard, |p| {
+            .get_in_touching(self.nodes.bucket(dep), dep, guard, |p| {
                 crate::sync::prefetch(p.cast::<u8>().wrapping_sub(8));
                 crate::sync::prefetch(p.cast::<u8>().wrapping_add(64));
             })

@@ -349,30 +349,15 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         T::Key: Borrow<Q>,
         Q: ?Sized + Hash + Eq,
     {
-        self.walk(bucket, key, guard, |_| ())
+        self.get_in_touching(bucket, key, guard, |_| ())
     }
 
-    /// [`get`](Table::get), calling `touch` on each item's address before
-    /// reading the item: to start loading the lines of an item larger than
-    /// one (the index's nodes) at once, rather than one after the other as
-    /// the caller reaches their fields.
+    /// [`get_in`](Table::get_in), calling `touch` on each item's address
+    /// before reading the item: to start loading the lines of an item larger
+    /// than one (the index's nodes) at once, rather than one after the other
+    /// as the caller reaches their fields.
     #[inline(always)]
-    pub(crate) fn get_touching<'g, Q>(
-        &self,
-        key: &Q,
-        guard: &'g Guard<'_>,
-        touch: impl Fn(*const T),
-    ) -> Option<Found<'g, T>>
-    where
-        T: 'g,
-        T::Key: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        self.walk(self.bucket(key), key, guard, touch)
-    }
-
-    #[inline(always)]
-    fn walk<'g, Q>(
+    pub(crate) fn get_in_touching<'g, Q>(
         &self,
         bucket: Bucket<'_, T>,
         key: &Q,
