@@ -1,9 +1,10 @@
 //! Replays agent traces through a [`ToolCache`] and checks every hit.
 //!
 //! Each session of a trace runs on a worker thread, its calls in order; sessions
-//! run concurrently and share the trace's cache. Keys are namespaced by session
-//! (sessions are different tasks), paths are not (a write in one session
-//! invalidates every session's entries on that path: conservative).
+//! run concurrently and share the trace's cache. Where the trace's sessions ran
+//! in sandboxes of their own ([`Sandbox::PerSession`]), each session replays in
+//! a [`Workspace`](crate::tool::Workspace) of its own; otherwise all sessions
+//! share the cache's default workspace, and its results.
 //!
 //! A **stale serve** is a hit whose cached output differs from the truth for the
 //! call it answers: the recorded output when the trace has one; otherwise a
@@ -16,11 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde_json::Value;
 
 use crate::sync::{AtomicUsize, Ordering};
-use crate::tool::{Decision, Policy, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy};
-use crate::trace::{Trace, TraceCall};
+use crate::tool::Workspace;
+use crate::tool::{Decision, Policy, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy, WsPath};
+use crate::trace::{Sandbox, Trace, TraceCall};
 use crate::{Cache, Dep, DepPath, Scope};
 
 /// How the cache is used, to compare policies in one run.
@@ -75,10 +76,10 @@ pub struct Options {
     pub policy: Policy,
     /// How to use the cache.
     pub mode: Mode,
-    /// Fold each call's session into its key, for traces whose sessions are
-    /// different tasks (e.g. different repositories at the same path). Off for
-    /// sessions that share one repository and should share results.
-    pub namespace_sessions: bool,
+    /// Where the sessions ran; `None`: as each trace's header says
+    /// ([`Header::sandbox`](crate::trace::Header::sandbox)). Real execution
+    /// (`real`) always shares one workspace, the directory it runs in.
+    pub sandbox: Option<Sandbox>,
     /// Execute the calls for real instead of replaying recorded outputs (and
     /// check every hit against a fresh execution).
     pub real: Option<Real>,
@@ -116,7 +117,7 @@ impl Default for Options {
             ttl: None,
             policy: Policy::defaults(),
             mode: Mode::Depcache,
-            namespace_sessions: true,
+            sandbox: None,
             real: None,
         }
     }
@@ -294,7 +295,6 @@ struct Shared<'a> {
     /// The conservative classification, for the simulated truth.
     truth: ToolCache,
     opts: &'a Options,
-    sim: SimFs,
     /// Real mode: reads share it, writes and opaque calls take it alone, so a
     /// hit's verification run is not raced by another session's write.
     gate: std::sync::RwLock<()>,
@@ -335,7 +335,8 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
         {
             Some(dir) => {
                 let real_root = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
-                let map = move |p: &std::path::Path| p.strip_prefix(&real_root).ok().map(DepPath::new);
+                let map =
+                    move |p: &std::path::Path| p.strip_prefix(&real_root).ok().map(|p| WsPath::new(0, DepPath::new(p)));
                 tools
                     .cache()
                     .watch(&dir, crate::watch::WatchConfig::default(), map)
@@ -349,7 +350,6 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             tools,
             truth,
             opts,
-            sim: SimFs::default(),
             gate: std::sync::RwLock::new(()),
             lat: Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")),
             counts: Mutex::new(Report::default()),
@@ -366,14 +366,50 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                 })
                 .push(c);
         }
-        let queue: Mutex<VecDeque<Vec<&TraceCall>>> =
-            Mutex::new(order.iter().filter_map(|s| sessions.remove(s)).collect());
+        let sandbox = match (&opts.real, opts.sandbox) {
+            (Some(_), _) => Sandbox::Shared,
+            (None, Some(s)) => s,
+            (None, None) => trace.header.sandbox,
+        };
+        let common = Arc::new(SimFs::default());
+        let mut lanes = VecDeque::new();
+        for name in &order {
+            let Some(calls) = sessions.remove(name) else { continue };
+            let lane = match sandbox {
+                Sandbox::Shared => Lane {
+                    ws: shared.tools.default_workspace(),
+                    truth: shared.truth.default_workspace(),
+                    sim: common.clone(),
+                    calls,
+                },
+                Sandbox::PerSession => {
+                    let root = &trace.header.workspace;
+                    match (shared.tools.workspace(name, root), shared.truth.workspace(name, root)) {
+                        (Ok(ws), Ok(truth)) => Lane {
+                            ws,
+                            truth,
+                            sim: Arc::new(SimFs::default()),
+                            calls,
+                        },
+                        // One name, one root: cannot fail; if it did, share.
+                        _ => Lane {
+                            ws: shared.tools.default_workspace(),
+                            truth: shared.truth.default_workspace(),
+                            sim: common.clone(),
+                            calls,
+                        },
+                    }
+                }
+            };
+            lanes.push_back(lane);
+        }
+        let queue = Mutex::new(lanes);
         std::thread::scope(|s| {
             for _ in 0..opts.threads.max(1) {
                 s.spawn(|| loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-                    let Some(calls) = next else { break };
-                    run_session(&shared, &calls, &done, progress);
+                    let Some(lane) = next else { break };
+                    run_session(&shared, &lane, &done, progress);
                 });
             }
         });
@@ -397,28 +433,34 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
     total
 }
 
-fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
+/// One session's calls and the workspace they run in.
+struct Lane<'t, 'c> {
+    ws: Workspace<'c, Arc<str>>,
+    truth: Workspace<'c, Arc<str>>,
+    /// The simulated file system of the workspace (shared by its sessions).
+    sim: Arc<SimFs>,
+    calls: Vec<&'t TraceCall>,
+}
+
+fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
     let mut local = Report::default();
+    let calls = &lane.calls;
     let mut lat = Vec::with_capacity(calls.len());
     for tc in calls {
-        let call = if sh.opts.namespace_sessions {
-            namespaced(tc)
-        } else {
-            tc.to_call()
-        };
-        let truth_decision = sh.truth.classify(&call);
+        let call = tc.to_call();
+        let truth_decision = lane.truth.classify(&call);
         // The truth this call is checked against: its recorded output, or what a
         // lookup starting now must at least reflect of the simulated writes.
         let floor = match (&tc.output, &truth_decision) {
-            (None, Decision::Read { deps, .. }) => Some(sh.sim.floor(deps)),
+            (None, Decision::Read { deps, .. }) => Some(lane.sim.floor(deps)),
             _ => None,
         };
         let sim_write = match (&tc.output, &truth_decision) {
-            (None, Decision::Write { paths }) => Some((sh.sim.begin_write(paths), paths.clone())),
+            (None, Decision::Write { paths }) => Some((lane.sim.begin_write(paths), paths.clone())),
             _ => None,
         };
         let sim_opaque = match (&tc.output, &truth_decision) {
-            (None, Decision::Opaque) => Some(sh.sim.begin_opaque()),
+            (None, Decision::Opaque) => Some(lane.sim.begin_opaque()),
             _ => None,
         };
         let real = sh.opts.real.as_ref();
@@ -447,13 +489,13 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
             }
             Ok::<Arc<str>, ()>(match (&tc.output, &truth_decision) {
                 (Some(o), _) => o.as_str().into(),
-                (None, Decision::Read { key, deps }) => sh.sim.render(key, deps).into(),
+                (None, Decision::Read { key, deps }) => lane.sim.render(key, deps).into(),
                 (None, _) => "".into(),
             })
         };
         let t0 = Instant::now();
         let mut lookup = false;
-        let decision = sh.tools.classify(&call);
+        let decision = lane.ws.classify(&call);
         let result: Result<Arc<str>, ()> = match sh.opts.mode {
             Mode::NoCache => {
                 lookup = matches!(decision, Decision::Read { .. });
@@ -461,55 +503,55 @@ fn run_session(sh: &Shared<'_>, calls: &[&TraceCall], done: &AtomicUsize, progre
             }
             Mode::Depcache => {
                 lookup = matches!(decision, Decision::Read { .. });
-                sh.tools.execute_decided(&call, decision, run)
+                lane.ws.execute_decided(&call, decision, run)
             }
             Mode::FlushOnWrite => match decision {
                 Decision::Write { .. } | Decision::Opaque => {
-                    sh.tools.cache().invalidate_all();
+                    lane.ws.flush();
                     let r = run(&call);
-                    sh.tools.cache().invalidate_all();
+                    lane.ws.flush();
                     r
                 }
                 d => {
                     lookup = matches!(d, Decision::Read { .. });
-                    sh.tools.execute_decided(&call, d, run)
+                    lane.ws.execute_decided(&call, d, run)
                 }
             },
             Mode::ShellOpaque => {
                 if is_shell_tool(&sh.opts.policy, &tc.tool) {
-                    sh.tools.cache().invalidate_all();
+                    lane.ws.flush();
                     let r = run(&call);
-                    sh.tools.cache().invalidate_all();
+                    lane.ws.flush();
                     r
                 } else {
                     lookup = matches!(decision, Decision::Read { .. });
-                    sh.tools.execute_decided(&call, decision, run)
+                    lane.ws.execute_decided(&call, decision, run)
                 }
             }
             Mode::ShellNeverWrites => {
                 if is_shell_tool(&sh.opts.policy, &tc.tool) {
-                    match sh.tools.canonical_key(&call) {
+                    match lane.ws.canonical_key(&call) {
                         Ok(key) => {
                             lookup = true;
                             sh.tools
                                 .cache()
-                                .try_get_or_insert_with(key, Vec::<Dep<DepPath>>::new(), || run(&call).map(Stored::new))
+                                .try_get_or_insert_with(key, Vec::<Dep<WsPath>>::new(), || run(&call).map(Stored::new))
                                 .map(|s| s.value)
                         }
                         Err(_) => run(&call),
                     }
                 } else {
                     lookup = matches!(decision, Decision::Read { .. });
-                    sh.tools.execute_decided(&call, decision, run)
+                    lane.ws.execute_decided(&call, decision, run)
                 }
             }
         };
         lat.push(t0.elapsed().saturating_sub(in_tool.get()));
         if let Some((v, paths)) = sim_write {
-            sh.sim.end_write(&paths, v);
+            lane.sim.end_write(&paths, v);
         }
         if let Some(e) = sim_opaque {
-            sh.sim.end_opaque(e);
+            lane.sim.end_opaque(e);
         }
         local.calls += 1;
         if lookup {
@@ -581,19 +623,4 @@ impl<F: FnMut()> Drop for Defer<F> {
 enum Gate<'a> {
     Shared(std::sync::RwLockReadGuard<'a, ()>),
     Alone(std::sync::RwLockWriteGuard<'a, ()>),
-}
-
-/// The call with its session folded into the arguments, so that sessions (which
-/// are different tasks) never share a key. Paths are not namespaced.
-fn namespaced(tc: &TraceCall) -> ToolCall {
-    let mut args = tc.args.clone();
-    match &mut args {
-        Value::Object(m) => {
-            m.insert("__session".into(), Value::String(tc.session.clone()));
-        }
-        _ => {
-            // Not an object: not cacheable anyway; keep it as it is.
-        }
-    }
-    ToolCall::new(tc.tool.clone(), args)
 }

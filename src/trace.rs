@@ -36,6 +36,53 @@ pub struct Header {
     pub workspace: String,
     /// Where the trace came from.
     pub source: Option<String>,
+    /// Whether its sessions ran in sandboxes of their own (header field
+    /// `sandbox`: `"per-session"` or `"shared"`; when absent, chosen from
+    /// `source` and `workspace` by [`Sandbox::guess`]).
+    pub sandbox: Sandbox,
+}
+
+/// Where a trace's sessions ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sandbox {
+    /// Each session in a sandbox of its own (a SWE-bench instance's
+    /// container): a replay gives each session its own workspace.
+    PerSession,
+    /// All sessions on one file system (agents sharing a checkout): one
+    /// workspace, whose results every session may be served.
+    Shared,
+}
+
+impl Sandbox {
+    /// The default for a header without a `sandbox` field: per-session for
+    /// the harnesses that run each task in a container of its own (SWE-bench,
+    /// mini-swe-agent, SWE-agent, OpenHands; a `/testbed` root), shared
+    /// otherwise.
+    ///
+    /// ```
+    /// use depcache::trace::Sandbox;
+    /// assert_eq!(Sandbox::guess(Some("OpenHands CodeActAgent"), "/workspace"), Sandbox::PerSession);
+    /// assert_eq!(Sandbox::guess(None, "/testbed"), Sandbox::PerSession);
+    /// assert_eq!(Sandbox::guess(Some("voder.ai agent action log"), "."), Sandbox::Shared);
+    /// ```
+    pub fn guess(source: Option<&str>, workspace: &str) -> Sandbox {
+        const CONTAINED: [&str; 5] = ["swe-bench", "swe_bench", "swe-agent", "openhands", "multi_swe"];
+        let source = source.unwrap_or("").to_ascii_lowercase();
+        if workspace == "/testbed" || CONTAINED.iter().any(|h| source.contains(h)) {
+            Sandbox::PerSession
+        } else {
+            Sandbox::Shared
+        }
+    }
+
+    /// The header's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sandbox::PerSession => "per-session",
+            Sandbox::Shared => "shared",
+        }
+    }
 }
 
 /// One tool call of a trace.
@@ -230,10 +277,17 @@ fn parse_header_at(line: &str, origin: &str, n: usize) -> Result<Header, TraceEr
         None => ".".to_string(),
     };
     let source = m.get("source").and_then(Value::as_str).map(str::to_string);
+    let sandbox = match m.get("sandbox") {
+        None | Some(Value::Null) => Sandbox::guess(source.as_deref(), &workspace),
+        Some(Value::String(s)) if s == "per-session" => Sandbox::PerSession,
+        Some(Value::String(s)) if s == "shared" => Sandbox::Shared,
+        Some(_) => return Err(bad("sandbox", "must be \"per-session\" or \"shared\"")),
+    };
     Ok(Header {
         format,
         workspace,
         source,
+        sandbox,
     })
 }
 
@@ -302,6 +356,17 @@ mod tests {
             "{e}"
         );
         assert!(matches!(parse("", false), Err(TraceError::Empty { .. })));
+        let e = parse(r#"{"format": "depcache-trace/1", "sandbox": "each"}"#, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.jsonl:1: field `sandbox` must be \"per-session\" or \"shared\""
+        );
+        let t = parse(
+            r#"{"format": "depcache-trace/1", "workspace": "/testbed", "sandbox": "shared"}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.header.sandbox, Sandbox::Shared);
         let e = parse(&format!("{h}\n[1]\n"), false).unwrap_err();
         assert!(e.to_string().contains("found an array"), "{e}");
         let t = parse(&format!("{h}\nnope\n{{\"tool\": \"x\", \"ok\": false}}\n\n"), true).unwrap();

@@ -29,7 +29,7 @@ use thiserror::Error;
 use core::hash::{BuildHasher, Hash};
 
 use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
-use crate::tool::ToolCache;
+use crate::tool::{ToolCache, Workspace, WsCtx, WsPath};
 use crate::{Cache, DepPath, Dependency};
 
 /// What to ignore.
@@ -343,14 +343,39 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
 
     /// [`watch`](ToolCache::watch) with explicit ignore rules.
     pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
-        let root = self.root().to_path_buf();
-        let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
-        let map = move |p: &Path| -> Option<DepPath> {
-            Some(match p.strip_prefix(&canonical) {
+        watch_workspace(self, self.home(), config)
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> Workspace<'_, V> {
+    /// Watches this workspace's root (with the default ignore rules) and
+    /// invalidates what each change affects, in this workspace only.
+    pub fn watch(&self) -> Result<Watcher, WatchError> {
+        self.watch_with(WatchConfig::default())
+    }
+
+    /// [`watch`](Workspace::watch) with explicit ignore rules.
+    pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
+        watch_workspace(self.tools(), self.ctx(), config)
+    }
+}
+
+fn watch_workspace<V: Clone + Send + Sync + 'static>(
+    tools: &ToolCache<V>,
+    ws: &WsCtx,
+    config: WatchConfig,
+) -> Result<Watcher, WatchError> {
+    let root = ws.root.clone();
+    let id = ws.id;
+    let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let map = move |p: &Path| -> Option<WsPath> {
+        Some(WsPath::new(
+            id,
+            match p.strip_prefix(&canonical) {
                 Ok(rel) => DepPath::new(rel),
                 Err(_) => DepPath::in_workspace(&root, p),
-            })
-        };
-        self.cache().watch(self.root(), config, map)
-    }
+            },
+        ))
+    };
+    tools.cache().watch(&ws.root, config, map)
 }

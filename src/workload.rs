@@ -11,7 +11,7 @@
 
 use serde_json::json;
 
-use crate::trace::{Header, Trace, TraceCall, FORMAT};
+use crate::trace::{Header, Sandbox, Trace, TraceCall, FORMAT};
 
 /// The shape of a generated workload.
 #[derive(Clone, Debug)]
@@ -128,6 +128,7 @@ pub fn generate(shape: &Shape) -> Trace {
             format: FORMAT.to_string(),
             workspace: "/repo".to_string(),
             source: Some(format!("depcache built-in workload {shape:?}")),
+            sandbox: Sandbox::Shared,
         },
         calls,
         skipped: 0,

@@ -272,3 +272,22 @@ fn ls_cached_d(tools: &ToolCache) -> bool {
         .get(&ToolCall::new("list_directory", json!({ "path": "d" })))
         .is_some()
 }
+
+#[test]
+fn a_workspace_watcher_invalidates_its_own_workspace_only() {
+    let (dir, tools) = setup();
+    let root = dir.path();
+    let watched = tools.workspace("watched", root).unwrap();
+    let blind = tools.workspace("blind", root).unwrap();
+    let _w = watched.watch().unwrap();
+    let c = ToolCall::new("read_file", json!({ "path": "src/a.py" }));
+    let v1 = || Ok::<Arc<str>, ()>("src/a.py v1".into());
+    watched.execute(&c, |_| v1()).unwrap();
+    blind.execute(&c, |_| v1()).unwrap();
+    tools.execute(&c, |_| v1()).unwrap();
+    std::fs::write(root.join("src/a.py"), "v2").unwrap();
+    wait_until("the watched workspace's read invalidated", || watched.get(&c).is_none());
+    // The event was handled: the other workspaces, which watch nothing, keep theirs.
+    assert!(blind.get(&c).is_some());
+    assert!(tools.get(&c).is_some());
+}

@@ -1,7 +1,8 @@
 //! [`ToolCache`]: a [`Cache`] that takes tool calls.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
@@ -11,6 +12,7 @@ use super::extract::{DefaultExtractor, DepExtractor};
 use super::fingerprint::{self, Print};
 use super::policy::{Policy, ShellPolicy, ToolPolicy};
 use super::shell::{self, ShellClass};
+use super::workspace::{Workspace, WsCtx, WsPath};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 use serde_json::Value;
 
@@ -29,7 +31,7 @@ pub enum Decision {
         /// The paths it changes.
         paths: Vec<DepPath>,
     },
-    /// May change anything: the whole cache is invalidated before and after.
+    /// May change anything: its whole workspace is invalidated before and after.
     Opaque,
     /// Run, not cached, invalidates nothing.
     Uncached {
@@ -65,14 +67,26 @@ pub struct ToolCache<V = Arc<str>>
 where
     V: Clone + Send + Sync + 'static,
 {
-    cache: Cache<ToolKey, Stored<V>, DepPath>,
+    cache: Cache<ToolKey, Stored<V>, WsPath>,
     fingerprints: bool,
-    root: PathBuf,
+    /// The workspace of the `ToolCache`'s own methods (number 0).
+    home: Arc<WsCtx>,
+    /// Named workspaces; only [`workspace`](ToolCache::workspace) and
+    /// [`remove_workspace`](ToolCache::remove_workspace) take this lock.
+    workspaces: Mutex<Workspaces>,
     policy: ArcSwap<Policy>,
     extractor: Box<dyn DepExtractor>,
     opaque_invalidates: bool,
     #[cfg(feature = "async")]
     flights: super::flight_async::Flights<V>,
+}
+
+#[derive(Default)]
+struct Workspaces {
+    by_name: HashMap<Arc<str>, Arc<WsCtx>>,
+    /// Numbers are never reused: a removed workspace's entries, hidden but
+    /// not yet reclaimed, can never be found by a later one.
+    last_id: u64,
 }
 
 impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
@@ -83,13 +97,13 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 
     /// A tool cache over a configured core cache (weights, TTL).
-    pub fn with_cache(root: impl Into<PathBuf>, cache: Cache<ToolKey, Stored<V>, DepPath>) -> Self {
+    pub fn with_cache(root: impl Into<PathBuf>, cache: Cache<ToolKey, Stored<V>, WsPath>) -> Self {
         let root = root.into();
-        let root = DepPath::new(&root).as_path().to_path_buf();
         ToolCache {
             cache,
             fingerprints: false,
-            root,
+            home: Arc::new(WsCtx::new(0, "", &root)),
+            workspaces: Mutex::new(Workspaces::default()),
             policy: ArcSwap::from_pointee(Policy::defaults()),
             extractor: Box::new(DefaultExtractor::default()),
             opaque_invalidates: true,
@@ -133,43 +147,203 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         self.policy.load_full()
     }
 
-    /// The workspace root.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// The core cache, shared by every workspace.
+    pub fn cache(&self) -> &Cache<ToolKey, Stored<V>, WsPath> {
+        &self.cache
     }
 
-    /// The core cache.
-    pub fn cache(&self) -> &Cache<ToolKey, Stored<V>, DepPath> {
-        &self.cache
+    /// The core cache's counters (all workspaces).
+    pub fn stats(&self) -> Stats {
+        self.cache.stats()
+    }
+
+    /// The workspace named `name`, rooted at `root`, created on first use: a
+    /// sandbox or a checkout whose keys and dependencies are its own. Its
+    /// results are never served to a call of another workspace, and its writes,
+    /// opaque commands, watcher events and invalidations reach only its own
+    /// entries. All workspaces share this cache's memory budget and policy.
+    ///
+    /// Fails if `name` already names a workspace with another root.
+    ///
+    /// ```
+    /// use depcache::tool::{ToolCache, ToolCall};
+    /// use serde_json::json;
+    ///
+    /// let tools: ToolCache = ToolCache::new("/repo", 1_000);
+    /// let a = tools.workspace("tenant-a", "/testbed").unwrap();
+    /// let b = tools.workspace("tenant-b", "/testbed").unwrap();
+    /// let read = ToolCall::new("read_file", json!({"path": "/testbed/secret.txt"}));
+    /// a.execute(&read, |_| Ok::<_, ()>("a's secret".into())).unwrap();
+    /// assert!(a.get(&read).is_some());
+    /// assert!(b.get(&read).is_none()); // same path, another sandbox
+    /// ```
+    pub fn workspace(&self, name: &str, root: impl AsRef<Path>) -> Result<Workspace<'_, V>, ToolError> {
+        let root = DepPath::new(root.as_ref()).as_path().to_path_buf();
+        let mut w = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ctx) = w.by_name.get(name) {
+            if ctx.root != root {
+                return Err(ToolError::WorkspaceRoot {
+                    name: name.to_string(),
+                    root: ctx.root.display().to_string(),
+                    requested: root.display().to_string(),
+                });
+            }
+            return Ok(Workspace::new(self, ctx.clone()));
+        }
+        w.last_id += 1;
+        let ctx = Arc::new(WsCtx::new(w.last_id, name, &root));
+        w.by_name.insert(ctx.name.clone(), ctx.clone());
+        Ok(Workspace::new(self, ctx))
+    }
+
+    /// A handle on the default workspace, the one `ToolCache`'s own methods
+    /// use (rooted at the root given to [`new`](ToolCache::new)).
+    pub fn default_workspace(&self) -> Workspace<'_, V> {
+        Workspace::new(self, self.home.clone())
+    }
+
+    /// Forgets the workspace named `name` and hides all its entries (O(1); the
+    /// CLOCK hand and lookups reclaim them). A later workspace of that name
+    /// starts empty. False if there was none.
+    pub fn remove_workspace(&self, name: &str) -> bool {
+        let removed = self
+            .workspaces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_name
+            .remove(name);
+        match removed {
+            Some(ctx) => {
+                self.flush_in(&ctx);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The workspace root (of the default workspace; named workspaces have their own).
+    pub fn root(&self) -> &Path {
+        &self.home.root
     }
 
     /// What the cache does with `call` (never fails: a call it cannot
     /// understand is [`Decision::Uncached`] with the reason).
     pub fn classify(&self, call: &ToolCall) -> Decision {
+        self.classify_in(&self.home, call)
+    }
+
+    /// The canonical key of `call` whatever its policy (no defaults dropped).
+    pub fn canonical_key(&self, call: &ToolCall) -> Result<ToolKey, ToolError> {
+        self.canonical_key_in(&self.home, call)
+    }
+
+    /// The cache key of `call`, or why it has none.
+    pub fn key(&self, call: &ToolCall) -> Result<Option<ToolKey>, ToolError> {
+        self.key_in(&self.home, call)
+    }
+
+    /// The cached result of `call`, if it is a cacheable read and cached.
+    pub fn get(&self, call: &ToolCall) -> Option<V> {
+        self.get_in(&self.home, call)
+    }
+
+    /// Runs `call` through the cache: a cacheable read is looked up and, on a
+    /// miss, run once for all concurrent callers (single-flight) with a ticket, and
+    /// cached if it succeeds; a write invalidates what it changes before and after
+    /// it runs; an opaque call invalidates its workspace before and after.
+    pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
+        self.execute_decided_in(&self.home, call, self.classify(call), run)
+    }
+
+    /// [`execute`](ToolCache::execute) with a decision already made by
+    /// [`classify`](ToolCache::classify) for this call (saves classifying twice).
+    pub fn execute_decided<E>(
+        &self,
+        call: &ToolCall,
+        decision: Decision,
+        run: impl FnOnce(&ToolCall) -> Result<V, E>,
+    ) -> Result<V, E> {
+        self.execute_decided_in(&self.home, call, decision, run)
+    }
+
+    /// Starts a call that the executor runs itself: applies the write/opaque
+    /// policy's "before" step and, for a read, takes the ticket. Finish with
+    /// [`complete`](ToolCache::complete).
+    pub fn begin(&self, call: &ToolCall) -> Pending<V> {
+        self.begin_in(&self.home, call)
+    }
+
+    /// Finishes a call begun with [`begin`](ToolCache::begin): caches a
+    /// successful read (unless something it depends on changed meanwhile) and
+    /// applies the write/opaque policy's "after" step. True if it cached.
+    pub fn complete<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
+        self.complete_in(pending, result)
+    }
+
+    /// Records the result of a call the executor ran without [`begin`](ToolCache::begin).
+    /// The ticket is taken now, so a write that raced the call before this point
+    /// goes unnoticed: prefer `begin`/`complete` or `execute`. True if cached.
+    pub fn record<E>(&self, call: &ToolCall, result: &Result<V, E>) -> bool {
+        let pending = self.begin(call);
+        self.complete(pending, result)
+    }
+
+    /// Invalidates one file (and the listings and searches above it).
+    pub fn invalidate_file(&self, path: impl AsRef<Path>) -> usize {
+        self.cache.invalidate(self.home.path(path))
+    }
+
+    /// Invalidates several files; each entry counted once.
+    pub fn invalidate_files<P: AsRef<Path>>(&self, paths: impl IntoIterator<Item = P>) -> usize {
+        self.invalidate_files_in(&self.home, paths)
+    }
+
+    /// Invalidates a directory: everything below it, and the listings and
+    /// searches above it.
+    pub fn invalidate_dir(&self, path: impl AsRef<Path>) -> usize {
+        self.invalidate_file(path)
+    }
+
+    /// Lazily invalidates a path, in O(depth).
+    pub fn mark_stale(&self, path: impl AsRef<Path>) {
+        self.cache.mark_stale(self.home.path(path))
+    }
+
+    /// Hides every entry of the default workspace, in O(1) (what an opaque
+    /// command does); other workspaces keep theirs.
+    pub fn flush(&self) {
+        self.flush_in(&self.home)
+    }
+
+    // The operations, on one workspace. `ToolCache`'s methods pass the default
+    // workspace, a `Workspace`'s pass its own.
+
+    pub(crate) fn classify_in(&self, ws: &WsCtx, call: &ToolCall) -> Decision {
         let policy = self.policy.load();
+        let root = &ws.root;
         let decided = match policy.get(&call.name) {
-            ToolPolicy::Read(read) => canonical_key(call, &self.root, &read.defaults).and_then(|key| {
-                let deps = self.extractor.read_deps(call, read, &self.root)?;
+            ToolPolicy::Read(read) => canonical_key(call, root, &read.defaults).and_then(|key| {
+                let deps = self.extractor.read_deps(call, read, root)?;
                 Ok(if deps.is_empty() {
                     Decision::Uncached { reason: None }
                 } else {
-                    Decision::Read { key, deps }
+                    Decision::Read {
+                        key: key.in_workspace(ws.id),
+                        deps,
+                    }
                 })
             }),
-            ToolPolicy::Write(w) => self
-                .extractor
-                .written_paths(call, &w.args, &self.root)
-                .map(|mut paths| {
-                    paths.extend(w.fixed.iter().map(|f| DepPath::in_workspace(&self.root, f)));
-                    if paths.is_empty() && w.opaque_if_no_path {
-                        Decision::Opaque
-                    } else {
-                        Decision::Write { paths }
-                    }
-                }),
+            ToolPolicy::Write(w) => self.extractor.written_paths(call, &w.args, root).map(|mut paths| {
+                paths.extend(w.fixed.iter().map(|f| DepPath::in_workspace(root, f)));
+                if paths.is_empty() && w.opaque_if_no_path {
+                    Decision::Opaque
+                } else {
+                    Decision::Write { paths }
+                }
+            }),
             ToolPolicy::Opaque => Ok(Decision::Opaque),
             ToolPolicy::Never => Ok(Decision::Uncached { reason: None }),
-            ToolPolicy::Shell(sh) => Ok(self.classify_shell(call, sh)),
+            ToolPolicy::Shell(sh) => Ok(self.classify_shell(ws, call, sh)),
         };
         decided.unwrap_or_else(|e| match policy.get(&call.name) {
             // A write we cannot parse may still write: be safe.
@@ -178,7 +352,8 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         })
     }
 
-    fn classify_shell(&self, call: &ToolCall, policy: &ShellPolicy) -> Decision {
+    fn classify_shell(&self, ws: &WsCtx, call: &ToolCall, policy: &ShellPolicy) -> Decision {
+        let root = &ws.root;
         let arg = |k: &str| call.args.get(k);
         let Some(Value::String(command)) = arg(&policy.command_arg) else {
             return Decision::Opaque; // a shell call we cannot read may do anything
@@ -193,22 +368,25 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                         None => return Decision::Opaque,
                     }
                 }
-                shell::classify_argv(&argv, cwd, &self.root, &policy.config)
+                shell::classify_argv(&argv, cwd, root, &policy.config)
             }
             Some(Value::Null) | None if cwd.is_none() && policy.persistent_cwd => {
-                match shell::classify_in_unknown_dir_or_root(command, &self.root, &policy.config) {
+                match shell::classify_in_unknown_dir_or_root(command, root, &policy.config) {
                     // Not understood without its directory, but a read from the
                     // root: a read from somewhere — run, not cached.
                     (ShellClass::Opaque { .. }, true) => return Decision::Uncached { reason: None },
                     (class, _) => class,
                 }
             }
-            Some(Value::Null) | None => shell::classify(command, cwd, &self.root, &policy.config),
+            Some(Value::Null) | None => shell::classify(command, cwd, root, &policy.config),
             Some(_) => return Decision::Opaque,
         };
         match class {
-            ShellClass::Read { deps } => match canonical_key(call, &self.root, &serde_json::Map::new()) {
-                Ok(key) => Decision::Read { key, deps },
+            ShellClass::Read { deps } => match canonical_key(call, root, &serde_json::Map::new()) {
+                Ok(key) => Decision::Read {
+                    key: key.in_workspace(ws.id),
+                    deps,
+                },
                 Err(_) => Decision::Opaque,
             },
             ShellClass::Write { paths } => Decision::Write { paths },
@@ -216,90 +394,77 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         }
     }
 
-    /// The canonical key of `call` whatever its policy (no defaults dropped).
-    pub fn canonical_key(&self, call: &ToolCall) -> Result<ToolKey, ToolError> {
-        canonical_key(call, &self.root, &serde_json::Map::new())
+    pub(crate) fn canonical_key_in(&self, ws: &WsCtx, call: &ToolCall) -> Result<ToolKey, ToolError> {
+        canonical_key(call, &ws.root, &serde_json::Map::new()).map(|k| k.in_workspace(ws.id))
     }
 
-    /// The cache key of `call`, or why it has none.
-    pub fn key(&self, call: &ToolCall) -> Result<Option<ToolKey>, ToolError> {
-        match self.classify(call) {
+    pub(crate) fn key_in(&self, ws: &WsCtx, call: &ToolCall) -> Result<Option<ToolKey>, ToolError> {
+        match self.classify_in(ws, call) {
             Decision::Read { key, .. } => Ok(Some(key)),
             Decision::Uncached { reason: Some(e) } => Err(e),
             _ => Ok(None),
         }
     }
 
-    /// The cached result of `call`, if it is a cacheable read and cached.
-    pub fn get(&self, call: &ToolCall) -> Option<V> {
-        match self.classify(call) {
-            Decision::Read { key, .. } => self.lookup(&key),
+    pub(crate) fn get_in(&self, ws: &WsCtx, call: &ToolCall) -> Option<V> {
+        match self.classify_in(ws, call) {
+            Decision::Read { key, .. } => self.lookup(ws, &key),
             _ => None,
         }
     }
 
-    /// Runs `call` through the cache: a cacheable read is looked up and, on a
-    /// miss, run once for all concurrent callers (single-flight) with a ticket, and
-    /// cached if it succeeds; a write invalidates what it changes before and after
-    /// it runs; an opaque call invalidates everything before and after.
-    pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
-        self.execute_decided(call, self.classify(call), run)
-    }
-
-    /// [`execute`](ToolCache::execute) with a decision already made by
-    /// [`classify`](ToolCache::classify) for this call (saves classifying twice).
-    pub fn execute_decided<E>(
+    pub(crate) fn execute_decided_in<E>(
         &self,
+        ws: &WsCtx,
         call: &ToolCall,
         decision: Decision,
         run: impl FnOnce(&ToolCall) -> Result<V, E>,
     ) -> Result<V, E> {
         match decision {
             Decision::Read { key, deps } => {
-                if self.fingerprints {
-                    if let Some(v) = self.lookup(&key) {
-                        return Ok(v);
-                    }
+                // The hit path maps no dependency: look up first.
+                if let Some(v) = self.lookup(ws, &key) {
+                    return Ok(v);
                 }
-                let prints = self.prints(&deps);
+                let prints = self.prints(ws, &deps);
                 self.cache
-                    .try_get_or_insert_with(key, deps, || run(call).map(|value| Stored { value, prints }))
+                    .try_get_or_insert_with(key, ws.deps(&deps), || run(call).map(|value| Stored { value, prints }))
                     .map(|s| s.value)
             }
             Decision::Write { paths } => {
+                let paths = ws.paths(&paths);
                 self.cache.invalidate_many(&paths);
                 let _after = Invalidate {
                     cache: &self.cache,
-                    what: Some(&paths),
+                    what: What::Paths(&paths),
                 };
                 run(call)
             }
             Decision::Opaque => {
-                let _after = self.opaque_before();
+                let _after = self.opaque_before(ws);
                 run(call)
             }
             Decision::Uncached { .. } => run(call),
         }
     }
 
-    /// Starts a call that the executor runs itself: applies the write/opaque
-    /// policy's "before" step and, for a read, takes the ticket. Finish with
-    /// [`complete`](ToolCache::complete).
-    pub fn begin(&self, call: &ToolCall) -> Pending<V> {
-        let decision = self.classify(call);
+    pub(crate) fn begin_in(&self, ws: &WsCtx, call: &ToolCall) -> Pending<V> {
+        let decision = self.classify_in(ws, call);
         let mut prints = None;
+        let mut written = Vec::new();
         let ticket = match &decision {
             Decision::Read { deps, .. } => {
-                prints = self.prints(deps);
-                Some(self.cache.ticket(deps.iter().cloned()))
+                prints = self.prints(ws, deps);
+                Some(self.cache.ticket(ws.deps(deps)))
             }
             Decision::Write { paths } => {
-                self.cache.invalidate_many(paths);
+                written = ws.paths(paths);
+                self.cache.invalidate_many(&written);
                 None
             }
             Decision::Opaque => {
                 if self.opaque_invalidates {
-                    self.cache.invalidate_all();
+                    self.flush_in(ws);
                 }
                 None
             }
@@ -309,13 +474,12 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             decision,
             ticket,
             prints,
+            ws: ws.id,
+            written,
         }
     }
 
-    /// Finishes a call begun with [`begin`](ToolCache::begin): caches a
-    /// successful read (unless something it depends on changed meanwhile) and
-    /// applies the write/opaque policy's "after" step. True if it cached.
-    pub fn complete<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
+    pub(crate) fn complete_in<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
         match pending.decision {
             Decision::Read { key, .. } => match (result, pending.ticket) {
                 (Ok(v), Some(t)) => {
@@ -327,13 +491,13 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 }
                 _ => false,
             },
-            Decision::Write { paths } => {
-                self.cache.invalidate_many(&paths);
+            Decision::Write { .. } => {
+                self.cache.invalidate_many(&pending.written);
                 false
             }
             Decision::Opaque => {
                 if self.opaque_invalidates {
-                    self.cache.invalidate_all();
+                    self.cache.mark_stale(WsPath::top(pending.ws));
                 }
                 false
             }
@@ -341,50 +505,22 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         }
     }
 
-    /// Records the result of a call the executor ran without [`begin`](ToolCache::begin).
-    /// The ticket is taken now, so a write that raced the call before this point
-    /// goes unnoticed: prefer `begin`/`complete` or `execute`. True if cached.
-    pub fn record<E>(&self, call: &ToolCall, result: &Result<V, E>) -> bool {
-        let pending = self.begin(call);
-        self.complete(pending, result)
-    }
-
-    /// Invalidates one file (and the listings and searches above it).
-    pub fn invalidate_file(&self, path: impl AsRef<Path>) -> usize {
-        self.cache.invalidate(DepPath::in_workspace(&self.root, path))
-    }
-
-    /// Invalidates several files; each entry counted once.
-    pub fn invalidate_files<P: AsRef<Path>>(&self, paths: impl IntoIterator<Item = P>) -> usize {
-        let deps: Vec<DepPath> = paths
-            .into_iter()
-            .map(|p| DepPath::in_workspace(&self.root, p))
-            .collect();
+    pub(crate) fn invalidate_files_in<P: AsRef<Path>>(&self, ws: &WsCtx, paths: impl IntoIterator<Item = P>) -> usize {
+        let deps: Vec<WsPath> = paths.into_iter().map(|p| ws.path(p)).collect();
         self.cache.invalidate_many(&deps)
     }
 
-    /// Invalidates a directory: everything below it, and the listings and
-    /// searches above it.
-    pub fn invalidate_dir(&self, path: impl AsRef<Path>) -> usize {
-        self.invalidate_file(path)
-    }
-
-    /// Lazily invalidates a path, in O(depth).
-    pub fn mark_stale(&self, path: impl AsRef<Path>) {
-        self.cache.mark_stale(DepPath::in_workspace(&self.root, path))
-    }
-
-    /// The core cache's counters.
-    pub fn stats(&self) -> Stats {
-        self.cache.stats()
+    /// Hides every entry of `ws` (lazily: O(1), reclaimed by lookups and the hand).
+    pub(crate) fn flush_in(&self, ws: &WsCtx) {
+        self.cache.mark_stale(WsPath::top(ws.id))
     }
 
     /// The cached value of `key`, after its fingerprints check out.
-    pub(crate) fn lookup(&self, key: &ToolKey) -> Option<V> {
+    pub(crate) fn lookup(&self, ws: &WsCtx, key: &ToolKey) -> Option<V> {
         let s = self.cache.get(key)?;
         if let Some(prints) = &s.prints {
-            if let Some(changed) = fingerprint::first_mismatch(&self.root, prints) {
-                self.cache.invalidate(changed);
+            if let Some(changed) = fingerprint::first_mismatch(&ws.root, prints) {
+                self.cache.invalidate(ws.dep(&changed));
                 return None;
             }
         }
@@ -392,21 +528,21 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 
     /// Fingerprints of `deps` if enabled (taken before the tool runs).
-    pub(crate) fn prints(&self, deps: &[Dep<DepPath>]) -> Option<Arc<[Print]>> {
-        self.fingerprints.then(|| fingerprint::take(&self.root, deps))
+    pub(crate) fn prints(&self, ws: &WsCtx, deps: &[Dep<DepPath>]) -> Option<Arc<[Print]>> {
+        self.fingerprints.then(|| fingerprint::take(&ws.root, deps))
     }
 
-    pub(crate) fn opaque_before(&self) -> Invalidate<'_, V> {
+    pub(crate) fn opaque_before(&self, ws: &WsCtx) -> Invalidate<'_, V> {
         if self.opaque_invalidates {
-            self.cache.invalidate_all();
+            self.flush_in(ws);
             Invalidate {
                 cache: &self.cache,
-                what: None,
+                what: What::Workspace(ws.id),
             }
         } else {
             Invalidate {
                 cache: &self.cache,
-                what: Some(&[]),
+                what: What::Paths(&[]),
             }
         }
     }
@@ -415,13 +551,21 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     pub(crate) fn flights(&self) -> &super::flight_async::Flights<V> {
         &self.flights
     }
+
+    pub(crate) fn home(&self) -> &WsCtx {
+        &self.home
+    }
 }
 
 /// A call begun with [`ToolCache::begin`].
 pub struct Pending<V: Clone + Send + Sync + 'static> {
     decision: Decision,
-    ticket: Option<Ticket<ToolKey, Stored<V>, DepPath>>,
+    ticket: Option<Ticket<ToolKey, Stored<V>, WsPath>>,
     prints: Option<Arc<[Print]>>,
+    /// The workspace it runs in.
+    ws: u64,
+    /// A write's paths, in its workspace.
+    written: Vec<WsPath>,
 }
 
 /// A cached tool result, with the fingerprints of its files when enabled.
@@ -449,20 +593,27 @@ impl<V: Clone + Send + Sync + 'static> Pending<V> {
 /// Invalidates on drop: the "after" step of a write or an opaque call runs even
 /// if the tool fails or panics (it may have written part of its output).
 pub(crate) struct Invalidate<'a, V: Clone + Send + Sync + 'static> {
-    pub(crate) cache: &'a Cache<ToolKey, Stored<V>, DepPath>,
-    /// `None`: everything.
-    pub(crate) what: Option<&'a [DepPath]>,
+    pub(crate) cache: &'a Cache<ToolKey, Stored<V>, WsPath>,
+    pub(crate) what: What<'a>,
+}
+
+/// What an [`Invalidate`] invalidates.
+pub(crate) enum What<'a> {
+    /// These paths (none: nothing).
+    Paths(&'a [WsPath]),
+    /// Everything in this workspace.
+    Workspace(u64),
 }
 
 impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
     fn drop(&mut self) {
         match self.what {
-            Some(paths) => {
+            What::Paths(paths) => {
                 if !paths.is_empty() {
                     self.cache.invalidate_many(paths);
                 }
             }
-            None => self.cache.invalidate_all(),
+            What::Workspace(ws) => self.cache.mark_stale(WsPath::top(ws)),
         }
     }
 }

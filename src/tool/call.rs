@@ -46,11 +46,33 @@ impl ToolCall {
 /// arguments. Equality compares the whole key, never only a hash.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ToolKey {
+    ws: u64,
     name: Arc<str>,
     args: Arc<str>,
 }
 
 impl ToolKey {
+    /// The number of the workspace the call ran in (keys of different
+    /// workspaces never compare equal).
+    pub fn workspace(&self) -> u64 {
+        self.ws
+    }
+
+    /// This key in workspace `ws`.
+    pub(crate) fn in_workspace(mut self, ws: u64) -> Self {
+        self.ws = ws;
+        self
+    }
+
+    /// A key of the cache's own (a file's learned content), not a tool call's.
+    pub(crate) fn internal(ws: u64, name: &'static str, args: Arc<str>) -> Self {
+        ToolKey {
+            ws,
+            name: name.into(),
+            args,
+        }
+    }
+
     /// The tool name.
     pub fn name(&self) -> &str {
         &self.name
@@ -76,6 +98,7 @@ pub(crate) fn canonical_key(call: &ToolCall, root: &Path, defaults: &Map<String,
     let Value::Object(args) = &call.args else {
         if call.args.is_null() {
             return Ok(ToolKey {
+                ws: 0,
                 name: call.name.as_str().into(),
                 args: "{}".into(),
             });
@@ -88,6 +111,7 @@ pub(crate) fn canonical_key(call: &ToolCall, root: &Path, defaults: &Map<String,
     let mut out = String::with_capacity(64);
     write_object(args, root, defaults, 0, &call.name, &mut out)?;
     Ok(ToolKey {
+        ws: 0,
         name: call.name.as_str().into(),
         args: out.into(),
     })

@@ -39,4 +39,14 @@ pub enum ToolError {
         /// What was wrong and where (line and column when known).
         message: String,
     },
+    /// A workspace name is already in use with another root.
+    #[error("workspace `{name}` is rooted at {root}, not {requested}")]
+    WorkspaceRoot {
+        /// The workspace's name.
+        name: String,
+        /// Its root.
+        root: String,
+        /// The root asked for.
+        requested: String,
+    },
 }

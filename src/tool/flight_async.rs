@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::cache::{Decision, Invalidate, Stored, ToolCache};
+use super::cache::{Decision, Invalidate, Stored, ToolCache, What};
 use super::call::{ToolCall, ToolKey};
+use super::workspace::{Workspace, WsCtx};
 use crate::{Dep, DepPath, InsertError};
 
 enum State<V> {
@@ -97,18 +98,27 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         F: FnOnce(ToolCall) -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        match self.classify(call) {
-            Decision::Read { key, deps } => self.read_async(call, key, deps, run).await,
+        self.execute_async_in(self.home(), call, run).await
+    }
+
+    pub(crate) async fn execute_async_in<E, F, Fut>(&self, ws: &WsCtx, call: &ToolCall, run: F) -> Result<V, E>
+    where
+        F: FnOnce(ToolCall) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        match self.classify_in(ws, call) {
+            Decision::Read { key, deps } => self.read_async(ws, call, key, deps, run).await,
             Decision::Write { paths } => {
+                let paths = ws.paths(&paths);
                 self.cache().invalidate_many(&paths);
                 let _after = Invalidate {
                     cache: self.cache(),
-                    what: Some(&paths),
+                    what: What::Paths(&paths),
                 };
                 run(call.clone()).await
             }
             Decision::Opaque => {
-                let _after = self.opaque_before();
+                let _after = self.opaque_before(ws);
                 run(call.clone()).await
             }
             Decision::Uncached { .. } => run(call.clone()).await,
@@ -117,6 +127,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
 
     async fn read_async<E, F, Fut>(
         &self,
+        ws: &WsCtx,
         call: &ToolCall,
         key: ToolKey,
         deps: Vec<Dep<DepPath>>,
@@ -128,7 +139,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     {
         let mut run = Some(run);
         loop {
-            if let Some(v) = self.lookup(&key) {
+            if let Some(v) = self.lookup(ws, &key) {
                 return Ok(v);
             }
             let (flight, leading) = {
@@ -160,17 +171,17 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             // Cached meanwhile: as in the sync single-flight, waiters get only a
             // value looked up after the flight was withdrawn (one that joined
             // after a hit here may have started after a later invalidation).
-            if self.lookup(&key).is_some() {
+            if self.lookup(ws, &key).is_some() {
                 leader.withdraw();
-                if let Some(v) = self.lookup(&key) {
+                if let Some(v) = self.lookup(ws, &key) {
                     leader.finish(State::Done(v.clone()));
                     return Ok(v);
                 }
                 leader.finish(State::Retry);
                 continue;
             }
-            let prints = self.prints(&deps);
-            let ticket = self.cache().ticket(deps.iter().cloned());
+            let prints = self.prints(ws, &deps);
+            let ticket = self.cache().ticket(ws.deps(&deps));
             let Some(run) = run.take() else {
                 // Only a leader runs, and a leader always returns below.
                 unreachable!("the tool ran twice")
@@ -189,5 +200,16 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             leader.finish(outcome);
             return Ok(v);
         }
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> Workspace<'_, V> {
+    /// [`ToolCache::execute_async`] in this workspace.
+    pub async fn execute_async<E, F, Fut>(&self, call: &ToolCall, run: F) -> Result<V, E>
+    where
+        F: FnOnce(ToolCall) -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        self.tools().execute_async_in(self.ctx(), call, run).await
     }
 }

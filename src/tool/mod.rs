@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | read (`read_file`, `grep`, `ls`, `git_status`, ...) | yes, successful results | nothing |
 //! | write (`edit`, `write`, `remove_file`, `git_commit`, ...) | no | the paths it changes, before and after |
-//! | opaque (`bash`, `run_command`, ...) | no | everything, O(1), before and after |
+//! | opaque (`bash`, `run_command`, ...) | no | its whole workspace, O(1), before and after |
 //! | never (unknown tools, network, time) | no | nothing |
 //!
 //! **Unknown tools are not cached and invalidate nothing**: if an unknown tool
@@ -26,6 +26,7 @@ mod fingerprint;
 mod flight_async;
 mod policy;
 pub mod shell;
+mod workspace;
 
 pub use cache::{Decision, Pending, Stored, ToolCache};
 pub(crate) use call::kind as json_kind;
@@ -33,3 +34,6 @@ pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
 pub use policy::{Policy, ReadPolicy, ShellPolicy, ToolPolicy, WritePolicy};
+#[cfg(feature = "watch")]
+pub(crate) use workspace::WsCtx;
+pub use workspace::{Workspace, WsPath};

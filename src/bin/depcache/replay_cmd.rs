@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use depcache::replay::{replay, Mode, Options, Real, Report};
 use depcache::tool::Policy;
-use depcache::trace::Trace;
+use depcache::trace::{Sandbox, Trace};
 use depcache::workload::{generate, Shape};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -116,8 +116,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             ttl,
             policy: policy.clone(),
             mode,
-            // Trace files: sessions are separate tasks. The built-in workload: agents sharing one repository.
-            namespace_sessions: !args.traces.is_empty(),
+            // Trace files: as their headers say. The built-in workload: agents sharing one repository.
+            sandbox: args.traces.is_empty().then_some(Sandbox::Shared),
             real: None,
         };
         // Real mode: a fresh copy of the directory for each policy.
