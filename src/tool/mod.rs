@@ -26,6 +26,7 @@ mod fingerprint;
 mod flight_async;
 mod policy;
 pub mod shell;
+mod view;
 mod workspace;
 
 pub use cache::{Decision, Pending, Stored, ToolCache};

@@ -1,0 +1,459 @@
+//! Views of known file content.
+//!
+//! The cache learns a file's lines from the complete output of reads it
+//! understands (`cat f`, `cat -n f`, `nl -ba f`, `sed -n 'a,bp' f`, `head`,
+//! `tail`, and pipelines of these over one file), and answers later reads of
+//! the same unchanged file from them, byte for byte as the tools would: the
+//! same families, `wc -l`, and `grep` on one file with `-n -c -i -v -w -F -E
+//! -A -B -C`. A view is answered only when the known lines cover it, including
+//! where the file ends when the view needs that; otherwise the tool runs.
+//!
+//! What was learned of a file is one cache entry with an `Exact` dependency on
+//! the file, so every invalidation path (writes, opaque commands, the watcher,
+//! fingerprints) covers views with no protocol of their own.
+
+mod grep;
+mod known;
+mod lex;
+
+pub(crate) use known::Known;
+use known::{End, Learned, Run};
+
+/// A pipeline over one file: where it reads, and what each stage does.
+#[derive(Clone, Debug)]
+pub(crate) struct View {
+    /// The file operand, as spelled.
+    pub(crate) file: String,
+    stages: Vec<Stage>,
+}
+
+/// One stage. Line positions are 1-based; `FromEnd(1)` is the last line.
+#[derive(Clone, Debug)]
+enum Stage {
+    /// `cat`: lines as they are.
+    Cat,
+    /// `cat -n` (keeps a missing final newline) or `nl -ba` (`nl: true`,
+    /// always ends lines with `\n`): `%6d\t` before each line.
+    Number { nl: bool },
+    /// `sed -n 'a,bp'`, `head -n N`, `tail -n N`, `tail -n +N`.
+    Select { first: Pos, last: Pos },
+    /// `grep` on the stream.
+    Grep(Box<grep::Grep>),
+    /// `wc -l`, with the file name it prints when it read a file.
+    WcLines { name: Option<String> },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Pos {
+    Abs(u64),
+    FromEnd(u64),
+}
+
+/// Parses a shell script that is a view: a pipeline of plain words whose
+/// first command reads exactly one file and whose every command is one this
+/// module understands. `None` for anything else.
+pub(crate) fn parse_script(script: &str) -> Option<View> {
+    parse_argvs(&lex::pipeline(script)?)
+}
+
+/// As [`parse_script`], from argument vectors (one per command).
+pub(crate) fn parse_argvs(commands: &[Vec<String>]) -> Option<View> {
+    let mut file = None;
+    let mut stages = Vec::new();
+    for (i, argv) in commands.iter().enumerate() {
+        let (name, args) = argv.split_first()?;
+        let (stage, operand) = command(name, args)?;
+        match (i, operand) {
+            (0, Some(f)) => file = Some(f),
+            (0, None) => return None, // reads stdin: not a file view
+            (_, Some(_)) => return None,
+            (_, None) => {}
+        }
+        stages.push(stage);
+    }
+    let file = file?;
+    if file.starts_with('-') {
+        return None;
+    }
+    // `wc -l` names the file only when it read it itself.
+    if let Some(Stage::WcLines { name }) = stages.first_mut() {
+        *name = Some(file.clone());
+    }
+    Some(View { file, stages })
+}
+
+/// One command: its stage and its file operand, if it has one.
+fn command(name: &str, args: &[String]) -> Option<(Stage, Option<String>)> {
+    let operand = |rest: &[String]| -> Option<Option<String>> {
+        match rest {
+            [] => Some(None),
+            [f] if f != "-" && !f.starts_with('-') => Some(Some(f.clone())),
+            _ => None,
+        }
+    };
+    match name {
+        "cat" => match args {
+            [flag, rest @ ..] if flag == "-n" => Some((Stage::Number { nl: false }, operand(rest)?)),
+            rest => Some((Stage::Cat, operand(rest)?)),
+        },
+        "nl" => match args {
+            [flag, rest @ ..] if flag == "-ba" => Some((Stage::Number { nl: true }, operand(rest)?)),
+            [flag, a, rest @ ..] if flag == "-b" && a == "a" => Some((Stage::Number { nl: true }, operand(rest)?)),
+            _ => None,
+        },
+        "sed" => {
+            let (script, rest) = match args {
+                [n, script, rest @ ..] if n == "-n" => (script, rest),
+                [n, e, script, rest @ ..] if n == "-n" && e == "-e" => (script, rest),
+                _ => return None,
+            };
+            Some((sed_range(script)?, operand(rest)?))
+        }
+        "head" | "tail" => {
+            let (count, rest) = match args {
+                [n, v, rest @ ..] if n == "-n" => (v.as_str(), rest),
+                [n, rest @ ..] if n.starts_with("-n") && n.len() > 2 => (&n[2..], rest),
+                [n, rest @ ..] if n.len() > 1 && n.starts_with('-') && n[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                    (&n[1..], rest)
+                }
+                rest => ("10", rest),
+            };
+            let stage = if name == "head" {
+                Stage::Select {
+                    first: Pos::Abs(1),
+                    last: Pos::Abs(count.parse().ok()?),
+                }
+            } else if let Some(from) = count.strip_prefix('+') {
+                Stage::Select {
+                    first: Pos::Abs(from.parse::<u64>().ok()?.max(1)),
+                    last: Pos::FromEnd(1),
+                }
+            } else {
+                Stage::Select {
+                    first: Pos::FromEnd(count.parse().ok()?),
+                    last: Pos::FromEnd(1),
+                }
+            };
+            Some((stage, operand(rest)?))
+        }
+        "wc" => match args {
+            [l, rest @ ..] if l == "-l" => Some((Stage::WcLines { name: None }, operand(rest)?)),
+            _ => None,
+        },
+        "grep" => {
+            let (g, file) = grep::parse(args)?;
+            Some((Stage::Grep(Box::new(g)), file))
+        }
+        _ => None,
+    }
+}
+
+/// `a,bp`, `ap`, `a,$p`, `$p` (with `a` ≥ 1).
+fn sed_range(script: &str) -> Option<Stage> {
+    let body = script.strip_suffix('p')?;
+    let pos = |s: &str| -> Option<Pos> {
+        if s == "$" {
+            Some(Pos::FromEnd(1))
+        } else {
+            let n: u64 = s.parse().ok()?;
+            (n >= 1 && s.bytes().all(|b| b.is_ascii_digit())).then_some(Pos::Abs(n))
+        }
+    };
+    let (first, last) = match body.split_once(',') {
+        Some((a, b)) => (pos(a)?, pos(b)?),
+        None => (pos(body)?, pos(body)?),
+    };
+    // `a,b` with b < a prints line a alone.
+    let last = match (first, last) {
+        (Pos::Abs(a), Pos::Abs(b)) if b < a => Pos::Abs(a),
+        (Pos::FromEnd(_), Pos::Abs(_)) => return None,
+        (_, l) => l,
+    };
+    Some(Stage::Select { first, last })
+}
+
+/// A stream of lines between stages.
+struct Stream {
+    lines: Vec<(Vec<u8>, End)>,
+    /// The absolute number of the first line, while lines are the file's own.
+    base: u64,
+    /// The stream's full length, when known (always, once a stage re-bases it).
+    total: Option<u64>,
+}
+
+impl Stream {
+    fn complete(&self) -> bool {
+        self.base == 1 && self.total == Some(self.lines.len() as u64)
+    }
+
+    fn rebased(lines: Vec<(Vec<u8>, End)>) -> Stream {
+        let total = Some(lines.len() as u64);
+        Stream { lines, base: 1, total }
+    }
+}
+
+impl View {
+    /// The view's output, from what is known of the file, or `None` if the
+    /// known lines do not cover it.
+    pub(crate) fn answer(&self, known: &Known) -> Option<Vec<u8>> {
+        let (a, b) = self.needed(known)?;
+        let mut lines = Vec::with_capacity(b.saturating_sub(a).saturating_add(1).min(1 << 16) as usize);
+        for n in a..=b {
+            lines.push((known.line(n)?.to_vec(), known.end_of(n)?));
+        }
+        let mut s = Stream {
+            lines,
+            base: a,
+            total: known.lines(),
+        };
+        for stage in &self.stages {
+            s = stage.apply(s, known.ascii())?;
+        }
+        let mut out = Vec::new();
+        for (line, end) in s.lines {
+            out.extend_from_slice(&line);
+            match end {
+                End::Newline => out.push(b'\n'),
+                End::Bare => {}
+                End::Unknown => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The file lines the view reads (`a..=b`, clipped to the file's end),
+    /// if they are known.
+    fn needed(&self, known: &Known) -> Option<(u64, u64)> {
+        let select = self
+            .stages
+            .iter()
+            .find(|s| !matches!(s, Stage::Cat | Stage::Number { .. }));
+        let (a, b) = match select {
+            Some(Stage::Select {
+                first: Pos::Abs(a),
+                last: Pos::Abs(b),
+            }) => (*a, *b),
+            Some(Stage::Select { first, .. }) => {
+                let n = known.lines()?;
+                let a = match first {
+                    Pos::Abs(a) => *a,
+                    Pos::FromEnd(k) => (n + 1).saturating_sub(*k).max(1),
+                };
+                (a, n)
+            }
+            _ => (1, known.lines()?),
+        };
+        let b = match known.lines() {
+            Some(n) => b.min(n),
+            None => b,
+        };
+        known.covers(a, b).then_some((a, b))
+    }
+
+    /// What the complete output `out` of this view proves about the file.
+    pub(crate) fn learn(&self, out: &[u8]) -> Option<Known> {
+        // Learnable: 1:1 stages and at most one selection, last.
+        let mut numbered = None;
+        let mut select = None;
+        for (i, s) in self.stages.iter().enumerate() {
+            match s {
+                Stage::Cat => {}
+                Stage::Number { nl } if numbered.is_none() && select.is_none() => numbered = Some(*nl),
+                Stage::Select { first, last } if select.is_none() && i + 1 == self.stages.len() => {
+                    select = Some((*first, *last))
+                }
+                _ => return None,
+            }
+        }
+        let (first, asked) = match select {
+            None => (1, None),
+            Some((Pos::Abs(a), Pos::Abs(b))) => (a, Some(b.checked_sub(a)?.checked_add(1)?)),
+            // `tail`: only an output shorter than asked places its lines (the
+            // whole file); `a,$`: the rest of the file from a.
+            Some((Pos::FromEnd(k), Pos::FromEnd(1))) => (1, Some(k)),
+            Some((Pos::Abs(a), Pos::FromEnd(1))) => (a, None),
+            Some(_) => return None,
+        };
+        let tail = matches!(select, Some((Pos::FromEnd(_), _)));
+        let mut run = Run::new(first);
+        let mut last_end = End::Newline;
+        let mut count = 0u64;
+        let mut rest = out;
+        while !rest.is_empty() {
+            let (line, end, next) = match rest.iter().position(|b| *b == b'\n') {
+                Some(i) => (&rest[..i], End::Newline, &rest[i + 1..]),
+                None => (rest, End::Bare, &rest[rest.len()..]),
+            };
+            rest = next;
+            let content = match numbered {
+                Some(_) => strip_number(line, first + count)?,
+                None => line,
+            };
+            run.push(content);
+            count += 1;
+            last_end = match (numbered, end) {
+                (Some(true), End::Newline) => End::Unknown,
+                (Some(true), End::Bare) => return None, // nl always ends its lines
+                (_, e) => e,
+            };
+        }
+        let ends = match asked {
+            None => true,
+            Some(k) => count < k || last_end == End::Bare,
+        };
+        // `tail`'s lines have a place only when it printed fewer than asked
+        // (the whole file).
+        if tail && asked.is_some_and(|k| count >= k) {
+            return None;
+        }
+        if last_end == End::Bare && count == 0 {
+            return None;
+        }
+        Known::from_learned(Learned { run, ends, last_end })
+    }
+}
+
+/// `line` without its `%6d\t` prefix, if the prefix is exactly `n`'s.
+fn strip_number(line: &[u8], n: u64) -> Option<&[u8]> {
+    let tab = line.iter().position(|b| *b == b'\t')?;
+    let expect = format!("{n:6}");
+    (line[..tab] == *expect.as_bytes()).then(|| &line[tab + 1..])
+}
+
+impl Stage {
+    fn apply(&self, s: Stream, ascii: bool) -> Option<Stream> {
+        match self {
+            Stage::Cat => Some(s),
+            Stage::Number { nl } => {
+                let base = s.base;
+                let lines = s
+                    .lines
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (line, end))| {
+                        let mut out = format!("{:6}\t", base + i as u64).into_bytes();
+                        out.extend_from_slice(&line);
+                        (out, if *nl { End::Newline } else { end })
+                    })
+                    .collect();
+                Some(Stream {
+                    lines,
+                    base: s.base,
+                    total: s.total,
+                })
+            }
+            Stage::Select { first, last } => {
+                let total = s.total;
+                let resolve = |p: &Pos| -> Option<u64> {
+                    match p {
+                        Pos::Abs(a) => Some(*a),
+                        Pos::FromEnd(k) => Some((total? + 1).saturating_sub(*k)),
+                    }
+                };
+                let (a, b) = (resolve(first)?.max(1), resolve(last)?);
+                if matches!(first, Pos::FromEnd(0)) || matches!(last, Pos::Abs(0)) {
+                    return Some(Stream::rebased(Vec::new()));
+                }
+                // Every line a..=b that exists must be in the stream.
+                let end = match total {
+                    Some(t) => b.min(t),
+                    None => b,
+                };
+                let start = s.base;
+                let have_last = start + s.lines.len() as u64; // one past
+                if a < start || (end >= a && end >= have_last) {
+                    return None;
+                }
+                let lines = s
+                    .lines
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        let n = start + *i as u64;
+                        n >= a && n <= end
+                    })
+                    .map(|(_, l)| l)
+                    .collect();
+                Some(Stream::rebased(lines))
+            }
+            Stage::Grep(g) => {
+                if !s.complete() || !ascii {
+                    return None;
+                }
+                grep_lines(g, s.lines)
+            }
+            Stage::WcLines { name } => {
+                if !s.complete() {
+                    return None;
+                }
+                let mut n = 0u64;
+                for (_, end) in &s.lines {
+                    match end {
+                        End::Newline => n += 1,
+                        End::Bare => {}
+                        End::Unknown => return None,
+                    }
+                }
+                let text = match name {
+                    Some(f) => format!("{n} {f}"),
+                    None => n.to_string(),
+                };
+                Some(Stream::rebased(vec![(text.into_bytes(), End::Newline)]))
+            }
+        }
+    }
+}
+
+/// grep's output over complete lines; `None` where grep would select no line
+/// (it then exits 1: a failed call, which the tool must report itself).
+fn grep_lines(g: &grep::Grep, lines: Vec<(Vec<u8>, End)>) -> Option<Stream> {
+    let selected: Vec<bool> = lines.iter().map(|(l, _)| g.regex.is_match(l) != g.invert).collect();
+    let hits = selected.iter().filter(|s| **s).count();
+    if hits == 0 {
+        return None;
+    }
+    if g.count {
+        return Some(Stream::rebased(vec![(hits.to_string().into_bytes(), End::Newline)]));
+    }
+    let n = lines.len();
+    // Which lines print, and how: selected ':' or context '-'.
+    let mut show = vec![None; n];
+    for (i, sel) in selected.iter().enumerate() {
+        if !sel {
+            continue;
+        }
+        let lo = i.saturating_sub(usize::try_from(g.before).unwrap_or(usize::MAX));
+        let hi = i
+            .saturating_add(usize::try_from(g.after).unwrap_or(usize::MAX))
+            .min(n - 1);
+        for (j, slot) in show.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            if slot.is_none() {
+                *slot = Some(b'-');
+            }
+            if j == i {
+                *slot = Some(b':');
+            }
+        }
+    }
+    let context = g.before > 0 || g.after > 0;
+    let mut out = Vec::new();
+    let mut last_shown: Option<usize> = None;
+    for (i, (line, _)) in lines.into_iter().enumerate() {
+        let Some(sep) = show[i] else { continue };
+        if context && last_shown.is_some_and(|p| p + 1 < i) {
+            out.push((b"--".to_vec(), End::Newline));
+        }
+        last_shown = Some(i);
+        let mut text = Vec::with_capacity(line.len() + 8);
+        if g.numbers {
+            text.extend_from_slice((i + 1).to_string().as_bytes());
+            text.push(sep);
+        }
+        text.extend_from_slice(&line);
+        out.push((text, End::Newline));
+    }
+    Some(Stream::rebased(out))
+}
+
+#[cfg(test)]
+mod tests;
