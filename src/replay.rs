@@ -20,7 +20,7 @@ use hdrhistogram::Histogram;
 
 use crate::sync::{AtomicUsize, Ordering};
 use crate::tool::Workspace;
-use crate::tool::{Decision, Policy, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy, WsPath};
+use crate::tool::{Decision, Policy, Source, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy, WsPath};
 use crate::trace::{Sandbox, Trace, TraceCall};
 use crate::{Cache, Dep, DepPath, Scope};
 
@@ -72,7 +72,9 @@ pub struct Options {
     pub max_bytes: Option<u64>,
     /// Optional TTL.
     pub ttl: Option<Duration>,
-    /// Policy table (default: [`Policy::defaults`]).
+    /// Policy table (default: [`Policy::defaults`]). Hits are judged by a
+    /// fixed model that does not trust it: [`Policy::defaults`] with unknown
+    /// tools opaque.
     pub policy: Policy,
     /// How to use the cache.
     pub mode: Mode,
@@ -134,8 +136,18 @@ pub struct Report {
     pub lookups: u64,
     /// Lookups answered from the cache.
     pub hits: u64,
+    /// Hits answered as views of known file content (part of `hits`).
+    pub views: u64,
     /// Hits whose output differed from the truth.
     pub stale_serves: u64,
+    /// Hits that the fixed model calls stale only through calls the replayed
+    /// policy declares harmless (traces without outputs): they rely on the
+    /// policy being right.
+    pub policy_reliant_hits: u64,
+    /// Cacheable calls whose recorded output equals that of the same call's
+    /// previous occurrence in its workspace: the exact repeats a cache that
+    /// knew the truth could serve.
+    pub ceiling: u64,
     /// Hits checked against recorded outputs (the rest against the simulation).
     pub checked_recorded: u64,
     /// Invalidation calls made.
@@ -160,6 +172,9 @@ impl Report {
         self.lookups += other.lookups;
         self.hits += other.hits;
         self.stale_serves += other.stale_serves;
+        self.views += other.views;
+        self.policy_reliant_hits += other.policy_reliant_hits;
+        self.ceiling += other.ceiling;
         self.checked_recorded += other.checked_recorded;
         self.stale_examples.extend(other.stale_examples);
     }
@@ -291,9 +306,10 @@ impl SimFs {
 }
 
 struct Shared<'a> {
-    tools: ToolCache,
-    /// The conservative classification, for the simulated truth.
-    truth: ToolCache,
+    tools: ToolCache<Out>,
+    /// The fixed model's classification, for the simulated truth: the
+    /// built-in policy, with unknown tools opaque.
+    truth: ToolCache<Out>,
     opts: &'a Options,
     /// Real mode: reads share it, writes and opaque calls take it alone, so a
     /// hit's verification run is not raced by another session's write.
@@ -318,14 +334,14 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             if let Some(m) = opts.max_bytes {
                 b = b
                     .max_weight(m.max(1))
-                    .weigher(|k: &ToolKey, v: &Stored<Arc<str>>| (k.args().len() + v.value.len()) as u64);
+                    .weigher(|k: &ToolKey, v: &Stored<Out>| k.args().len() as u64 + v.weigh(|o| o.text.len() as u64));
             }
             if let Some(t) = opts.ttl.filter(|t| !t.is_zero()) {
                 b = b.ttl(t);
             }
             b.build().unwrap_or_else(|_| Cache::new(opts.capacity))
         };
-        let tools = ToolCache::with_cache(&trace.header.workspace, cache);
+        let tools = ToolCache::with_cache(&trace.header.workspace, cache).views(trace.header.raw_shell_output);
         tools.set_policy(opts.policy.clone());
         #[cfg(feature = "watch")]
         let _watcher = match opts
@@ -345,7 +361,10 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             None => None,
         };
         let truth = ToolCache::new(&trace.header.workspace, 1);
-        truth.set_policy(opts.policy.clone());
+        truth.set_policy(Policy {
+            unknown: ToolPolicy::Opaque,
+            ..Policy::defaults()
+        });
         let shared = Shared {
             tools,
             truth,
@@ -372,6 +391,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             (None, None) => trace.header.sandbox,
         };
         let common = Arc::new(SimFs::default());
+        let common_agreed = Arc::new(SimFs::default());
         let mut lanes = VecDeque::new();
         for name in &order {
             let Some(calls) = sessions.remove(name) else { continue };
@@ -380,6 +400,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                     ws: shared.tools.default_workspace(),
                     truth: shared.truth.default_workspace(),
                     sim: common.clone(),
+                    agreed: common_agreed.clone(),
                     calls,
                 },
                 Sandbox::PerSession => {
@@ -389,6 +410,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                             ws,
                             truth,
                             sim: Arc::new(SimFs::default()),
+                            agreed: Arc::new(SimFs::default()),
                             calls,
                         },
                         // One name, one root: cannot fail; if it did, share.
@@ -396,6 +418,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                             ws: shared.tools.default_workspace(),
                             truth: shared.truth.default_workspace(),
                             sim: common.clone(),
+                            agreed: common_agreed.clone(),
                             calls,
                         },
                     }
@@ -435,33 +458,111 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
 
 /// One session's calls and the workspace they run in.
 struct Lane<'t, 'c> {
-    ws: Workspace<'c, Arc<str>>,
-    truth: Workspace<'c, Arc<str>>,
-    /// The simulated file system of the workspace (shared by its sessions).
+    ws: Workspace<'c, Out>,
+    truth: Workspace<'c, Out>,
+    /// The simulated file system of the workspace (shared by its sessions):
+    /// every change the fixed model sees.
     sim: Arc<SimFs>,
+    /// The changes that the replayed policy sees too.
+    agreed: Arc<SimFs>,
     calls: Vec<&'t TraceCall>,
+}
+
+/// A replayed output: the text, and whether the executor cut it (the
+/// recorded traces wrap cut outputs in `<warning>` / `<elided_chars>`, and
+/// OpenHands in `<response clipped>`): a cut output teaches no view.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Out {
+    text: Arc<str>,
+    complete: bool,
+}
+
+impl Out {
+    fn new(text: &str) -> Out {
+        const CUT: [&str; 4] = ["<elided_chars>", "<output_head>", "<warning>", "<response clipped>"];
+        Out {
+            complete: !CUT.iter().any(|m| text.contains(m)),
+            text: text.into(),
+        }
+    }
+}
+
+impl crate::tool::ToolOutput for Out {
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(self.text.as_bytes())
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        std::str::from_utf8(bytes).ok().map(Out::new)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.complete
+    }
+}
+
+/// What a call does to the simulated file systems.
+enum Effect {
+    Write(u64, Vec<DepPath>),
+    Opaque(u64),
+}
+
+impl Effect {
+    fn begin(sim: &SimFs, d: &Decision) -> Option<Effect> {
+        match d {
+            Decision::Write { paths } => Some(Effect::Write(sim.begin_write(paths), paths.clone())),
+            Decision::Opaque => Some(Effect::Opaque(sim.begin_opaque())),
+            _ => None,
+        }
+    }
+
+    fn end(self, sim: &SimFs) {
+        match self {
+            Effect::Write(v, paths) => sim.end_write(&paths, v),
+            Effect::Opaque(e) => sim.end_opaque(e),
+        }
+    }
+}
+
+/// True if the replayed policy's decision `ours` invalidates at least what the
+/// fixed model's `model` changes.
+fn covers(ours: &Decision, model: &Decision) -> bool {
+    match (ours, model) {
+        (_, Decision::Read { .. } | Decision::Uncached { .. }) => true,
+        (Decision::Opaque, _) => true,
+        (Decision::Write { paths: ours }, Decision::Write { paths: theirs }) => {
+            theirs.iter().all(|t| ours.iter().any(|o| o.contains(t)))
+        }
+        _ => false,
+    }
 }
 
 fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
     let mut local = Report::default();
     let calls = &lane.calls;
     let mut lat = Vec::with_capacity(calls.len());
-    for tc in calls {
-        let call = tc.to_call();
+    // The last recorded output of each cacheable call, for the ceiling.
+    let mut seen: HashMap<ToolKey, Arc<str>> = HashMap::new();
+    for (step, tc) in calls.iter().enumerate() {
+        let call = tc.to_call().by(tc.session.clone(), step as u64);
+        // The fixed model's classification: the built-in policy, trusting no
+        // declaration of the replayed one.
         let truth_decision = lane.truth.classify(&call);
+        let decision = lane.ws.classify(&call);
         // The truth this call is checked against: its recorded output, or what a
-        // lookup starting now must at least reflect of the simulated writes.
+        // lookup starting now must at least reflect of the simulated changes.
         let floor = match (&tc.output, &truth_decision) {
-            (None, Decision::Read { deps, .. }) => Some(lane.sim.floor(deps)),
+            (None, Decision::Read { deps, .. }) => Some((lane.sim.floor(deps), lane.agreed.floor(deps))),
             _ => None,
         };
-        let sim_write = match (&tc.output, &truth_decision) {
-            (None, Decision::Write { paths }) => Some((lane.sim.begin_write(paths), paths.clone())),
-            _ => None,
-        };
-        let sim_opaque = match (&tc.output, &truth_decision) {
-            (None, Decision::Opaque) => Some(lane.sim.begin_opaque()),
-            _ => None,
+        let effects = match &tc.output {
+            None => Some((
+                Effect::begin(&lane.sim, &truth_decision),
+                covers(&decision, &truth_decision)
+                    .then(|| Effect::begin(&lane.agreed, &truth_decision))
+                    .flatten(),
+            )),
+            Some(_) => None,
         };
         let real = sh.opts.real.as_ref();
         let _gate = real.map(|_| match truth_decision {
@@ -478,32 +579,41 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             let started = Instant::now();
             let _timer = Defer(|| in_tool.set(in_tool.get() + started.elapsed()));
             if let Some(r) = real {
-                return r
-                    .0
-                    .run(&tc.to_call())
-                    .map(|o| Arc::<str>::from(o.as_str()))
-                    .map_err(|_| ());
+                return r.0.run(&tc.to_call()).map(|o| Out::new(&o)).map_err(|_| ());
             }
             if !tc.ok {
                 return Err(());
             }
-            Ok::<Arc<str>, ()>(match (&tc.output, &truth_decision) {
-                (Some(o), _) => o.as_str().into(),
-                (None, Decision::Read { key, deps }) => lane.sim.render(key, deps).into(),
-                (None, _) => "".into(),
+            Ok::<Out, ()>(match (&tc.output, &truth_decision) {
+                (Some(o), _) => Out::new(o),
+                (None, Decision::Read { key, deps }) => Out {
+                    text: format!("{}\u{3}{}", lane.sim.render(key, deps), lane.agreed.render(key, deps)).into(),
+                    complete: false,
+                },
+                (None, _) => Out::new(""),
             })
         };
         let t0 = Instant::now();
         let mut lookup = false;
-        let decision = lane.ws.classify(&call);
-        let result: Result<Arc<str>, ()> = match sh.opts.mode {
+        let mut viewed = false;
+        if let (Decision::Read { key, .. }, Some(o), true) = (&decision, &tc.output, tc.ok) {
+            if let Some(prev) = seen.insert(key.clone(), o.as_str().into()) {
+                if *prev == **o {
+                    local.ceiling += 1;
+                }
+            }
+        }
+        let result: Result<Out, ()> = match sh.opts.mode {
             Mode::NoCache => {
                 lookup = matches!(decision, Decision::Read { .. });
                 run(&call)
             }
             Mode::Depcache => {
                 lookup = matches!(decision, Decision::Read { .. });
-                lane.ws.execute_decided(&call, decision, run)
+                lane.ws.serve_decided(&call, decision, run).map(|s| {
+                    viewed = matches!(s.source, Source::View(_));
+                    s.value
+                })
             }
             Mode::FlushOnWrite => match decision {
                 Decision::Write { .. } | Decision::Opaque => {
@@ -533,10 +643,11 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
                     match lane.ws.canonical_key(&call) {
                         Ok(key) => {
                             lookup = true;
+                            let dep = Dep::exact(WsPath::top(lane.ws.id()));
                             sh.tools
                                 .cache()
-                                .try_get_or_insert_with(key, Vec::<Dep<WsPath>>::new(), || run(&call).map(Stored::new))
-                                .map(|s| s.value)
+                                .try_get_or_insert_with(key, [dep], || run(&call).map(Stored::new))
+                                .map(|s| s.value().cloned().unwrap_or_else(|| Out::new("")))
                         }
                         Err(_) => run(&call),
                     }
@@ -547,48 +658,70 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             }
         };
         lat.push(t0.elapsed().saturating_sub(in_tool.get()));
-        if let Some((v, paths)) = sim_write {
-            lane.sim.end_write(&paths, v);
-        }
-        if let Some(e) = sim_opaque {
-            lane.sim.end_opaque(e);
+        if let Some((all, agreed)) = effects {
+            if let Some(e) = all {
+                e.end(&lane.sim);
+            }
+            if let Some(e) = agreed {
+                e.end(&lane.agreed);
+            }
         }
         local.calls += 1;
         if lookup {
             local.lookups += 1;
             if !ran.get() {
                 local.hits += 1;
+                local.views += u64::from(viewed);
                 let fresh = real.map(|r| r.0.run(&tc.to_call()));
-                let stale = match (&result, &tc.output, &floor) {
+                let verdict = match (&result, &tc.output, &floor) {
                     (Ok(v), _, _) if fresh.is_some() => match &fresh {
                         Some(Ok(o)) => {
-                            let differs = **v != **o;
+                            let differs = *v.text != **o;
                             if differs && std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
                                 eprintln!(
-                                    "stale {}:{} {}\n--- cached\n{v}\n--- fresh\n{o}",
-                                    tc.session, tc.line, tc.tool
+                                    "stale {}:{} {}\n--- cached\n{}\n--- fresh\n{o}",
+                                    tc.session, tc.line, tc.tool, v.text
                                 );
                             }
-                            differs
+                            Verdict::of(differs)
                         }
-                        _ => true,
+                        _ => Verdict::Stale,
                     },
                     (Ok(v), Some(o), _) => {
                         local.checked_recorded += 1;
-                        **v != **o
+                        if *v.text != **o && std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
+                            eprintln!(
+                                "stale {}:{} {} (view: {viewed})\n--- served\n{}\n--- recorded\n{o}",
+                                tc.session, tc.line, tc.tool, v.text
+                            );
+                        }
+                        Verdict::of(*v.text != **o)
                     }
-                    (Ok(v), None, Some(f)) => SimFs::is_stale(v, f),
-                    // A hit of a call the conservative classification does not
-                    // cache (a naive mode's shell "read"): it must not run stale
-                    // either, but without outputs there is nothing to compare.
-                    _ => false,
+                    (Ok(v), None, Some((all, agreed))) => {
+                        let (model, ours) = v.text.split_once('\u{3}').unwrap_or((&v.text, ""));
+                        if SimFs::is_stale(ours, agreed) {
+                            Verdict::Stale
+                        } else if SimFs::is_stale(model, all) {
+                            Verdict::ReliesOnPolicy
+                        } else {
+                            Verdict::Fresh
+                        }
+                    }
+                    // A hit of a call the fixed model does not cache (a naive
+                    // mode's shell "read"): it must not be stale either, but
+                    // without outputs there is nothing to compare.
+                    _ => Verdict::Fresh,
                 };
-                if stale {
-                    local.stale_serves += 1;
-                    if local.stale_examples.len() < 5 {
-                        local
-                            .stale_examples
-                            .push((tc.session.clone(), tc.line, tc.tool.clone()));
+                match verdict {
+                    Verdict::Fresh => {}
+                    Verdict::ReliesOnPolicy => local.policy_reliant_hits += 1,
+                    Verdict::Stale => {
+                        local.stale_serves += 1;
+                        if local.stale_examples.len() < 5 {
+                            local
+                                .stale_examples
+                                .push((tc.session.clone(), tc.line, tc.tool.clone()));
+                        }
                     }
                 }
             }
@@ -607,6 +740,25 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
     }
     let mut c = sh.counts.lock().unwrap_or_else(|p| p.into_inner());
     c.absorb(local);
+}
+
+/// How a hit compares with the truth.
+enum Verdict {
+    Fresh,
+    /// Stale by the fixed model, but only through calls the replayed policy
+    /// declares harmless (a command it calls read-only, say).
+    ReliesOnPolicy,
+    Stale,
+}
+
+impl Verdict {
+    fn of(differs: bool) -> Verdict {
+        if differs {
+            Verdict::Stale
+        } else {
+            Verdict::Fresh
+        }
+    }
 }
 
 /// Runs a closure when dropped.

@@ -40,6 +40,11 @@ pub struct Header {
     /// `sandbox`: `"per-session"` or `"shared"`; when absent, chosen from
     /// `source` and `workspace` by [`Sandbox::guess`]).
     pub sandbox: Sandbox,
+    /// The shell tools' recorded outputs are the commands' exact standard
+    /// output (cut ones marked), so views may learn from them (header field
+    /// `shell_output`: `"raw"` or `"processed"`; when absent, `raw` for
+    /// mini-swe-agent, whose outputs are raw, `processed` otherwise).
+    pub raw_shell_output: bool,
 }
 
 /// Where a trace's sessions ran.
@@ -283,11 +288,20 @@ fn parse_header_at(line: &str, origin: &str, n: usize) -> Result<Header, TraceEr
         Some(Value::String(s)) if s == "shared" => Sandbox::Shared,
         Some(_) => return Err(bad("sandbox", "must be \"per-session\" or \"shared\"")),
     };
+    let raw_shell_output = match m.get("shell_output") {
+        None | Some(Value::Null) => source
+            .as_deref()
+            .is_some_and(|s| s.to_ascii_lowercase().contains("mini-swe-agent")),
+        Some(Value::String(s)) if s == "raw" => true,
+        Some(Value::String(s)) if s == "processed" => false,
+        Some(_) => return Err(bad("shell_output", "must be \"raw\" or \"processed\"")),
+    };
     Ok(Header {
         format,
         workspace,
         source,
         sandbox,
+        raw_shell_output,
     })
 }
 

@@ -29,7 +29,7 @@ use thiserror::Error;
 use core::hash::{BuildHasher, Hash};
 
 use crate::sync::{lock, Arc, AtomicU64, Mutex, Ordering};
-use crate::tool::{ToolCache, Workspace, WsCtx, WsPath};
+use crate::tool::{ToolCache, ToolOutput, Workspace, WsCtx, WsPath};
 use crate::{Cache, DepPath, Dependency};
 
 /// What to ignore.
@@ -334,7 +334,7 @@ where
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
+impl<V: ToolOutput> ToolCache<V> {
     /// Watches the workspace (with the default ignore rules) and invalidates
     /// what each change affects.
     pub fn watch(&self) -> Result<Watcher, WatchError> {
@@ -347,7 +347,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> Workspace<'_, V> {
+impl<V: ToolOutput> Workspace<'_, V> {
     /// Watches this workspace's root (with the default ignore rules) and
     /// invalidates what each change affects, in this workspace only.
     pub fn watch(&self) -> Result<Watcher, WatchError> {
@@ -360,7 +360,7 @@ impl<V: Clone + Send + Sync + 'static> Workspace<'_, V> {
     }
 }
 
-fn watch_workspace<V: Clone + Send + Sync + 'static>(
+fn watch_workspace<V: ToolOutput>(
     tools: &ToolCache<V>,
     ws: &WsCtx,
     config: WatchConfig,

@@ -129,6 +129,7 @@ pub fn generate(shape: &Shape) -> Trace {
             workspace: "/repo".to_string(),
             source: Some(format!("depcache built-in workload {shape:?}")),
             sandbox: Sandbox::Shared,
+            raw_shell_output: false,
         },
         calls,
         skipped: 0,

@@ -10,8 +10,10 @@ use super::call::{canonical_key, ToolCall, ToolKey};
 use super::error::ToolError;
 use super::extract::{DefaultExtractor, DepExtractor};
 use super::fingerprint::{self, Print};
+use super::output::{Body, Origin, Served, Source, Stored, ToolOutput};
 use super::policy::{Policy, ShellPolicy, ToolPolicy};
 use super::shell::{self, ShellClass};
+use super::view::View;
 use super::workspace::{Workspace, WsCtx, WsPath};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 use serde_json::Value;
@@ -74,9 +76,10 @@ where
     /// Named workspaces; only [`workspace`](ToolCache::workspace) and
     /// [`remove_workspace`](ToolCache::remove_workspace) take this lock.
     workspaces: Mutex<Workspaces>,
-    policy: ArcSwap<Policy>,
+    pub(crate) policy: ArcSwap<Policy>,
     extractor: Box<dyn DepExtractor>,
     opaque_invalidates: bool,
+    views: bool,
     #[cfg(feature = "async")]
     flights: super::flight_async::Flights<V>,
 }
@@ -89,7 +92,7 @@ struct Workspaces {
     last_id: u64,
 }
 
-impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
+impl<V: ToolOutput> ToolCache<V> {
     /// A cache of at most `max_entries` results for the workspace at `root`,
     /// with the built-in [`Policy::defaults`].
     pub fn new(root: impl Into<PathBuf>, max_entries: usize) -> Self {
@@ -107,9 +110,39 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             policy: ArcSwap::from_pointee(Policy::defaults()),
             extractor: Box::new(DefaultExtractor::default()),
             opaque_invalidates: true,
+            views: false,
             #[cfg(feature = "async")]
             flights: Default::default(),
         }
+    }
+
+    /// Views of known file content: learn each file's lines from the complete
+    /// outputs of the shell reads the cache understands (`cat f`, `nl -ba f`,
+    /// `sed -n 'a,bp' f`, `head`, `tail`, and pipelines of these), and answer
+    /// later views of the same unchanged file from them (the same families,
+    /// `wc -l`, `grep` on one file), byte for byte as the tools would.
+    ///
+    /// Turn it on only when the shell tools' outputs are the commands' exact
+    /// standard output (no banner, no exit-code line, stderr not mixed in on
+    /// success) and [`ToolOutput::is_complete`] says when the executor cut one.
+    /// Default `false`.
+    ///
+    /// ```
+    /// use depcache::tool::{Source, ToolCache, ToolCall};
+    /// use serde_json::json;
+    ///
+    /// let tools: ToolCache = ToolCache::new("/repo", 1_000).views(true);
+    /// let bash = |c: &str| ToolCall::new("bash", json!({"command": c, "cwd": "/repo"}));
+    /// tools.execute(&bash("cat a.py"), |_| Ok::<_, ()>("import os\n\ndef f():\n    pass\n".into())).unwrap();
+    /// let served = tools
+    ///     .execute_served(&bash("sed -n '3,4p' a.py"), |_| -> Result<_, ()> { unreachable!("answered from what cat showed") })
+    ///     .unwrap();
+    /// assert_eq!(&*served.value, "def f():\n    pass\n");
+    /// assert!(matches!(served.source, Source::View(_)));
+    /// ```
+    pub fn views(mut self, yes: bool) -> Self {
+        self.views = yes;
+        self
     }
 
     /// Stat fingerprints: record each dependency's metadata (mtime in ns, size,
@@ -252,7 +285,20 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     /// cached if it succeeds; a write invalidates what it changes before and after
     /// it runs; an opaque call invalidates its workspace before and after.
     pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
-        self.execute_decided_in(&self.home, call, self.classify(call), run)
+        self.serve_decided_in(&self.home, call, self.classify(call), run)
+            .map(|s| s.value)
+    }
+
+    /// [`execute`](ToolCache::execute), telling where the result came from:
+    /// the tool ran, a cached result of the same call, or a view of content
+    /// seen before, with when and by which call ([`ToolCall::by`]) it was
+    /// produced.
+    pub fn execute_served<E>(
+        &self,
+        call: &ToolCall,
+        run: impl FnOnce(&ToolCall) -> Result<V, E>,
+    ) -> Result<Served<V>, E> {
+        self.serve_decided_in(&self.home, call, self.classify(call), run)
     }
 
     /// [`execute`](ToolCache::execute) with a decision already made by
@@ -263,7 +309,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         decision: Decision,
         run: impl FnOnce(&ToolCall) -> Result<V, E>,
     ) -> Result<V, E> {
-        self.execute_decided_in(&self.home, call, decision, run)
+        self.serve_decided_in(&self.home, call, decision, run).map(|s| s.value)
     }
 
     /// Starts a call that the executor runs itself: applies the write/opaque
@@ -408,28 +454,69 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
 
     pub(crate) fn get_in(&self, ws: &WsCtx, call: &ToolCall) -> Option<V> {
         match self.classify_in(ws, call) {
-            Decision::Read { key, .. } => self.lookup(ws, &key),
+            Decision::Read { key, deps } => self.lookup(ws, &key).or_else(|| {
+                let (view, path) = self.view_of(ws, call, &deps)?;
+                self.answer(ws, &view, &path).map(|(v, _)| v)
+            }),
             _ => None,
         }
     }
 
-    pub(crate) fn execute_decided_in<E>(
+    pub(crate) fn serve_decided_in<E>(
         &self,
         ws: &WsCtx,
         call: &ToolCall,
         decision: Decision,
         run: impl FnOnce(&ToolCall) -> Result<V, E>,
-    ) -> Result<V, E> {
+    ) -> Result<Served<V>, E> {
+        let ran = |value| Served {
+            value,
+            source: Source::Ran,
+        };
         match decision {
             Decision::Read { key, deps } => {
                 // The hit path maps no dependency: look up first.
-                if let Some(v) = self.lookup(ws, &key) {
-                    return Ok(v);
+                if let Some((value, origin)) = self.lookup_served(ws, &key) {
+                    return Ok(Served {
+                        value,
+                        source: Source::Hit(origin),
+                    });
+                }
+                let view = self.view_of(ws, call, &deps);
+                if let Some((v, path)) = &view {
+                    if let Some((value, origin)) = self.answer(ws, v, path) {
+                        return Ok(Served {
+                            value,
+                            source: Source::View(origin),
+                        });
+                    }
                 }
                 let prints = self.prints(ws, &deps);
-                self.cache
-                    .try_get_or_insert_with(key, ws.deps(&deps), || run(call).map(|value| Stored { value, prints }))
-                    .map(|s| s.value)
+                let leader = std::cell::Cell::new(false);
+                let stored = self.cache.try_get_or_insert_with(key, ws.deps(&deps), || {
+                    leader.set(true);
+                    let origin = Origin::now(call.by.clone());
+                    // What the output teaches is valid as of this ticket.
+                    let learning = view.map(|(v, path)| {
+                        let ticket = self.cache.ticket([Dep::exact(path.clone())]);
+                        (v, path, ticket)
+                    });
+                    let value = run(call)?;
+                    if let Some((v, path, ticket)) = learning {
+                        self.learn(ws, &v, path, &value, ticket, prints.clone(), &origin);
+                    }
+                    Ok(Stored::output(value, prints, origin))
+                })?;
+                let Stored { body, origin, .. } = stored;
+                match body {
+                    Body::Output(value) if leader.get() => Ok(ran(value)),
+                    Body::Output(value) => Ok(Served {
+                        value,
+                        source: Source::Hit(origin),
+                    }),
+                    // A tool key never holds learned content.
+                    Body::Known(_) => unreachable!("a tool call's key holds learned content"),
+                }
             }
             Decision::Write { paths } => {
                 let paths = ws.paths(&paths);
@@ -438,23 +525,28 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                     cache: &self.cache,
                     what: What::Paths(&paths),
                 };
-                run(call)
+                run(call).map(ran)
             }
             Decision::Opaque => {
                 let _after = self.opaque_before(ws);
-                run(call)
+                run(call).map(ran)
             }
-            Decision::Uncached { .. } => run(call),
+            Decision::Uncached { .. } => run(call).map(ran),
         }
     }
 
-    pub(crate) fn begin_in(&self, ws: &WsCtx, call: &ToolCall) -> Pending<V> {
+    pub(crate) fn begin_in(&self, ws: &Arc<WsCtx>, call: &ToolCall) -> Pending<V> {
         let decision = self.classify_in(ws, call);
         let mut prints = None;
         let mut written = Vec::new();
+        let mut learning = None;
         let ticket = match &decision {
             Decision::Read { deps, .. } => {
                 prints = self.prints(ws, deps);
+                learning = self.view_of(ws, call, deps).map(|(v, path)| {
+                    let ticket = self.cache.ticket([Dep::exact(path.clone())]);
+                    (v, path, ticket)
+                });
                 Some(self.cache.ticket(ws.deps(deps)))
             }
             Decision::Write { paths } => {
@@ -474,8 +566,10 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             decision,
             ticket,
             prints,
-            ws: ws.id,
+            ws: ws.clone(),
             written,
+            learning,
+            origin: Origin::now(call.by.clone()),
         }
     }
 
@@ -483,10 +577,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         match pending.decision {
             Decision::Read { key, .. } => match (result, pending.ticket) {
                 (Ok(v), Some(t)) => {
-                    let stored = Stored {
-                        value: v.clone(),
-                        prints: pending.prints,
-                    };
+                    if let Some((view, path, ticket)) = pending.learning {
+                        let prints = pending.prints.clone();
+                        self.learn(&pending.ws, &view, path, v, ticket, prints, &pending.origin);
+                    }
+                    let stored = Stored::output(v.clone(), pending.prints, pending.origin);
                     self.cache.insert_with_ticket(key, stored, t).is_ok()
                 }
                 _ => false,
@@ -497,7 +592,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             }
             Decision::Opaque => {
                 if self.opaque_invalidates {
-                    self.cache.mark_stale(WsPath::top(pending.ws));
+                    self.flush_in(&pending.ws);
                 }
                 false
             }
@@ -517,6 +612,21 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
 
     /// The cached value of `key`, after its fingerprints check out.
     pub(crate) fn lookup(&self, ws: &WsCtx, key: &ToolKey) -> Option<V> {
+        self.lookup_served(ws, key).map(|(v, _)| v)
+    }
+
+    /// The cached value of `key` and its origin, after its fingerprints check out.
+    pub(crate) fn lookup_served(&self, ws: &WsCtx, key: &ToolKey) -> Option<(V, Origin)> {
+        let s = self.checked(ws, key)?;
+        match s.body {
+            Body::Output(v) => Some((v, s.origin)),
+            Body::Known(_) => None,
+        }
+    }
+
+    /// What the cache holds under `key`, after its fingerprints check out (a
+    /// mismatch invalidates the file that changed).
+    pub(crate) fn checked(&self, ws: &WsCtx, key: &ToolKey) -> Option<Stored<V>> {
         let s = self.cache.get(key)?;
         if let Some(prints) = &s.prints {
             if let Some(changed) = fingerprint::first_mismatch(&ws.root, prints) {
@@ -524,7 +634,12 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
                 return None;
             }
         }
-        Some(s.value)
+        Some(s)
+    }
+
+    /// True if views of known content are on.
+    pub(crate) fn views_on(&self) -> bool {
+        self.views
     }
 
     /// Fingerprints of `deps` if enabled (taken before the tool runs).
@@ -557,30 +672,22 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 }
 
+/// A ticket of the tool layer's cache.
+pub(crate) type ToolTicket<V> = Ticket<ToolKey, Stored<V>, WsPath>;
+
 /// A call begun with [`ToolCache::begin`].
 pub struct Pending<V: Clone + Send + Sync + 'static> {
     decision: Decision,
     ticket: Option<Ticket<ToolKey, Stored<V>, WsPath>>,
     prints: Option<Arc<[Print]>>,
     /// The workspace it runs in.
-    ws: u64,
+    ws: Arc<WsCtx>,
     /// A write's paths, in its workspace.
     written: Vec<WsPath>,
-}
-
-/// A cached tool result, with the fingerprints of its files when enabled.
-#[derive(Clone, Debug)]
-pub struct Stored<V> {
-    /// The tool's output.
-    pub value: V,
-    pub(crate) prints: Option<Arc<[Print]>>,
-}
-
-impl<V> Stored<V> {
-    /// A result without fingerprints.
-    pub fn new(value: V) -> Self {
-        Stored { value, prints: None }
-    }
+    /// A view whose output teaches a file's content, with the ticket of that
+    /// content, taken before the tool ran.
+    learning: Option<(View, WsPath, ToolTicket<V>)>,
+    origin: Origin,
 }
 
 impl<V: Clone + Send + Sync + 'static> Pending<V> {

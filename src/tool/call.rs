@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::error::ToolError;
 use super::extract::is_path_arg;
+use super::output::CallRef;
 use crate::DepPath;
 
 /// Deepest argument nesting accepted (deeper JSON is refused with
@@ -30,6 +31,11 @@ pub struct ToolCall {
     /// Its arguments (a JSON object; anything else is not cacheable).
     #[serde(default)]
     pub args: Value,
+    /// Who made it, if the executor says: recorded with the result it
+    /// produces, and reported by the hits and views it later serves. Not
+    /// part of the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<CallRef>,
 }
 
 impl ToolCall {
@@ -38,7 +44,17 @@ impl ToolCall {
         ToolCall {
             name: name.into(),
             args,
+            by: None,
         }
+    }
+
+    /// This call, made at `step` of `session`.
+    pub fn by(mut self, session: impl Into<String>, step: u64) -> Self {
+        self.by = Some(CallRef {
+            session: session.into(),
+            step,
+        });
+        self
     }
 }
 

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::cache::{Decision, Invalidate, Stored, ToolCache, What};
+use super::cache::{Decision, Invalidate, ToolCache, What};
 use super::call::{ToolCall, ToolKey};
+use super::output::{Origin, Stored, ToolOutput};
 use super::workspace::{Workspace, WsCtx};
 use crate::{Dep, DepPath, InsertError};
 
@@ -89,7 +90,7 @@ impl<V: Clone> Drop for Leader<'_, V> {
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
+impl<V: ToolOutput> ToolCache<V> {
     /// [`execute`](ToolCache::execute) for async executors. Concurrent misses
     /// of one read share one run; if the leading future is cancelled (dropped)
     /// or fails, the waiters retry and one of them runs the tool.
@@ -138,9 +139,15 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
         Fut: Future<Output = Result<V, E>>,
     {
         let mut run = Some(run);
+        let mut view = self.view_of(ws, call, &deps);
         loop {
             if let Some(v) = self.lookup(ws, &key) {
                 return Ok(v);
+            }
+            if let Some((v, path)) = &view {
+                if let Some((value, _)) = self.answer(ws, v, path) {
+                    return Ok(value);
+                }
             }
             let (flight, leading) = {
                 let mut m = lock(&self.flights().0);
@@ -182,6 +189,11 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             }
             let prints = self.prints(ws, &deps);
             let ticket = self.cache().ticket(ws.deps(&deps));
+            let origin = Origin::now(call.by.clone());
+            let learning = view.take().map(|(v, path)| {
+                let ticket = self.cache().ticket([crate::Dep::exact(path.clone())]);
+                (v, path, ticket)
+            });
             let Some(run) = run.take() else {
                 // Only a leader runs, and a leader always returns below.
                 unreachable!("the tool ran twice")
@@ -189,10 +201,10 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
             let v = run(call.clone()).await?;
             // As in the sync single-flight: withdraw before publishing.
             leader.withdraw();
-            let stored = Stored {
-                value: v.clone(),
-                prints,
-            };
+            if let Some((view, path, ticket)) = learning {
+                self.learn(ws, &view, path, &v, ticket, prints.clone(), &origin);
+            }
+            let stored = Stored::output(v.clone(), prints, origin);
             let outcome = match self.cache().insert_with_ticket(key.clone(), stored, ticket) {
                 Ok(()) | Err(InsertError::TooHeavy { .. }) => State::Done(v.clone()),
                 Err(_) => State::Retry,
@@ -203,7 +215,7 @@ impl<V: Clone + Send + Sync + 'static> ToolCache<V> {
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> Workspace<'_, V> {
+impl<V: ToolOutput> Workspace<'_, V> {
     /// [`ToolCache::execute_async`] in this workspace.
     pub async fn execute_async<E, F, Fut>(&self, call: &ToolCall, run: F) -> Result<V, E>
     where

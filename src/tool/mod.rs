@@ -24,16 +24,19 @@ mod extract;
 mod fingerprint;
 #[cfg(feature = "async")]
 mod flight_async;
+mod learn;
+mod output;
 mod policy;
 pub mod shell;
 mod view;
 mod workspace;
 
-pub use cache::{Decision, Pending, Stored, ToolCache};
+pub use cache::{Decision, Pending, ToolCache};
 pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
+pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
 pub use policy::{Policy, ReadPolicy, ShellPolicy, ToolPolicy, WritePolicy};
 #[cfg(feature = "watch")]
 pub(crate) use workspace::WsCtx;

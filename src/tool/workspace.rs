@@ -19,6 +19,7 @@ use std::sync::Arc;
 use super::cache::{Decision, Pending, ToolCache};
 use super::call::{ToolCall, ToolKey};
 use super::error::ToolError;
+use super::output::{Served, ToolOutput};
 use crate::{Dep, DepPath, Dependency};
 
 /// A dependency inside one workspace: its number and a path, or the
@@ -158,7 +159,7 @@ impl<V: Clone + Send + Sync + 'static> std::fmt::Debug for Workspace<'_, V> {
     }
 }
 
-impl<'a, V: Clone + Send + Sync + 'static> Workspace<'a, V> {
+impl<'a, V: ToolOutput> Workspace<'a, V> {
     pub(crate) fn new(tools: &'a ToolCache<V>, ctx: Arc<WsCtx>) -> Self {
         Workspace { tools, ctx }
     }
@@ -211,7 +212,16 @@ impl<'a, V: Clone + Send + Sync + 'static> Workspace<'a, V> {
     /// [`ToolCache::execute`] in this workspace: an opaque call hides this
     /// workspace's entries only, a write invalidates its paths here only.
     pub fn execute<E>(&self, call: &ToolCall, run: impl FnOnce(&ToolCall) -> Result<V, E>) -> Result<V, E> {
-        self.tools.execute_decided_in(&self.ctx, call, self.classify(call), run)
+        self.execute_served(call, run).map(|s| s.value)
+    }
+
+    /// [`ToolCache::execute_served`] in this workspace.
+    pub fn execute_served<E>(
+        &self,
+        call: &ToolCall,
+        run: impl FnOnce(&ToolCall) -> Result<V, E>,
+    ) -> Result<Served<V>, E> {
+        self.tools.serve_decided_in(&self.ctx, call, self.classify(call), run)
     }
 
     /// [`ToolCache::execute_decided`] in this workspace (`decision` must come
@@ -222,7 +232,20 @@ impl<'a, V: Clone + Send + Sync + 'static> Workspace<'a, V> {
         decision: Decision,
         run: impl FnOnce(&ToolCall) -> Result<V, E>,
     ) -> Result<V, E> {
-        self.tools.execute_decided_in(&self.ctx, call, decision, run)
+        self.tools
+            .serve_decided_in(&self.ctx, call, decision, run)
+            .map(|s| s.value)
+    }
+
+    /// [`execute_decided`](Workspace::execute_decided), telling where the
+    /// result came from ([`ToolCache::execute_served`]).
+    pub fn serve_decided<E>(
+        &self,
+        call: &ToolCall,
+        decision: Decision,
+        run: impl FnOnce(&ToolCall) -> Result<V, E>,
+    ) -> Result<Served<V>, E> {
+        self.tools.serve_decided_in(&self.ctx, call, decision, run)
     }
 
     /// [`ToolCache::begin`] in this workspace.

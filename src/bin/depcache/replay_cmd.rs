@@ -193,18 +193,34 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
     }
     println!();
     println!(
-        "{:<20} {:>8} {:>8} {:>8} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11}",
-        "policy", "calls", "lookups", "hits", "hit%", "stale", "inval", "removed", "p50", "p99", "calls/s"
+        "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11}",
+        "policy",
+        "calls",
+        "lookups",
+        "hits",
+        "views",
+        "ceiling",
+        "hit%",
+        "stale",
+        "policy",
+        "inval",
+        "removed",
+        "p50",
+        "p99",
+        "calls/s"
     );
     for r in reports {
         println!(
-            "{:<20} {:>8} {:>8} {:>8} {:>6.1}% {:>7} {:>8} {:>8} {:>9} {:>9} {:>11.0}",
+            "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6.1}% {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11.0}",
             r.mode,
             r.calls,
             r.lookups,
             r.hits,
+            r.views,
+            r.ceiling,
             100.0 * r.hit_ratio(),
             r.stale_serves,
+            r.policy_reliant_hits,
             r.invalidations,
             r.entries_invalidated,
             ns(r.latency_ns[0]),
@@ -213,8 +229,12 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
         );
     }
     println!();
+    println!("views = hits answered from file content seen before (part of hits); ceiling = cacheable");
+    println!("calls whose recorded output equals the same call's previous one in its workspace.");
     println!("stale = hits whose output differs from the recorded output (or, without recorded");
-    println!("outputs, from a simulated file system that versions every path the trace writes).");
+    println!("outputs, from a simulated file system that versions every path the built-in policy");
+    println!("says a call writes); policy = hits stale by that model only through calls that the");
+    println!("replayed policy alone declares harmless (they rely on the policy being right).");
     for r in reports.iter().filter(|r| !r.stale_examples.is_empty()) {
         let ex: Vec<String> = r
             .stale_examples

@@ -1,0 +1,109 @@
+//! The tool layer's side of views: which calls are views, what their outputs
+//! teach, and answering from what was learned (the views themselves are in
+//! [`view`](super::view)).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::call::{ToolCall, ToolKey};
+use super::fingerprint::Print;
+use super::output::{Body, Origin, Stored, ToolOutput};
+use super::policy::ToolPolicy;
+use super::view::{self, View};
+use super::workspace::{WsCtx, WsPath};
+use super::ToolCache;
+use crate::{Dep, DepPath, Scope, Ticket};
+
+/// The key of a file's learned content. Its arguments start with NUL, which
+/// no tool call's canonical JSON does, so it never equals a tool call's key.
+fn content_key(path: &WsPath) -> ToolKey {
+    let p = path
+        .path()
+        .map(|p| p.as_path().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ToolKey::internal(path.workspace(), "\u{0}content", format!("\u{0}{p}").into())
+}
+
+impl<V: ToolOutput> ToolCache<V> {
+    /// `call` as a view of one file, with that file, if views are on and the
+    /// call is a shell read of exactly that file.
+    pub(crate) fn view_of(&self, ws: &WsCtx, call: &ToolCall, deps: &[Dep<DepPath>]) -> Option<(View, WsPath)> {
+        if !self.views_on() {
+            return None;
+        }
+        let [dep] = deps else { return None };
+        if dep.scope != Scope::Exact {
+            return None;
+        }
+        let policy = self.policy.load();
+        let ToolPolicy::Shell(sh) = policy.get(&call.name) else {
+            return None;
+        };
+        let Some(Value::String(command)) = call.args.get(&sh.command_arg) else {
+            return None;
+        };
+        let view = match call.args.get(&sh.args_arg) {
+            None | Some(Value::Null) => view::parse_script(command)?,
+            Some(Value::Array(items)) => {
+                let mut argv = vec![command.clone()];
+                for it in items {
+                    argv.push(it.as_str()?.to_string());
+                }
+                view::parse_argvs(&[argv])?
+            }
+            Some(_) => return None,
+        };
+        // The classifier resolved the one file the view reads; the operand
+        // must name it (relative operands resolve against a cwd it knows).
+        let operand = DepPath::new(&view.file);
+        let named = if operand.as_path().is_absolute() {
+            DepPath::in_workspace(&ws.root, &view.file) == dep.dep
+        } else {
+            dep.dep.as_path().ends_with(operand.as_path())
+        };
+        named.then(|| (view, ws.dep(&dep.dep)))
+    }
+
+    /// `view` answered from what is known of `path`, with the origin of that
+    /// knowledge.
+    pub(crate) fn answer(&self, ws: &WsCtx, view: &View, path: &WsPath) -> Option<(V, Origin)> {
+        let stored = self.checked(ws, &content_key(path))?;
+        let Body::Known(known) = &stored.body else { return None };
+        let bytes = view.answer(known)?;
+        Some((V::from_bytes(&bytes)?, stored.origin))
+    }
+
+    /// Adds what `value`, the complete output of `view`, shows of `path` to
+    /// what the cache knows, if nothing invalidated `path` since `ticket`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn learn(
+        &self,
+        ws: &WsCtx,
+        view: &View,
+        path: WsPath,
+        value: &V,
+        ticket: Ticket<ToolKey, Stored<V>, WsPath>,
+        prints: Option<Arc<[Print]>>,
+        origin: &Origin,
+    ) {
+        if !value.is_complete() {
+            return;
+        }
+        let Some(learned) = value.bytes().and_then(|b| view.learn(b)) else {
+            return;
+        };
+        let key = content_key(&path);
+        let known = match self.checked(ws, &key).map(|s| s.body) {
+            Some(Body::Known(old)) => old.merged(learned),
+            _ => learned,
+        };
+        let stored = Stored {
+            body: Body::Known(Arc::new(known)),
+            prints,
+            origin: origin.clone(),
+        };
+        // Refused if `path` changed since the ticket: then nothing is learned.
+        let _ = self.cache().insert_with_ticket(key, stored, ticket);
+    }
+}
