@@ -3,7 +3,7 @@
 //! Each session of a trace runs on a worker thread, its calls in order; sessions
 //! run concurrently and share the trace's cache. Where the trace's sessions ran
 //! in sandboxes of their own ([`Sandbox::PerSession`]), each session replays in
-//! a [`Workspace`](crate::tool::Workspace) of its own; otherwise all sessions
+//! a [`Workspace`] of its own; otherwise all sessions
 //! share the cache's default workspace, and its results.
 //!
 //! A **stale serve** is a hit whose cached output differs from the truth for the
