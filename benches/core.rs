@@ -542,10 +542,55 @@ fn bench_fingerprints(c: &mut Criterion) {
     g.finish();
 }
 
+/// Views of known content against the paths they replace, in one run: a
+/// shell read's exact hit; a view (`sed -n` of 40 lines) answered from a
+/// 10,000-line file that `cat` showed; the `cat` run itself (invalidate, miss,
+/// insert) with views off and on, whose difference is learning the file.
+fn bench_views(c: &mut Criterion) {
+    use depcache::tool::{ToolCache, ToolCall};
+    let text: String = (0..10_000)
+        .map(|i| format!("    line {i} = compute(x, {i})\n"))
+        .collect();
+    let text: std::sync::Arc<str> = text.into();
+    let bash = |cmd: &str| ToolCall::new("bash", serde_json::json!({ "command": cmd, "cwd": "/repo" }));
+    let cat = bash("cat src/big.py");
+    let sed = bash("sed -n '5000,5039p' src/big.py");
+    let mut g = c.benchmark_group("views");
+    let tools: ToolCache = ToolCache::new("/repo", 1_000).views(true);
+    tools.execute(&cat, |_| Ok::<_, ()>(text.clone())).expect("cat");
+    tools.execute(&sed, |_| Ok::<_, ()>("unused".into())).expect("a view");
+    let slice: std::sync::Arc<str> = text
+        .lines()
+        .skip(4999)
+        .take(40)
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into();
+    let exact: ToolCache = ToolCache::new("/repo", 1_000);
+    exact.execute(&sed, |_| Ok::<_, ()>(slice.clone())).expect("cached");
+    g.bench_function("exact_hit", |b| {
+        b.iter(|| black_box(exact.execute(&sed, |_| Ok::<_, ()>(slice.clone()))))
+    });
+    g.bench_function("view_of_10k_lines", |b| {
+        b.iter(|| black_box(tools.execute(&sed, |_| Ok::<_, ()>(slice.clone()))))
+    });
+    for on in [false, true] {
+        let t: ToolCache = ToolCache::new("/repo", 1_000).views(on);
+        let name = if on { "cat_10k_miss_learning" } else { "cat_10k_miss" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                t.invalidate_file("/repo/src/big.py");
+                black_box(t.execute(&cat, |_| Ok::<_, ()>(text.clone())))
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
     targets = bench_seed, bench_scaling, bench_concurrent_invalidate, bench_get_hit, bench_get_miss,
-        bench_insert, bench_invalidate_vs_peers, bench_fingerprints
+        bench_insert, bench_invalidate_vs_peers, bench_fingerprints, bench_views
 }
 criterion_main!(benches);

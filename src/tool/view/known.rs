@@ -24,11 +24,19 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    #[cfg(test)]
     pub(crate) fn new(first: u64) -> Self {
+        Self::with_capacity(first, 0, 0)
+    }
+
+    /// An empty run with room for `lines` lines of `bytes` bytes in all.
+    pub(crate) fn with_capacity(first: u64, bytes: usize, lines: usize) -> Self {
+        let mut bounds = Vec::with_capacity(lines + 1);
+        bounds.push(0);
         Run {
             first,
-            bytes: Vec::new(),
-            bounds: vec![0],
+            bytes: Vec::with_capacity(bytes),
+            bounds,
         }
     }
 
@@ -90,7 +98,7 @@ impl Known {
         if l.run.len() == 0 && !(l.ends && l.run.first == 1) {
             return None; // nothing learned
         }
-        let ascii = l.run.bytes.iter().all(|b| b.is_ascii() && *b != 0);
+        let ascii = l.run.bytes.is_ascii() && memchr::memchr(0, &l.run.bytes).is_none();
         let (lines, last_end) = if l.ends {
             (Some(l.run.last()), (l.run.len() > 0).then_some(l.last_end))
         } else {

@@ -275,12 +275,13 @@ impl View {
             Some(_) => return None,
         };
         let tail = matches!(select, Some((Pos::FromEnd(_), _)));
-        let mut run = Run::new(first);
+        let newlines = memchr::memchr_iter(b'\n', out).count();
+        let mut run = Run::with_capacity(first, out.len(), newlines + 1);
         let mut last_end = End::Newline;
         let mut count = 0u64;
         let mut rest = out;
         while !rest.is_empty() {
-            let (line, end, next) = match rest.iter().position(|b| *b == b'\n') {
+            let (line, end, next) = match memchr::memchr(b'\n', rest) {
                 Some(i) => (&rest[..i], End::Newline, &rest[i + 1..]),
                 None => (rest, End::Bare, &rest[rest.len()..]),
             };
