@@ -667,6 +667,7 @@ impl<V: ToolOutput> ToolCache<V> {
         &self.flights
     }
 
+    #[cfg(any(feature = "async", feature = "watch"))]
     pub(crate) fn home(&self) -> &WsCtx {
         &self.home
     }

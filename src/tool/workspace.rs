@@ -164,6 +164,7 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
         Workspace { tools, ctx }
     }
 
+    #[cfg(any(feature = "async", feature = "watch"))]
     pub(crate) fn ctx(&self) -> &WsCtx {
         &self.ctx
     }
