@@ -13,7 +13,7 @@ use super::policy::ToolPolicy;
 use super::view::{self, View};
 use super::workspace::{WsCtx, WsPath};
 use super::ToolCache;
-use crate::{Dep, DepPath, Scope, Ticket};
+use crate::{Dep, DepPath, Ticket};
 
 /// The key of a file's learned content. Its arguments start with NUL, which
 /// no tool call's canonical JSON does, so it never equals a tool call's key.
@@ -32,10 +32,10 @@ impl<V: ToolOutput> ToolCache<V> {
         if !self.views_on() {
             return None;
         }
+        // One dependency: the file. (`grep`'s is a `Subtree`, in case its
+        // operand is a directory it recurses into; the views read no
+        // directory, and `grep -r` is not one.)
         let [dep] = deps else { return None };
-        if dep.scope != Scope::Exact {
-            return None;
-        }
         let policy = self.policy.load();
         let ToolPolicy::Shell(sh) = policy.get(&call.name) else {
             return None;
