@@ -13,8 +13,9 @@ pub(crate) enum End {
     Unknown,
 }
 
-/// Consecutive lines of a file, from line `first` (1-based): their bytes
-/// without terminators, one after another, and where each starts.
+/// Consecutive lines of a file, from line `first` (1-based): their bytes,
+/// each followed by `\n` (how the file's last line really ends is kept in
+/// [`Known`]), and where each starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Run {
     pub(crate) first: u64,
@@ -40,8 +41,43 @@ impl Run {
         }
     }
 
+    /// The lines of `text` (each ends with `\n`, but the last may not), from
+    /// line `first`: one copy and one scan for line ends.
+    pub(crate) fn from_text(first: u64, text: &[u8]) -> Self {
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text);
+        if !text.is_empty() && !text.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        let mut bounds = Vec::with_capacity(bytes.len() / 32 + 2);
+        bounds.push(0);
+        // Line ends 8 bytes at a time: in each word, the bytes equal to `\n`
+        // become zero, and an exact zero-byte mask (no borrow between bytes)
+        // marks them. Lines of source code are dense in `\n`; memchr, tuned
+        // for rare matches, took 1.6x as long on a 10,000-line file.
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+        let words = bytes.chunks_exact(8);
+        let tail_at = bytes.len() - words.remainder().len();
+        for (w, word) in words.enumerate() {
+            let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
+            let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
+            while zero != 0 {
+                bounds.push(w * 8 + (zero.trailing_zeros() / 8) as usize + 1);
+                zero &= zero - 1;
+            }
+        }
+        for (j, b) in bytes[tail_at..].iter().enumerate() {
+            if *b == b'\n' {
+                bounds.push(tail_at + j + 1);
+            }
+        }
+        Run { first, bytes, bounds }
+    }
+
     pub(crate) fn push(&mut self, line: &[u8]) {
         self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
         self.bounds.push(self.bytes.len());
     }
 
@@ -58,7 +94,7 @@ impl Run {
     pub(crate) fn line(&self, n: u64) -> Option<&[u8]> {
         let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
         let (start, end) = (*self.bounds.get(i)?, *self.bounds.get(i + 1)?);
-        Some(&self.bytes[start..end])
+        Some(&self.bytes[start..end - 1])
     }
 
     fn bytes_len(&self) -> usize {

@@ -275,29 +275,40 @@ impl View {
             Some(_) => return None,
         };
         let tail = matches!(select, Some((Pos::FromEnd(_), _)));
-        let newlines = memchr::memchr_iter(b'\n', out).count();
-        let mut run = Run::with_capacity(first, out.len(), newlines + 1);
-        let mut last_end = End::Newline;
-        let mut count = 0u64;
-        let mut rest = out;
-        while !rest.is_empty() {
-            let (line, end, next) = match memchr::memchr(b'\n', rest) {
-                Some(i) => (&rest[..i], End::Newline, &rest[i + 1..]),
-                None => (rest, End::Bare, &rest[rest.len()..]),
-            };
-            rest = next;
-            let content = match numbered {
-                Some(_) => strip_number(line, first + count)?,
-                None => line,
-            };
-            run.push(content);
-            count += 1;
-            last_end = match (numbered, end) {
-                (Some(true), End::Newline) => End::Unknown,
-                (Some(true), End::Bare) => return None, // nl always ends its lines
-                (_, e) => e,
-            };
-        }
+        let (run, count, last_end) = match numbered {
+            // The output is the lines themselves: one copy, one scan.
+            None => {
+                let run = Run::from_text(first, out);
+                let end = if out.is_empty() || out.ends_with(b"\n") {
+                    End::Newline
+                } else {
+                    End::Bare
+                };
+                let count = run.len();
+                (run, count, end)
+            }
+            Some(nl) => {
+                let mut run = Run::with_capacity(first, out.len(), out.len() / 32 + 1);
+                let mut last_end = End::Newline;
+                let mut count = 0u64;
+                let mut rest = out;
+                while !rest.is_empty() {
+                    let (line, end, next) = match memchr::memchr(b'\n', rest) {
+                        Some(i) => (&rest[..i], End::Newline, &rest[i + 1..]),
+                        None => (rest, End::Bare, &rest[rest.len()..]),
+                    };
+                    rest = next;
+                    run.push(strip_number(line, first + count)?);
+                    count += 1;
+                    last_end = match (nl, end) {
+                        (true, End::Newline) => End::Unknown,
+                        (true, _) => return None, // nl always ends its lines
+                        (false, e) => e,
+                    };
+                }
+                (run, count, last_end)
+            }
+        };
         let ends = match asked {
             None => true,
             Some(k) => count < k || last_end == End::Bare,
