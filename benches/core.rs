@@ -542,6 +542,33 @@ fn bench_fingerprints(c: &mut Criterion) {
     g.finish();
 }
 
+/// `ToolCache` per call: a hit and a miss (invalidate, then run) of a file
+/// read, and a hit of a shell read (the shell parse is most of it).
+fn bench_tool(c: &mut Criterion) {
+    use depcache::tool::{ToolCache, ToolCall};
+    let read = ToolCall::new("read_file", serde_json::json!({ "path": "src/a.py" }));
+    let sh = ToolCall::new("bash", serde_json::json!({ "command": "cat src/a.py", "cwd": "/repo" }));
+    let tools: ToolCache = ToolCache::new("/repo", 1_000);
+    let out: std::sync::Arc<str> = "print(1)\n".into();
+    let mut g = c.benchmark_group("tool");
+    for call in [&read, &sh] {
+        tools.execute(call, |_| Ok::<_, ()>(out.clone())).expect("cached");
+    }
+    g.bench_function("read_hit", |b| {
+        b.iter(|| black_box(tools.execute(&read, |_| Ok::<_, ()>(out.clone()))))
+    });
+    g.bench_function("read_miss", |b| {
+        b.iter(|| {
+            tools.invalidate_file("src/a.py");
+            black_box(tools.execute(&read, |_| Ok::<_, ()>(out.clone())))
+        })
+    });
+    g.bench_function("shell_hit", |b| {
+        b.iter(|| black_box(tools.execute(&sh, |_| Ok::<_, ()>(out.clone()))))
+    });
+    g.finish();
+}
+
 /// Views of known content against the paths they replace, in one run: a
 /// shell read's exact hit; a view (`sed -n` of 40 lines) answered from a
 /// 10,000-line file that `cat` showed; the `cat` run itself (invalidate, miss,
@@ -591,6 +618,6 @@ criterion_group! {
     name = benches;
     config = config();
     targets = bench_seed, bench_scaling, bench_concurrent_invalidate, bench_get_hit, bench_get_miss,
-        bench_insert, bench_invalidate_vs_peers, bench_fingerprints, bench_views
+        bench_insert, bench_invalidate_vs_peers, bench_fingerprints, bench_tool, bench_views
 }
 criterion_main!(benches);

@@ -47,7 +47,9 @@ fn a_cat_answers_views_of_the_unchanged_file() {
     ] {
         let served = cached(&t, &bash(view));
         assert_eq!(&*served.value, want, "{view}");
-        let Source::View(origin) = &served.source else { panic!("{view}: {:?}", served.source) };
+        let Source::View(origin) = &served.source else {
+            panic!("{view}: {:?}", served.source)
+        };
         let by = origin.by.as_ref().expect("the call that taught it");
         assert_eq!((by.session.as_str(), by.step), ("s1", 3));
     }
@@ -64,28 +66,67 @@ fn partial_reads_answer_what_they_cover() {
     let t = tools();
     assert!(runs(&t, &bash("sed -n '10,12p' a.py"), "ten\neleven\ntwelve\n"));
     assert_eq!(&*cached(&t, &bash("sed -n '11,12p' a.py")).value, "eleven\ntwelve\n");
-    assert!(runs(&t, &bash("sed -n '11,13p' a.py"), "eleven\ntwelve\nthirteen\n"), "line 13 was unknown");
+    assert!(
+        runs(&t, &bash("sed -n '11,13p' a.py"), "eleven\ntwelve\nthirteen\n"),
+        "line 13 was unknown"
+    );
     // Two reads together: 10..13 now.
-    assert_eq!(&*cached(&t, &bash("sed -n '10,13p' a.py")).value, "ten\neleven\ntwelve\nthirteen\n");
-    assert!(runs(&t, &bash("grep -n ten a.py"), "10:ten\n"), "grep needs the whole file");
+    assert_eq!(
+        &*cached(&t, &bash("sed -n '10,13p' a.py")).value,
+        "ten\neleven\ntwelve\nthirteen\n"
+    );
+    assert!(
+        runs(&t, &bash("grep -n ten a.py"), "10:ten\n"),
+        "grep needs the whole file"
+    );
 }
 
 #[test]
 fn every_invalidation_path_drops_what_was_learned() {
     let write = ToolCall::new("write_file", json!({"path": "/repo/a.py", "content": "x"}));
     let cases: Vec<(&str, Box<dyn Fn(&ToolCache)>)> = vec![
-        ("a write", Box::new(move |t: &ToolCache| { t.execute(&write, |_| Ok::<_, ()>("ok".into())).unwrap(); })),
-        ("a shell write", Box::new(|t: &ToolCache| { t.execute(&bash("sed -i s/os/sys/ a.py"), |_| Ok::<_, ()>("".into())).unwrap(); })),
-        ("an opaque command", Box::new(|t: &ToolCache| { t.execute(&bash("python reproduce.py"), |_| Ok::<_, ()>("".into())).unwrap(); })),
-        ("invalidate_file", Box::new(|t: &ToolCache| { t.invalidate_file("a.py"); })),
-        ("the directory", Box::new(|t: &ToolCache| { t.invalidate_dir("/repo"); })),
+        (
+            "a write",
+            Box::new(move |t: &ToolCache| {
+                t.execute(&write, |_| Ok::<_, ()>("ok".into())).unwrap();
+            }),
+        ),
+        (
+            "a shell write",
+            Box::new(|t: &ToolCache| {
+                t.execute(&bash("sed -i s/os/sys/ a.py"), |_| Ok::<_, ()>("".into()))
+                    .unwrap();
+            }),
+        ),
+        (
+            "an opaque command",
+            Box::new(|t: &ToolCache| {
+                t.execute(&bash("python reproduce.py"), |_| Ok::<_, ()>("".into()))
+                    .unwrap();
+            }),
+        ),
+        (
+            "invalidate_file",
+            Box::new(|t: &ToolCache| {
+                t.invalidate_file("a.py");
+            }),
+        ),
+        (
+            "the directory",
+            Box::new(|t: &ToolCache| {
+                t.invalidate_dir("/repo");
+            }),
+        ),
     ];
     for (what, change) in cases {
         let t = tools();
         runs(&t, &bash("cat a.py"), FILE);
         assert!(!runs(&t, &bash("sed -n 1p a.py"), "unused"));
         change(&t);
-        assert!(runs(&t, &bash("sed -n 1p a.py"), "import sys\n"), "{what} must drop the view");
+        assert!(
+            runs(&t, &bash("sed -n 1p a.py"), "import sys\n"),
+            "{what} must drop the view"
+        );
     }
     // Another file's write keeps it.
     let t = tools();
@@ -99,7 +140,10 @@ fn nothing_is_learned_from_failures_cut_outputs_or_unsure_calls() {
     let t = tools();
     let failed: Result<Arc<str>, ()> = t.execute(&bash("cat a.py"), |_| Err(()));
     assert!(failed.is_err());
-    assert!(runs(&t, &bash("sed -n 1p a.py"), "import os\n"), "a failed call teaches nothing");
+    assert!(
+        runs(&t, &bash("sed -n 1p a.py"), "import os\n"),
+        "a failed call teaches nothing"
+    );
 
     /// An output the executor cut for the model.
     #[derive(Clone)]
@@ -118,7 +162,10 @@ fn nothing_is_learned_from_failures_cut_outputs_or_unsure_calls() {
     let cut: ToolCache<Cut> = ToolCache::new("/repo", 100).views(true);
     cut.execute(&bash("cat a.py"), |_| Ok::<_, ()>(Cut("import os\n[... cut]".into())))
         .unwrap();
-    assert!(cut.get(&bash("sed -n 1p a.py")).is_none(), "a cut output teaches nothing");
+    assert!(
+        cut.get(&bash("sed -n 1p a.py")).is_none(),
+        "a cut output teaches nothing"
+    );
 
     // Views are off by default: an executor must say its outputs are raw.
     let off: ToolCache = ToolCache::new("/repo", 100);
@@ -150,7 +197,11 @@ fn views_stay_in_their_workspace() {
 fn begin_and_complete_learn_too() {
     let t = tools();
     let p = t.begin(&bash("nl -ba a.py"));
-    let numbered: String = FILE.lines().enumerate().map(|(i, l)| format!("{:6}\t{l}\n", i + 1)).collect();
+    let numbered: String = FILE
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{:6}\t{l}\n", i + 1))
+        .collect();
     assert!(t.complete(p, &Ok::<Arc<str>, ()>(numbered.into())));
     assert_eq!(&*cached(&t, &bash("grep -n def a.py")).value, "3:def f():\n");
     // A write between begin and complete: neither the result nor the content is kept.

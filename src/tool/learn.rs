@@ -18,10 +18,7 @@ use crate::{Dep, DepPath, Ticket};
 /// The key of a file's learned content. Its arguments start with NUL, which
 /// no tool call's canonical JSON does, so it never equals a tool call's key.
 fn content_key(path: &WsPath) -> ToolKey {
-    let p = path
-        .path()
-        .map(|p| p.as_path().to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let p = path.path().as_path().to_string_lossy();
     ToolKey::internal(path.workspace(), "\u{0}content", format!("\u{0}{p}").into())
 }
 

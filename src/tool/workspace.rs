@@ -9,8 +9,9 @@
 //! the other.
 //!
 //! Each workspace's paths hang below one node of its own, its *top*
-//! ([`WsPath::top`]): the parent of both its relative root (`""`) and of `/`.
-//! An opaque command marks the top stale, which hides every entry of that
+//! ([`WsPath::top`]): its root, the relative path `""`, which is also the
+//! parent of `/` (so paths outside the root are in the workspace too). An
+//! opaque command marks the top stale, which hides every entry of that
 //! workspace in O(1) and nothing else.
 
 use std::path::{Path, PathBuf};
@@ -22,8 +23,8 @@ use super::error::ToolError;
 use super::output::{Served, ToolOutput};
 use crate::{Dep, DepPath, Dependency};
 
-/// A dependency inside one workspace: its number and a path, or the
-/// workspace's top (the ancestor of all its paths).
+/// A dependency inside one workspace: its number and a path. The
+/// workspace's root (`""`) is the ancestor of all its paths, `/` included.
 ///
 /// ```
 /// use depcache::tool::WsPath;
@@ -31,7 +32,8 @@ use crate::{Dep, DepPath, Dependency};
 ///
 /// let a = WsPath::new(1, DepPath::new("src/a.py"));
 /// assert_eq!(a.parent(), Some(WsPath::new(1, DepPath::new("src"))));
-/// assert_eq!(WsPath::new(1, DepPath::root()).parent(), Some(WsPath::top(1)));
+/// assert_eq!(WsPath::new(1, DepPath::new("/")).parent(), Some(WsPath::top(1)));
+/// assert_eq!(WsPath::top(1), WsPath::new(1, DepPath::root()));
 /// assert_eq!(WsPath::top(1).parent(), None);
 /// // The same path in another workspace is another dependency.
 /// assert_ne!(a, WsPath::new(2, DepPath::new("src/a.py")));
@@ -39,19 +41,22 @@ use crate::{Dep, DepPath, Dependency};
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WsPath {
     ws: u64,
-    /// `None`: the workspace's top.
-    path: Option<DepPath>,
+    path: DepPath,
 }
 
 impl WsPath {
     /// `path` in workspace `ws`.
     pub fn new(ws: u64, path: DepPath) -> Self {
-        WsPath { ws, path: Some(path) }
+        WsPath { ws, path }
     }
 
-    /// The top of workspace `ws`: every path of the workspace is below it.
+    /// The top of workspace `ws`, its root: every path of the workspace is
+    /// below it.
     pub fn top(ws: u64) -> Self {
-        WsPath { ws, path: None }
+        WsPath {
+            ws,
+            path: DepPath::root(),
+        }
     }
 
     /// The workspace's number.
@@ -59,28 +64,30 @@ impl WsPath {
         self.ws
     }
 
-    /// The path, or `None` for the top.
-    pub fn path(&self) -> Option<&DepPath> {
-        self.path.as_ref()
+    /// The path (`""` for the top).
+    pub fn path(&self) -> &DepPath {
+        &self.path
     }
 }
 
 impl Dependency for WsPath {
     fn parent(&self) -> Option<Self> {
-        let path = self.path.as_ref()?;
+        let parent = match self.path.parent() {
+            Some(p) => p,
+            // `/` hangs below the workspace's root; the root is the top.
+            None if self.path.as_path().has_root() => DepPath::root(),
+            None => return None,
+        };
         Some(WsPath {
             ws: self.ws,
-            path: path.parent(),
+            path: parent,
         })
     }
 }
 
 impl std::fmt::Debug for WsPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.path {
-            Some(p) => write!(f, "ws{}:{:?}", self.ws, p),
-            None => write!(f, "ws{}:<top>", self.ws),
-        }
+        write!(f, "ws{}:{:?}", self.ws, self.path)
     }
 }
 
@@ -302,6 +309,6 @@ mod tests {
         assert_eq!(chain.last(), Some(&WsPath::top(3)));
         assert_eq!(chain.len(), 4, "{chain:?}");
         let rel = WsPath::new(3, DepPath::new("a"));
-        assert_eq!(rel.parent().and_then(|p| p.parent()), Some(WsPath::top(3)));
+        assert_eq!(rel.parent(), Some(WsPath::top(3)));
     }
 }
