@@ -84,7 +84,8 @@ fn partial_reads_answer_what_they_cover() {
 #[test]
 fn every_invalidation_path_drops_what_was_learned() {
     let write = ToolCall::new("write_file", json!({"path": "/repo/a.py", "content": "x"}));
-    let cases: Vec<(&str, Box<dyn Fn(&ToolCache)>)> = vec![
+    type Change = Box<dyn Fn(&ToolCache)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "a write",
             Box::new(move |t: &ToolCache| {
