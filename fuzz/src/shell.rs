@@ -226,9 +226,35 @@ pub fn check_shell(input: &Input) {
         "classify is not deterministic"
     );
     check_shape(&class);
+    check_views(&text, cwd);
     if let ShellClass::Read { .. } = class {
         if let Some(w) = sure_write(&text) {
             panic!("classified as a read, but it writes ({w}): {text:?}");
+        }
+    }
+}
+
+/// The command through a cache with views on, after reads that taught it
+/// files the command may name: answering or learning never panics, and an
+/// answer is never given to a command that is not a read.
+fn check_views(text: &str, cwd: Option<&str>) {
+    use depcache::tool::{Source, ToolCache, ToolCall};
+    let tools: ToolCache = ToolCache::new(ROOT, 64).views(true);
+    let call = |c: &str| match cwd {
+        Some(d) => ToolCall::new("bash", serde_json::json!({ "command": c, "cwd": d })),
+        None => ToolCall::new("bash", serde_json::json!({ "command": c })),
+    };
+    for f in ["a.py", "src/a.py", "f", "1,5p"] {
+        let out: std::sync::Arc<str> = "x = 1\n\ty\n\nprint(x)".into();
+        let _ = tools.execute(&call(&format!("cat {f}")), |_| Ok::<_, ()>(out));
+    }
+    let served = tools.execute_served(&call(text), |_| Ok::<_, ()>("out\n".into()));
+    if let Ok(s) = served {
+        if matches!(s.source, Source::View(_)) {
+            assert!(
+                matches!(tools.classify(&call(text)), depcache::tool::Decision::Read { .. }),
+                "a view answered a command that is not a read: {text:?}"
+            );
         }
     }
 }

@@ -272,3 +272,60 @@ fn outputs_that_do_not_fit_their_command_teach_nothing() {
         assert!(parse_script(s).is_none(), "{s}");
     }
 }
+
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("cat".to_string()),
+        Just("nl".to_string()),
+        Just("sed".to_string()),
+        Just("head".to_string()),
+        Just("tail".to_string()),
+        Just("grep".to_string()),
+        Just("wc".to_string()),
+        Just("|".to_string()),
+        Just("-n".to_string()),
+        Just("-ba".to_string()),
+        Just("-l".to_string()),
+        Just("f".to_string()),
+        Just("'1,$p'".to_string()),
+        Just("0p".to_string()),
+        "-[A-Za-z0-9+]{1,4}",
+        "'[ -~]{0,8}'",
+        "[0-9,$p+-]{1,8}",
+        "[ -~]{1,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Whatever an agent types and whatever a tool printed: no panic.
+    #[test]
+    fn no_input_panics(
+        words in prop::collection::vec(word(), 1..8),
+        learn_out in prop::collection::vec(any::<u8>(), 0..200),
+        numbered in any::<bool>(),
+    ) {
+        let script = words.join(" ");
+        if let Some(view) = parse_script(&script) {
+            let out = if numbered {
+                String::from_utf8_lossy(&learn_out)
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| format!("{:6}\t{l}\n", i + 1))
+                    .collect::<String>()
+                    .into_bytes()
+            } else {
+                learn_out.clone()
+            };
+            if let Some(known) = view.learn(&out) {
+                known.check().map_err(TestCaseError::fail)?;
+                let _ = view.answer(&known);
+                let whole = parse_script("cat f").and_then(|v| v.learn(&learn_out));
+                if let Some(w) = whole {
+                    let _ = view.answer(&w.merged(known));
+                }
+            }
+        }
+    }
+}
