@@ -16,6 +16,8 @@ mod grep;
 mod known;
 mod lex;
 
+use std::borrow::Cow;
+
 pub(crate) use known::Known;
 use known::{End, Learned, Run};
 
@@ -172,34 +174,94 @@ fn sed_range(script: &str) -> Option<Stage> {
     Some(Stage::Select { first, last })
 }
 
+/// A line between stages: its text (borrowed from what is known until a
+/// stage must rewrite it), the prefix a stage put before it, and its end.
+struct Line<'k> {
+    prefix: Prefix,
+    text: Cow<'k, [u8]>,
+    end: End,
+}
+
+/// What a stage prints before a line, rendered only when the view's output
+/// is written (or when a later stage reads the line whole).
+#[derive(Clone, Copy)]
+enum Prefix {
+    None,
+    /// `cat -n`, `nl -ba`: `%6d\t`.
+    Number(u64),
+    /// `grep -n`: the number and `:` (a selected line) or `-` (context).
+    Grep(u64, u8),
+}
+
+impl Prefix {
+    fn write(self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        // Writing to a Vec cannot fail.
+        let _ = match self {
+            Prefix::None => Ok(()),
+            Prefix::Number(n) => write!(out, "{n:6}\t"),
+            Prefix::Grep(n, sep) => write!(out, "{n}{}", sep as char),
+        };
+    }
+}
+
+impl<'k> Line<'k> {
+    /// The line as a later stage reads it: prefix and text.
+    fn whole(self) -> Cow<'k, [u8]> {
+        match self.prefix {
+            Prefix::None => self.text,
+            p => {
+                let mut v = Vec::with_capacity(self.text.len() + 8);
+                p.write(&mut v);
+                v.extend_from_slice(&self.text);
+                Cow::Owned(v)
+            }
+        }
+    }
+}
+
 /// A stream of lines between stages.
-struct Stream {
-    lines: Vec<(Vec<u8>, End)>,
+struct Stream<'k> {
+    lines: Vec<Line<'k>>,
     /// The absolute number of the first line, while lines are the file's own.
     base: u64,
     /// The stream's full length, when known (always, once a stage re-bases it).
     total: Option<u64>,
 }
 
-impl Stream {
+impl<'k> Stream<'k> {
     fn complete(&self) -> bool {
         self.base == 1 && self.total == Some(self.lines.len() as u64)
     }
 
-    fn rebased(lines: Vec<(Vec<u8>, End)>) -> Stream {
+    fn rebased(lines: Vec<Line<'k>>) -> Stream<'k> {
         let total = Some(lines.len() as u64);
         Stream { lines, base: 1, total }
+    }
+
+    fn one(text: String) -> Stream<'k> {
+        Stream::rebased(vec![Line {
+            prefix: Prefix::None,
+            text: Cow::Owned(text.into_bytes()),
+            end: End::Newline,
+        }])
     }
 }
 
 impl View {
     /// The view's output, from what is known of the file, or `None` if the
-    /// known lines do not cover it.
+    /// known lines do not cover it. The lines are borrowed from `known` until
+    /// the output is written: one allocation for it, none per line (except
+    /// where a stage reads a line another stage prefixed: `nl -ba f | grep`).
     pub(crate) fn answer(&self, known: &Known) -> Option<Vec<u8>> {
         let (a, b) = self.needed(known)?;
         let mut lines = Vec::with_capacity(b.saturating_sub(a).saturating_add(1).min(1 << 16) as usize);
         for n in a..=b {
-            lines.push((known.line(n)?.to_vec(), known.end_of(n)?));
+            lines.push(Line {
+                prefix: Prefix::None,
+                text: Cow::Borrowed(known.line(n)?),
+                end: known.end_of(n)?,
+            });
         }
         let mut s = Stream {
             lines,
@@ -209,10 +271,12 @@ impl View {
         for stage in &self.stages {
             s = stage.apply(s, known.ascii())?;
         }
-        let mut out = Vec::new();
-        for (line, end) in s.lines {
-            out.extend_from_slice(&line);
-            match end {
+        let size: usize = s.lines.iter().map(|l| l.text.len() + 12).sum();
+        let mut out = Vec::with_capacity(size);
+        for line in s.lines {
+            line.prefix.write(&mut out);
+            out.extend_from_slice(&line.text);
+            match line.end {
                 End::Newline => out.push(b'\n'),
                 End::Bare => {}
                 End::Unknown => return None,
@@ -333,7 +397,7 @@ fn strip_number(line: &[u8], n: u64) -> Option<&[u8]> {
 }
 
 impl Stage {
-    fn apply(&self, s: Stream, ascii: bool) -> Option<Stream> {
+    fn apply<'k>(&self, s: Stream<'k>, ascii: bool) -> Option<Stream<'k>> {
         match self {
             Stage::Cat => Some(s),
             Stage::Number { nl } => {
@@ -342,10 +406,17 @@ impl Stage {
                     .lines
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (line, end))| {
-                        let mut out = format!("{:6}\t", base + i as u64).into_bytes();
-                        out.extend_from_slice(&line);
-                        (out, if *nl { End::Newline } else { end })
+                    .map(|(i, line)| {
+                        let end = if *nl { End::Newline } else { line.end };
+                        let text = match line.prefix {
+                            Prefix::None => line.text,
+                            _ => line.whole(),
+                        };
+                        Line {
+                            prefix: Prefix::Number(base + i as u64),
+                            text,
+                            end,
+                        }
                     })
                     .collect();
                 Some(Stream {
@@ -362,10 +433,10 @@ impl Stage {
                         Pos::FromEnd(k) => Some((total? + 1).saturating_sub(*k)),
                     }
                 };
-                let (a, b) = (resolve(first)?.max(1), resolve(last)?);
                 if matches!(first, Pos::FromEnd(0)) || matches!(last, Pos::Abs(0)) {
                     return Some(Stream::rebased(Vec::new()));
                 }
+                let (a, b) = (resolve(first)?.max(1), resolve(last)?);
                 // Every line a..=b that exists must be in the stream.
                 let end = match total {
                     Some(t) => b.min(t),
@@ -399,18 +470,17 @@ impl Stage {
                     return None;
                 }
                 let mut n = 0u64;
-                for (_, end) in &s.lines {
-                    match end {
+                for line in &s.lines {
+                    match line.end {
                         End::Newline => n += 1,
                         End::Bare => {}
                         End::Unknown => return None,
                     }
                 }
-                let text = match name {
+                Some(Stream::one(match name {
                     Some(f) => format!("{n} {f}"),
                     None => n.to_string(),
-                };
-                Some(Stream::rebased(vec![(text.into_bytes(), End::Newline)]))
+                }))
             }
         }
     }
@@ -418,16 +488,17 @@ impl Stage {
 
 /// grep's output over complete lines; `None` where grep would select no line
 /// (it then exits 1: a failed call, which the tool must report itself).
-fn grep_lines(g: &grep::Grep, lines: Vec<(Vec<u8>, End)>) -> Option<Stream> {
-    let selected: Vec<bool> = lines.iter().map(|(l, _)| g.regex.is_match(l) != g.invert).collect();
+fn grep_lines<'k>(g: &grep::Grep, lines: Vec<Line<'k>>) -> Option<Stream<'k>> {
+    let texts: Vec<Cow<'k, [u8]>> = lines.into_iter().map(Line::whole).collect();
+    let selected: Vec<bool> = texts.iter().map(|l| g.regex.is_match(l) != g.invert).collect();
     let hits = selected.iter().filter(|s| **s).count();
     if hits == 0 {
         return None;
     }
     if g.count {
-        return Some(Stream::rebased(vec![(hits.to_string().into_bytes(), End::Newline)]));
+        return Some(Stream::one(hits.to_string()));
     }
-    let n = lines.len();
+    let n = texts.len();
     // Which lines print, and how: selected ':' or context '-'.
     let mut show = vec![None; n];
     for (i, sel) in selected.iter().enumerate() {
@@ -450,19 +521,25 @@ fn grep_lines(g: &grep::Grep, lines: Vec<(Vec<u8>, End)>) -> Option<Stream> {
     let context = g.before > 0 || g.after > 0;
     let mut out = Vec::new();
     let mut last_shown: Option<usize> = None;
-    for (i, (line, _)) in lines.into_iter().enumerate() {
+    for (i, text) in texts.into_iter().enumerate() {
         let Some(sep) = show[i] else { continue };
         if context && last_shown.is_some_and(|p| p + 1 < i) {
-            out.push((b"--".to_vec(), End::Newline));
+            out.push(Line {
+                prefix: Prefix::None,
+                text: Cow::Borrowed(b"--"),
+                end: End::Newline,
+            });
         }
         last_shown = Some(i);
-        let mut text = Vec::with_capacity(line.len() + 8);
-        if g.numbers {
-            text.extend_from_slice((i + 1).to_string().as_bytes());
-            text.push(sep);
-        }
-        text.extend_from_slice(&line);
-        out.push((text, End::Newline));
+        out.push(Line {
+            prefix: if g.numbers {
+                Prefix::Grep(i as u64 + 1, sep)
+            } else {
+                Prefix::None
+            },
+            text,
+            end: End::Newline,
+        });
     }
     Some(Stream::rebased(out))
 }
