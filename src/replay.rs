@@ -148,6 +148,10 @@ pub struct Report {
     /// previous occurrence in its workspace: the exact repeats a cache that
     /// knew the truth could serve.
     pub ceiling: u64,
+    /// The part of `ceiling` that no write or opaque call (by the fixed
+    /// model) separates from the previous occurrence: the repeats a cache can
+    /// serve without a file watcher.
+    pub reachable: u64,
     /// Hits checked against recorded outputs (the rest against the simulation).
     pub checked_recorded: u64,
     /// Invalidation calls made.
@@ -175,6 +179,7 @@ impl Report {
         self.views += other.views;
         self.policy_reliant_hits += other.policy_reliant_hits;
         self.ceiling += other.ceiling;
+        self.reachable += other.reachable;
         self.checked_recorded += other.checked_recorded;
         self.stale_examples.extend(other.stale_examples);
     }
@@ -541,8 +546,11 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
     let mut local = Report::default();
     let calls = &lane.calls;
     let mut lat = Vec::with_capacity(calls.len());
-    // The last recorded output of each cacheable call, for the ceiling.
-    let mut seen: HashMap<ToolKey, Arc<str>> = HashMap::new();
+    // The last recorded output of each cacheable call, and how many changes
+    // the fixed model had seen then, for the ceiling and the reachable repeats.
+    let mut seen: HashMap<ToolKey, (Arc<str>, usize)> = HashMap::new();
+    // What the fixed model says each write or opaque call of the session changed.
+    let mut changes: Vec<Option<Vec<DepPath>>> = Vec::new();
     for (step, tc) in calls.iter().enumerate() {
         let call = tc.to_call().by(tc.session.clone(), step as u64);
         // The fixed model's classification: the built-in policy, trusting no
@@ -596,12 +604,24 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
         let t0 = Instant::now();
         let mut lookup = false;
         let mut viewed = false;
-        if let (Decision::Read { key, .. }, Some(o), true) = (&decision, &tc.output, tc.ok) {
-            if let Some(prev) = seen.insert(key.clone(), o.as_str().into()) {
+        if let (Decision::Read { key, deps }, Some(o), true) = (&decision, &tc.output, tc.ok) {
+            if let Some((prev, at)) = seen.insert(key.clone(), (o.as_str().into(), changes.len())) {
                 if *prev == **o {
                     local.ceiling += 1;
+                    // Reachable without a watcher: nothing since then that the
+                    // fixed model says may have changed what it read.
+                    let untouched = changes[at..].iter().all(|c| match c {
+                        None => false,
+                        Some(paths) => !paths.iter().any(|p| deps.iter().any(|d| reaches(p, d))),
+                    });
+                    local.reachable += u64::from(untouched);
                 }
             }
+        }
+        match &truth_decision {
+            Decision::Write { paths } => changes.push(Some(paths.clone())),
+            Decision::Opaque => changes.push(None),
+            _ => {}
         }
         let result: Result<Out, ()> = match sh.opts.mode {
             Mode::NoCache => {

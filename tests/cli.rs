@@ -54,6 +54,91 @@ fn replays_the_agent_traces_with_zero_stale_serves() {
     }
 }
 
+/// The depcache row of `replay --json` on `trace` with `threads`.
+fn ours(trace: &str, threads: &str) -> serde_json::Value {
+    let o = depcache(&["replay", "--json", "--threads", threads, trace]);
+    assert!(o.status.success(), "{trace}: {}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("--json prints JSON");
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "depcache")
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn sandboxed_sessions_replay_alike_at_any_thread_count_and_get_every_reachable_repeat() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/agent");
+    for trace in ["mini-swe-agent-20.jsonl", "openhands-3.jsonl"] {
+        let path = format!("{dir}/{trace}");
+        let (one, four) = (ours(&path, "1"), ours(&path, "4"));
+        for k in ["hits", "views", "stale_serves", "ceiling", "reachable"] {
+            assert_eq!(one[k], four[k], "{trace} {k}: {one} vs {four}");
+        }
+        assert_eq!(one["stale_serves"], 0, "{trace}: {one}");
+        // Every exact repeat that no write or opaque command separates is a hit.
+        let exact = one["hits"].as_u64().unwrap() - one["views"].as_u64().unwrap();
+        assert_eq!(exact, one["reachable"].as_u64().unwrap(), "{trace}: {one}");
+        assert!(one["reachable"].as_u64().unwrap() <= one["ceiling"].as_u64().unwrap());
+    }
+    // mini-swe-agent's outputs are raw: views learn from them, checked byte for
+    // byte against what the agent saw.
+    let mini = ours(&format!("{dir}/mini-swe-agent-20.jsonl"), "4");
+    assert!(mini["views"].as_u64().unwrap() >= 10, "{mini}");
+}
+
+#[test]
+fn hits_that_rely_on_a_policy_declaration_are_reported_apart() {
+    // The project declares `check_traceability` read-only; it rewrites the
+    // report the agent reads next. Without outputs, the replay cannot know who
+    // is right: the fixed model calls the tool opaque, so the hit is reported
+    // as relying on the policy, not as fresh.
+    let mut pol = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    writeln!(
+        pol,
+        "[tools.check_traceability]\nkind = \"read\"\nworkspace_if_no_path = true\nscope = \"subtree\""
+    )
+    .unwrap();
+    let f = trace_file(&[
+        HEADER,
+        r#"{"tool": "read_file", "args": {"path": "report.md"}}"#,
+        r#"{"tool": "check_traceability", "args": {}}"#,
+        r#"{"tool": "read_file", "args": {"path": "report.md"}}"#,
+    ]);
+    let o = depcache(&[
+        "replay",
+        "--json",
+        "--policy",
+        pol.path().to_str().unwrap(),
+        f.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ours = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "depcache")
+        .unwrap()
+        .clone();
+    assert_eq!(ours["stale_serves"], 0, "{ours}");
+    assert_eq!(ours["policy_reliant_hits"], 1, "{ours}");
+    // Without the declaration, the unknown tool is never cached and its hit
+    // on the read is still one that relies on "unknown tools write nothing".
+    let o = depcache(&["replay", "--json", f.path().to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ours = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "depcache")
+        .unwrap()
+        .clone();
+    assert_eq!(ours["policy_reliant_hits"], 1, "{ours}");
+}
+
 #[test]
 fn built_in_workload_prints_a_table() {
     let o = depcache(&["replay", "--sessions", "2", "--calls", "300", "--threads", "2"]);

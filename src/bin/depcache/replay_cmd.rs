@@ -193,13 +193,14 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
     }
     println!();
     println!(
-        "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11}",
+        "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11}",
         "policy",
         "calls",
         "lookups",
         "hits",
         "views",
         "ceiling",
+        "reach",
         "hit%",
         "stale",
         "policy",
@@ -211,13 +212,14 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
     );
     for r in reports {
         println!(
-            "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6.1}% {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11.0}",
+            "{:<20} {:>8} {:>8} {:>8} {:>6} {:>7} {:>7} {:>6.1}% {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>11.0}",
             r.mode,
             r.calls,
             r.lookups,
             r.hits,
             r.views,
             r.ceiling,
+            r.reachable,
             100.0 * r.hit_ratio(),
             r.stale_serves,
             r.policy_reliant_hits,
@@ -230,7 +232,8 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
     }
     println!();
     println!("views = hits answered from file content seen before (part of hits); ceiling = cacheable");
-    println!("calls whose recorded output equals the same call's previous one in its workspace.");
+    println!("calls whose recorded output equals the same call's previous one in its workspace;");
+    println!("reach = those that no write or opaque call separates (servable without a watcher).");
     println!("stale = hits whose output differs from the recorded output (or, without recorded");
     println!("outputs, from a simulated file system that versions every path the built-in policy");
     println!("says a call writes); policy = hits stale by that model only through calls that the");
