@@ -232,3 +232,51 @@ fn learned_content_counts_in_the_byte_budget() {
     runs(&t, &bash("cat small.txt"), &small);
     assert_eq!(t.get(&bash("sed -n 100p small.txt")).as_deref(), Some("line 99\n"));
 }
+
+#[test]
+fn structured_read_tools_declare_their_format() {
+    use depcache::tool::Policy;
+    let t = tools();
+    t.set_policy(
+        Policy::defaults().merged(
+            Policy::from_toml_str(
+                r#"
+            [tools.read_file]
+            kind = "read"
+            view = { format = "raw", offset_arg = "offset", offset_base = 0, limit_arg = "limit" }
+
+            [tools.view_lines]
+            kind = "read"
+            view = { format = "cat_n", offset_arg = "start", end_arg = "end" }
+            "#,
+            )
+            .unwrap(),
+        ),
+    );
+    let read = |args: serde_json::Value| ToolCall::new("read_file", args);
+    // A whole read teaches the file.
+    assert!(runs(&t, &read(json!({"path": "a.py"})), FILE));
+    let served = cached(&t, &read(json!({"path": "a.py", "offset": 2, "limit": 2})));
+    assert_eq!(&*served.value, "def f():\n    return os.sep\n");
+    assert!(matches!(served.source, Source::View(_)));
+    // Another tool's format, from the same knowledge: `cat -n` lines.
+    let v = ToolCall::new("view_lines", json!({"path": "a.py", "start": 3, "end": 4}));
+    assert_eq!(&*cached(&t, &v).value, "     3\tdef f():\n     4\t    return os.sep\n");
+    // And a shell view too: one file, one knowledge.
+    assert_eq!(&*cached(&t, &bash("sed -n 6p a.py")).value, "f()\n");
+    // A partial structured read teaches its lines, and where the file ends
+    // when it shows fewer lines than asked.
+    let t2 = tools();
+    t2.set_policy(t.policy().as_ref().clone());
+    assert!(runs(
+        &t2,
+        &read(json!({"path": "b.py", "offset": 10, "limit": 5})),
+        "k\nl\n"
+    ));
+    assert_eq!(&*cached(&t2, &bash("tail -n 1 b.py")).value, "l\n");
+    assert!(runs(&t2, &bash("sed -n 1p b.py"), "a\n"), "line 1 is unknown");
+    // Undeclared read tools teach nothing.
+    let plain = tools();
+    runs(&plain, &read(json!({"path": "a.py"})), FILE);
+    assert!(plain.get(&bash("sed -n 1p a.py")).is_none());
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::call::{ToolCall, ToolKey};
 use super::fingerprint::Print;
 use super::output::{Body, Origin, Stored, ToolOutput};
-use super::policy::ToolPolicy;
+use super::policy::{ReadView, ToolPolicy, ViewFormat};
 use super::view::{self, View};
 use super::workspace::{WsCtx, WsPath};
 use super::ToolCache;
@@ -20,6 +20,30 @@ use crate::{Dep, DepPath, Ticket};
 fn content_key(path: &WsPath) -> ToolKey {
     let p = path.path().as_path().to_string_lossy();
     ToolKey::internal(path.workspace(), "\u{0}content", format!("\u{0}{p}").into())
+}
+
+/// A structured read tool's call as a view of its one file.
+fn structured(call: &ToolCall, rv: &ReadView) -> Option<View> {
+    let number = |arg: &Option<String>| -> Option<Option<u64>> {
+        match arg.as_ref().and_then(|a| call.args.get(a)) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => Some(Some(v.as_u64()?)),
+        }
+    };
+    // Line numbers from the tool's own numbering (0- or 1-based).
+    let line = |n: u64| n.checked_add(1)?.checked_sub(rv.offset_base.min(1));
+    let first = match number(&rv.offset_arg)? {
+        Some(o) => line(o)?,
+        None => 1,
+    };
+    let last = match (number(&rv.limit_arg)?, number(&rv.end_arg)?) {
+        (Some(0), _) => return None,
+        (Some(limit), None) => Some(first.checked_add(limit - 1)?),
+        (None, Some(end)) => Some(line(end)?),
+        (None, None) => None,
+        (Some(_), Some(_)) => return None,
+    };
+    view::lines(String::new(), rv.format == ViewFormat::CatN, first, last)
 }
 
 impl<V: ToolOutput> ToolCache<V> {
@@ -34,8 +58,13 @@ impl<V: ToolOutput> ToolCache<V> {
         // directory, and `grep -r` is not one.)
         let [dep] = deps else { return None };
         let policy = self.policy.load();
-        let ToolPolicy::Shell(sh) = policy.get(&call.name) else {
-            return None;
+        let sh = match policy.get(&call.name) {
+            ToolPolicy::Shell(sh) => sh,
+            ToolPolicy::Read(read) => {
+                let view = structured(call, read.view.as_ref()?)?;
+                return Some((view, ws.dep(&dep.dep)));
+            }
+            _ => return None,
         };
         let Some(Value::String(command)) = call.args.get(&sh.command_arg) else {
             return None;

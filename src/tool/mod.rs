@@ -37,7 +37,7 @@ pub use call::{ToolCall, ToolKey, MAX_DEPTH};
 pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
 pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
-pub use policy::{Policy, ReadPolicy, ShellPolicy, ToolPolicy, WritePolicy};
+pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
 #[cfg(feature = "watch")]
 pub(crate) use workspace::WsCtx;
 pub use workspace::{Workspace, WsPath};

@@ -95,6 +95,60 @@ pub struct ReadPolicy {
     /// shares the entry of one that does not.
     #[serde(default)]
     pub defaults: Map<String, Value>,
+    /// How its output shows the lines of the one file it reads, for views of
+    /// known content ([`ToolCache::views`](super::ToolCache::views)): its
+    /// complete outputs teach the file's lines, and a later read of lines the
+    /// cache knows is answered from them. `None`: its output is opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<ReadView>,
+}
+
+/// How a structured read tool's output shows a file's lines.
+///
+/// ```
+/// use depcache::tool::{Policy, ToolPolicy};
+///
+/// // A read_file whose output is the lines themselves, from a 0-based
+/// // `offset`, `limit` lines at most.
+/// let p = Policy::from_toml_str(r#"
+///     [tools.read_file]
+///     kind = "read"
+///     view = { format = "raw", offset_arg = "offset", offset_base = 0, limit_arg = "limit" }
+/// "#).unwrap();
+/// assert!(matches!(p.get("read_file"), ToolPolicy::Read(r) if r.view.is_some()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadView {
+    /// How each line is printed.
+    pub format: ViewFormat,
+    /// The argument holding the first line to read; absent: line 1.
+    #[serde(default)]
+    pub offset_arg: Option<String>,
+    /// The number the first line of the file has in `offset_arg` (0 or 1).
+    #[serde(default = "one")]
+    pub offset_base: u64,
+    /// The argument holding how many lines to read at most.
+    #[serde(default)]
+    pub limit_arg: Option<String>,
+    /// The argument holding the last line to read (inclusive, numbered like
+    /// `offset_arg`), for tools that take a range's end instead of a count.
+    #[serde(default)]
+    pub end_arg: Option<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// How a read tool prints each line of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewFormat {
+    /// The line as it is in the file (as `sed -n 'a,bp'` prints it).
+    Raw,
+    /// The line number, as `cat -n` prints it (`%6d` and a tab), then the line.
+    CatN,
 }
 
 fn exact() -> Scope {

@@ -51,6 +51,30 @@ enum Pos {
     FromEnd(u64),
 }
 
+/// A structured read of `file`: lines `first..=last` (`last: None`, to the
+/// end), numbered as `cat -n` numbers them if `numbered`.
+pub(crate) fn lines(file: String, numbered: bool, first: u64, last: Option<u64>) -> Option<View> {
+    let mut stages = Vec::with_capacity(2);
+    if numbered {
+        stages.push(Stage::Number { nl: false });
+    }
+    match (first, last) {
+        (1, None) if numbered => {}
+        (1, None) => stages.push(Stage::Cat),
+        (0, _) => return None,
+        (a, None) => stages.push(Stage::Select {
+            first: Pos::Abs(a),
+            last: Pos::FromEnd(1),
+        }),
+        (a, Some(b)) if b >= a => stages.push(Stage::Select {
+            first: Pos::Abs(a),
+            last: Pos::Abs(b),
+        }),
+        _ => return None,
+    }
+    Some(View { file, stages })
+}
+
 /// Parses a shell script that is a view: a pipeline of plain words whose
 /// first command reads exactly one file and whose every command is one this
 /// module understands. `None` for anything else.

@@ -46,6 +46,26 @@ fn check(dir: &Path, content: &[u8], learn: &str, views: &[String]) -> Result<()
             prop_assert_eq!(k, *line, "line {} learned from {}", i + 1, learn);
         }
     }
+    // Structured reads answer as the shell pipelines with the same lines do.
+    for (a, b) in [(1, None), (2, Some(4)), (3, None), (5, Some(40))] {
+        for numbered in [false, true] {
+            let Some(view) = super::lines("f".into(), numbered, a, b) else {
+                continue;
+            };
+            if let Some(answer) = view.answer(&known) {
+                let range = match b {
+                    Some(b) => format!("{a},{b}p"),
+                    None => format!("{a},$p"),
+                };
+                let script = if numbered {
+                    format!("cat -n f | sed -n '{range}'")
+                } else {
+                    format!("sed -n '{range}' f")
+                };
+                prop_assert_eq!(Some(answer), run(dir, &script), "{} after {}", script, learn);
+            }
+        }
+    }
     for v in views {
         // A grep pattern outside the exact translation is left to grep.
         let Some(view) = parse_script(v) else {
