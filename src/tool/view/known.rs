@@ -22,6 +22,8 @@ pub(crate) struct Run {
     bytes: Vec<u8>,
     /// Start of each line in `bytes`, and one more entry: the end.
     bounds: Vec<usize>,
+    /// Every byte is ASCII and none is NUL.
+    ascii: bool,
 }
 
 impl Run {
@@ -38,6 +40,7 @@ impl Run {
             first,
             bytes: Vec::with_capacity(bytes),
             bounds,
+            ascii: true,
         }
     }
 
@@ -54,28 +57,41 @@ impl Run {
         // Line ends 8 bytes at a time: in each word, the bytes equal to `\n`
         // become zero, and an exact zero-byte mask (no borrow between bytes)
         // marks them. Lines of source code are dense in `\n`; memchr, tuned
-        // for rare matches, took 1.6x as long on a 10,000-line file.
+        // for rare matches, took 1.6x as long on a 10,000-line file. The
+        // same pass notes any non-ASCII byte (a high bit) and any NUL.
+        let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
         const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+        let (mut high, mut nul) = (0u64, 0u64);
         let words = bytes.chunks_exact(8);
         let tail_at = bytes.len() - words.remainder().len();
         for (w, word) in words.enumerate() {
-            let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
-            let mut zero = !(((x & LOW7) + LOW7) | x | LOW7);
-            while zero != 0 {
-                bounds.push(w * 8 + (zero.trailing_zeros() / 8) as usize + 1);
-                zero &= zero - 1;
+            let raw = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            high |= raw;
+            nul |= zeros(raw);
+            let mut ends = zeros(raw ^ NL);
+            while ends != 0 {
+                bounds.push(w * 8 + (ends.trailing_zeros() / 8) as usize + 1);
+                ends &= ends - 1;
             }
         }
+        let mut ascii = high & !LOW7 == 0 && nul == 0;
         for (j, b) in bytes[tail_at..].iter().enumerate() {
+            ascii &= b.is_ascii() && *b != 0;
             if *b == b'\n' {
                 bounds.push(tail_at + j + 1);
             }
         }
-        Run { first, bytes, bounds }
+        Run {
+            first,
+            bytes,
+            bounds,
+            ascii,
+        }
     }
 
     pub(crate) fn push(&mut self, line: &[u8]) {
+        self.ascii &= line.is_ascii() && memchr::memchr(0, line).is_none();
         self.bytes.extend_from_slice(line);
         self.bytes.push(b'\n');
         self.bounds.push(self.bytes.len());
@@ -134,7 +150,7 @@ impl Known {
         if l.run.len() == 0 && !(l.ends && l.run.first == 1) {
             return None; // nothing learned
         }
-        let ascii = l.run.bytes.is_ascii() && memchr::memchr(0, &l.run.bytes).is_none();
+        let ascii = l.run.ascii;
         let (lines, last_end) = if l.ends {
             (Some(l.run.last()), (l.run.len() > 0).then_some(l.last_end))
         } else {
