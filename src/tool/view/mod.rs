@@ -39,6 +39,9 @@ enum Stage {
     Number { nl: bool },
     /// `sed -n 'a,bp'`, `head -n N`, `tail -n N`, `tail -n +N`.
     Select { first: Pos, last: Pos },
+    /// `sed -n 'a,bp;c,dp'`: each line printed once for every range that
+    /// holds it, in the script's order.
+    Ranges(Vec<(u64, u64)>),
     /// `grep` on the stream.
     Grep(Box<grep::Grep>),
     /// `wc -l`, with the file name it prints when it read a file.
@@ -133,7 +136,7 @@ fn command(name: &str, args: &[String]) -> Option<(Stage, Option<String>)> {
                 [n, e, script, rest @ ..] if n == "-n" && e == "-e" => (script, rest),
                 _ => return None,
             };
-            Some((sed_range(script)?, operand(rest)?))
+            Some((sed_script(script)?, operand(rest)?))
         }
         "head" | "tail" => {
             let (count, rest) = match args {
@@ -172,6 +175,24 @@ fn command(name: &str, args: &[String]) -> Option<(Stage, Option<String>)> {
         }
         _ => None,
     }
+}
+
+/// One range, or several separated by `;` (then only numeric ones).
+fn sed_script(script: &str) -> Option<Stage> {
+    if !script.contains(';') {
+        return sed_range(script);
+    }
+    let mut ranges = Vec::new();
+    for part in script.split(';') {
+        match sed_range(part.trim())? {
+            Stage::Select {
+                first: Pos::Abs(a),
+                last: Pos::Abs(b),
+            } => ranges.push((a, b)),
+            _ => return None,
+        }
+    }
+    Some(Stage::Ranges(ranges))
 }
 
 /// `a,bp`, `ap`, `a,$p`, `$p` (with `a` ≥ 1).
@@ -321,6 +342,7 @@ impl View {
                 first: Pos::Abs(a),
                 last: Pos::Abs(b),
             }) => (*a, *b),
+            Some(Stage::Ranges(r)) => (r.iter().map(|x| x.0).min()?, r.iter().map(|x| x.1).max()?),
             Some(Stage::Select { first, .. }) => {
                 let n = known.lines()?;
                 let a = match first {
@@ -340,6 +362,9 @@ impl View {
 
     /// What the complete output `out` of this view proves about the file.
     pub(crate) fn learn(&self, out: &[u8]) -> Option<Known> {
+        if let [Stage::Number { nl }, Stage::Ranges(r)] = self.stages.as_slice() {
+            return learn_ranges(*nl, r, out);
+        }
         // Learnable: 1:1 stages and at most one selection, last.
         let mut numbered = None;
         let mut select = None;
@@ -413,6 +438,65 @@ impl View {
     }
 }
 
+/// What the numbered output of `nl -ba f | sed -n 'a,bp;c,dp'` proves: the
+/// numbers place every line. Ranges must ascend without overlapping; one that
+/// stops short shows where the file ends (and every later one is empty).
+fn learn_ranges(nl: bool, ranges: &[(u64, u64)], out: &[u8]) -> Option<Known> {
+    if ranges.windows(2).any(|w| w[1].0 <= w[0].1) {
+        return None;
+    }
+    let mut lines = out.split_inclusive(|b| *b == b'\n').peekable();
+    let mut known: Option<Known> = None;
+    let mut ended = false;
+    for &(a, b) in ranges {
+        let mut run = Run::with_capacity(a, 0, 0);
+        let mut last_end = End::Newline;
+        for n in a..=b {
+            let Some(raw) = lines.peek() else {
+                ended = true;
+                break;
+            };
+            let (line, end) = match raw.strip_suffix(b"\n") {
+                Some(l) if nl => (l, End::Unknown),
+                Some(l) => (l, End::Newline),
+                None if nl => return None, // nl always ends its lines
+                None => (*raw, End::Bare),
+            };
+            let Some(text) = strip_number(line, n) else {
+                ended = true; // the next line is another range's (or wrong)
+                break;
+            };
+            run.push(text);
+            lines.next();
+            last_end = end;
+            if end == End::Bare {
+                ended = true;
+                break;
+            }
+        }
+        let ends = ended || (last_end == End::Bare);
+        if run.len() > 0 {
+            let learned = Known::from_learned(Learned {
+                run,
+                ends,
+                last_end: if ends { last_end } else { End::Newline },
+            })?;
+            known = Some(match known {
+                Some(k) => k.merged(learned),
+                None => learned,
+            });
+        }
+        if ended {
+            break;
+        }
+    }
+    // Every output line placed: otherwise the numbers did not fit.
+    if lines.next().is_some() {
+        return None;
+    }
+    known
+}
+
 /// `line` without its `%6d\t` prefix, if the prefix is exactly `n`'s.
 fn strip_number(line: &[u8], n: u64) -> Option<&[u8]> {
     let tab = line.iter().position(|b| *b == b'\t')?;
@@ -482,6 +566,35 @@ impl Stage {
                     .map(|(_, l)| l)
                     .collect();
                 Some(Stream::rebased(lines))
+            }
+            Stage::Ranges(ranges) => {
+                let (a, b) = (ranges.iter().map(|r| r.0).min()?, ranges.iter().map(|r| r.1).max()?);
+                let end = match s.total {
+                    Some(t) => b.min(t),
+                    None => b,
+                };
+                let start = s.base;
+                if a < start || (end >= a && end >= start + s.lines.len() as u64) {
+                    return None;
+                }
+                let mut out = Vec::new();
+                for (i, line) in s.lines.iter().enumerate() {
+                    let n = start + i as u64;
+                    for _ in ranges.iter().filter(|(a, b)| *a <= n && n <= *b) {
+                        out.push(Line {
+                            prefix: line.prefix,
+                            text: line.text.clone(),
+                            end: line.end,
+                        });
+                    }
+                }
+                // sed ends a line it printed without `\n` once it prints more
+                // (the file's last line, printed twice).
+                let printed = out.len();
+                for line in out.iter_mut().take(printed.saturating_sub(1)) {
+                    line.end = End::Newline;
+                }
+                Some(Stream::rebased(out))
             }
             Stage::Grep(g) => {
                 if !s.complete() || !ascii {

@@ -112,9 +112,11 @@ fn file() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn learn_cmd() -> impl Strategy<Value = String> {
-    (0usize..9, 1u64..45, 0u64..30).prop_map(|(k, a, len)| {
+    (0usize..11, 1u64..45, 0u64..30).prop_map(|(k, a, len)| {
         let b = a + len;
         match k {
+            9 => format!("nl -ba f | sed -n '{a},{b}p;{},{}p'", b + 2, b + 5),
+            10 => format!("cat -n f | sed -n '{a},{b}p;{}p'", b + 1),
             0 => "cat f".to_string(),
             1 => "cat -n f".to_string(),
             2 => "nl -ba f".to_string(),
@@ -148,6 +150,9 @@ fn view_cmds(a: u64, len: u64, pat: &str) -> Vec<String> {
         format!("cat -n f | sed -n '{a},{b}p'"),
         format!("sed -n '{a},{b}p' f | nl -ba"),
         format!("cat f | head -n {len} | tail -n 3"),
+        format!("sed -n '{a},{b}p;{}p' f", a + 1),
+        format!("nl -ba f | sed -n '{}p;{a},{b}p'", b + 3),
+        format!("sed -n '{a}p;{a}p' f"),
     ];
     for opts in [
         "", "-n", "-c", "-i", "-v", "-w", "-F", "-E", "-n -C 2", "-nA1", "-n -B 3", "-in", "-nw", "-vc",
