@@ -13,6 +13,10 @@ pub(crate) enum End {
     Unknown,
 }
 
+/// The most bytes known of one file (outputs longer than this teach nothing;
+/// knowledge that would grow past it is replaced instead).
+pub(crate) const MAX_BYTES: usize = 1 << 30;
+
 /// Consecutive lines of a file, from line `first` (1-based): their bytes,
 /// each followed by `\n` (how the file's last line really ends is kept in
 /// [`Known`]), and where each starts.
@@ -20,8 +24,9 @@ pub(crate) enum End {
 pub(crate) struct Run {
     pub(crate) first: u64,
     bytes: Vec<u8>,
-    /// Start of each line in `bytes`, and one more entry: the end.
-    bounds: Vec<usize>,
+    /// Start of each line in `bytes`, and one more entry: the end. 32 bits:
+    /// what is known of a file stays under [`MAX_BYTES`].
+    bounds: Vec<u32>,
     /// Every byte is ASCII and none is NUL.
     ascii: bool,
 }
@@ -45,14 +50,19 @@ impl Run {
     }
 
     /// The lines of `text` (each ends with `\n`, but the last may not), from
-    /// line `first`: one copy and one scan for line ends.
-    pub(crate) fn from_text(first: u64, text: &[u8]) -> Self {
+    /// line `first`: one copy and one scan for line ends. `None` past
+    /// [`MAX_BYTES`].
+    pub(crate) fn from_text(first: u64, text: &[u8]) -> Option<Self> {
+        if text.len() >= MAX_BYTES {
+            return None;
+        }
         let mut bytes = Vec::with_capacity(text.len() + 1);
         bytes.extend_from_slice(text);
         if !text.is_empty() && !text.ends_with(b"\n") {
             bytes.push(b'\n');
         }
-        let mut bounds = Vec::with_capacity(bytes.len() / 32 + 2);
+        // Room for a line every 16 bytes: no regrowth for source code.
+        let mut bounds = Vec::with_capacity(bytes.len() / 16 + 2);
         bounds.push(0);
         // Line ends 8 bytes at a time: in each word, the bytes equal to `\n`
         // become zero, and an exact zero-byte mask (no borrow between bytes)
@@ -66,7 +76,7 @@ impl Run {
             let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
             let mut ends = !(((x & LOW7) + LOW7) | x | LOW7);
             while ends != 0 {
-                bounds.push(w * 8 + (ends.trailing_zeros() / 8) as usize + 1);
+                bounds.push((w * 8) as u32 + ends.trailing_zeros() / 8 + 1);
                 ends &= ends - 1;
             }
         }
@@ -75,22 +85,23 @@ impl Run {
         let ascii = bytes.is_ascii() && memchr::memchr(0, &bytes).is_none();
         for (j, b) in bytes[tail_at..].iter().enumerate() {
             if *b == b'\n' {
-                bounds.push(tail_at + j + 1);
+                bounds.push((tail_at + j + 1) as u32);
             }
         }
-        Run {
+        Some(Run {
             first,
             bytes,
             bounds,
             ascii,
-        }
+        })
     }
 
     pub(crate) fn push(&mut self, line: &[u8]) {
         self.ascii &= line.is_ascii() && memchr::memchr(0, line).is_none();
         self.bytes.extend_from_slice(line);
         self.bytes.push(b'\n');
-        self.bounds.push(self.bytes.len());
+        // Callers keep runs under MAX_BYTES (< 2^32).
+        self.bounds.push(self.bytes.len() as u32);
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -105,12 +116,12 @@ impl Run {
     /// Line `n` (absolute), if held.
     pub(crate) fn line(&self, n: u64) -> Option<&[u8]> {
         let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
-        let (start, end) = (*self.bounds.get(i)?, *self.bounds.get(i + 1)?);
+        let (start, end) = (*self.bounds.get(i)? as usize, *self.bounds.get(i + 1)? as usize);
         Some(&self.bytes[start..end - 1])
     }
 
     fn bytes_len(&self) -> usize {
-        self.bytes.len() + self.bounds.len() * std::mem::size_of::<usize>()
+        self.bytes.len() + self.bounds.len() * std::mem::size_of::<u32>()
     }
 }
 
@@ -164,6 +175,10 @@ impl Known {
     /// This knowledge and `newer`'s together; `newer` alone if they
     /// contradict each other (a line that differs, another end).
     pub(crate) fn merged(&self, newer: Known) -> Known {
+        let held = |k: &Known| k.runs.iter().map(|r| r.bytes.len()).sum::<usize>();
+        if held(self) + held(&newer) >= MAX_BYTES {
+            return newer;
+        }
         let contradicts = match (self.lines, newer.lines) {
             (Some(a), Some(b)) => a != b,
             (Some(n), None) => newer.runs.last().is_some_and(|r| r.last() > n),

@@ -391,7 +391,7 @@ impl View {
         let (run, count, last_end) = match numbered {
             // The output is the lines themselves: one copy, one scan.
             None => {
-                let run = Run::from_text(first, out);
+                let run = Run::from_text(first, out)?;
                 let end = if out.is_empty() || out.ends_with(b"\n") {
                     End::Newline
                 } else {
@@ -401,6 +401,9 @@ impl View {
                 (run, count, end)
             }
             Some(nl) => {
+                if out.len() >= known::MAX_BYTES {
+                    return None;
+                }
                 let mut run = Run::with_capacity(first, out.len(), out.len() / 32 + 1);
                 let mut last_end = End::Newline;
                 let mut count = 0u64;
@@ -442,7 +445,7 @@ impl View {
 /// numbers place every line. Ranges must ascend without overlapping; one that
 /// stops short shows where the file ends (and every later one is empty).
 fn learn_ranges(nl: bool, ranges: &[(u64, u64)], out: &[u8]) -> Option<Known> {
-    if ranges.windows(2).any(|w| w[1].0 <= w[0].1) {
+    if out.len() >= known::MAX_BYTES || ranges.windows(2).any(|w| w[1].0 <= w[0].1) {
         return None;
     }
     let mut lines = out.split_inclusive(|b| *b == b'\n').peekable();
