@@ -280,3 +280,25 @@ fn structured_read_tools_declare_their_format() {
     runs(&plain, &read(json!({"path": "a.py"})), FILE);
     assert!(plain.get(&bash("sed -n 1p a.py")).is_none());
 }
+
+#[cfg(feature = "async")]
+#[tokio::test]
+async fn async_execution_learns_and_answers_views() {
+    let t = tools();
+    let ws = t.workspace("w", "/repo").unwrap();
+    ws.execute_async(&bash("cat a.py"), |_| async { Ok::<Arc<str>, ()>(FILE.into()) })
+        .await
+        .unwrap();
+    let out = ws
+        .execute_async(&bash("sed -n 2,3p a.py"), |c| async move {
+            if c.name == "bash" {
+                panic!("{c:?} ran: it is a view of what cat showed")
+            }
+            Ok::<Arc<str>, ()>("unreachable".into())
+        })
+        .await
+        .unwrap();
+    assert_eq!(&*out, "\ndef f():\n");
+    // The home workspace learned nothing.
+    assert!(t.get(&bash("sed -n 2,3p a.py")).is_none());
+}
