@@ -3,14 +3,22 @@
 //! Each session of a trace runs on a worker thread, its calls in order; sessions
 //! run concurrently and share the trace's cache. Where the trace's sessions ran
 //! in sandboxes of their own ([`Sandbox::PerSession`]), each session replays in
-//! a [`Workspace`] of its own; otherwise all sessions
-//! share the cache's default workspace, and its results.
+//! a [`Workspace`] of its own; otherwise all sessions share the cache's default
+//! workspace, and its results. Where the trace's shell outputs are raw
+//! ([`Header::raw_shell_output`](crate::trace::Header::raw_shell_output)),
+//! views of known file content are on, and learn only from outputs the
+//! recording did not cut.
 //!
 //! A **stale serve** is a hit whose cached output differs from the truth for the
 //! call it answers: the recorded output when the trace has one; otherwise a
-//! simulated output, built per session from a file system that versions every
-//! path the session writes (with the conservative default classification), so
-//! that a hit must reflect every write before it.
+//! simulated output, built per workspace from a file system that versions every
+//! path a *fixed model* says a call writes (the built-in policy, with unknown
+//! tools opaque), so that a hit must reflect every write before it. The model
+//! does not trust the replayed policy: a hit that it calls stale only through
+//! calls the replayed policy alone declares harmless is counted apart, as
+//! relying on the policy. Beside the hits, the report gives the ceiling (exact
+//! repeats whose recorded output did not change) and the part of it that no
+//! write or opaque call separates.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
