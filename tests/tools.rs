@@ -212,6 +212,7 @@ fn begin_complete_catches_racing_write() {
     assert_eq!(t.get(&r).as_deref(), Some("new"));
 }
 
+#[cfg(feature = "async")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execute_async_single_flight_and_cancellation() {
     use std::sync::atomic::{AtomicUsize, Ordering};
