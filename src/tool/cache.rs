@@ -514,7 +514,9 @@ impl<V: ToolOutput> ToolCache<V> {
                         value,
                         source: Source::Hit(origin),
                     }),
-                    // A tool key never holds learned content.
+                    // Learned content lives under keys whose arguments start
+                    // with NUL (`learn::content_key`), which no canonical JSON
+                    // does: a tool call's key never holds it.
                     Body::Known(_) => unreachable!("a tool call's key holds learned content"),
                 }
             }
