@@ -505,6 +505,10 @@ impl crate::tool::ToolOutput for Out {
         Some(self.text.as_bytes())
     }
 
+    fn shared_bytes(&self) -> Option<Arc<[u8]>> {
+        Some(Arc::from(self.text.clone()))
+    }
+
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
         std::str::from_utf8(bytes).ok().map(Out::new)
     }

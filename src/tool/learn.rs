@@ -116,7 +116,7 @@ impl<V: ToolOutput> ToolCache<V> {
         if !value.is_complete() {
             return;
         }
-        let Some(learned) = value.bytes().and_then(|b| view.learn(b)) else {
+        let Some(learned) = value.bytes().and_then(|b| view.learn_shared(b, value.shared_bytes())) else {
             return;
         };
         let key = content_key(&path);

@@ -24,6 +24,12 @@ pub trait ToolOutput: Clone + Send + Sync + 'static {
         None
     }
 
+    /// The same bytes as [`bytes`](ToolOutput::bytes) in an allocation the
+    /// cache may keep instead of a copy (an `Arc<str>`'s own), if there is one.
+    fn shared_bytes(&self) -> Option<Arc<[u8]>> {
+        None
+    }
+
     /// An output holding `bytes`: a view's answer. `None` if this type cannot
     /// hold them (text that is not UTF-8, say): the tool then runs.
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
@@ -41,6 +47,10 @@ pub trait ToolOutput: Clone + Send + Sync + 'static {
 impl ToolOutput for Arc<str> {
     fn bytes(&self) -> Option<&[u8]> {
         Some(self.as_bytes())
+    }
+
+    fn shared_bytes(&self) -> Option<Arc<[u8]>> {
+        Some(Arc::from(self.clone()))
     }
 
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
@@ -61,6 +71,10 @@ impl ToolOutput for String {
 impl ToolOutput for Arc<[u8]> {
     fn bytes(&self) -> Option<&[u8]> {
         Some(self)
+    }
+
+    fn shared_bytes(&self) -> Option<Arc<[u8]>> {
+        Some(self.clone())
     }
 
     fn from_bytes(bytes: &[u8]) -> Option<Self> {

@@ -1,6 +1,8 @@
 //! What the cache knows of one file's content: runs of consecutive lines,
 //! where the file ends, and how its last line ends.
 
+use std::sync::Arc;
+
 /// How a line ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum End {
@@ -18,17 +20,44 @@ pub(crate) enum End {
 pub(crate) const MAX_BYTES: usize = 1 << 30;
 
 /// Consecutive lines of a file, from line `first` (1-based): their bytes,
-/// each followed by `\n` (how the file's last line really ends is kept in
-/// [`Known`]), and where each starts.
+/// each followed by `\n` but perhaps the last (how the file's last line
+/// really ends is kept in [`Known`]), and where each starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Run {
     pub(crate) first: u64,
-    bytes: Vec<u8>,
-    /// Start of each line in `bytes`, and one more entry: the end. 32 bits:
-    /// what is known of a file stays under [`MAX_BYTES`].
+    bytes: Bytes,
+    /// Start of each line in `bytes`, and one more entry: one past the end
+    /// of the last line's `\n` (one past the end of `bytes` when the last
+    /// line has none). 32 bits: what is known of a file stays under
+    /// [`MAX_BYTES`].
     bounds: Vec<u32>,
     /// Every byte is ASCII and none is NUL.
     ascii: bool,
+}
+
+/// A run's bytes: its own, or a tool output's, shared without a copy.
+#[derive(Clone, Debug)]
+enum Bytes {
+    Owned(Vec<u8>),
+    Shared(Arc<[u8]>),
+}
+
+/// Equal when they hold the same bytes, owned or shared.
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Bytes {}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Shared(a) => a,
+        }
+    }
 }
 
 impl Run {
@@ -43,26 +72,27 @@ impl Run {
         bounds.push(0);
         Run {
             first,
-            bytes: Vec::with_capacity(bytes),
+            bytes: Bytes::Owned(Vec::with_capacity(bytes)),
             bounds,
             ascii: true,
         }
     }
 
     /// The lines of `text` (each ends with `\n`, but the last may not), from
-    /// line `first`: one copy and one scan for line ends. `None` past
+    /// line `first`: `shared` (the same bytes, if the output's allocation
+    /// can be shared) or one copy, and one scan for line ends. `None` past
     /// [`MAX_BYTES`].
-    pub(crate) fn from_text(first: u64, text: &[u8]) -> Option<Self> {
+    pub(crate) fn from_text(first: u64, text: &[u8], shared: Option<Arc<[u8]>>) -> Option<Self> {
         if text.len() >= MAX_BYTES {
             return None;
         }
-        let mut bytes = Vec::with_capacity(text.len() + 1);
-        bytes.extend_from_slice(text);
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            bytes.push(b'\n');
-        }
+        let bytes = match shared {
+            Some(a) if *a == *text => Bytes::Shared(a),
+            _ => Bytes::Owned(text.to_vec()),
+        };
+        let b = bytes.as_slice();
         // Room for a line every 16 bytes: no regrowth for source code.
-        let mut bounds = Vec::with_capacity(bytes.len() / 16 + 2);
+        let mut bounds = Vec::with_capacity(b.len() / 16 + 2);
         bounds.push(0);
         // Line ends 8 bytes at a time: in each word, the bytes equal to `\n`
         // become zero, and an exact zero-byte mask (no borrow between bytes)
@@ -70,8 +100,8 @@ impl Run {
         // for rare matches, took 1.6x as long on a 10,000-line file.
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
         const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-        let words = bytes.chunks_exact(8);
-        let tail_at = bytes.len() - words.remainder().len();
+        let words = b.chunks_exact(8);
+        let tail_at = b.len() - words.remainder().len();
         for (w, word) in words.enumerate() {
             let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
             let mut ends = !(((x & LOW7) + LOW7) | x | LOW7);
@@ -80,14 +110,17 @@ impl Run {
                 ends &= ends - 1;
             }
         }
-        // Separate vectorized passes: folding these into the loop above
-        // cost 20 us more on a 10,000-line file.
-        let ascii = bytes.is_ascii() && memchr::memchr(0, &bytes).is_none();
-        for (j, b) in bytes[tail_at..].iter().enumerate() {
-            if *b == b'\n' {
+        for (j, c) in b[tail_at..].iter().enumerate() {
+            if *c == b'\n' {
                 bounds.push((tail_at + j + 1) as u32);
             }
         }
+        if !b.is_empty() && !b.ends_with(b"\n") {
+            bounds.push(b.len() as u32 + 1); // a last line without `\n`
+        }
+        // Separate vectorized passes: folding these into the loop above
+        // cost 20 us more on a 10,000-line file.
+        let ascii = b.is_ascii() && memchr::memchr(0, b).is_none();
         Some(Run {
             first,
             bytes,
@@ -98,10 +131,29 @@ impl Run {
 
     pub(crate) fn push(&mut self, line: &[u8]) {
         self.ascii &= line.is_ascii() && memchr::memchr(0, line).is_none();
-        self.bytes.extend_from_slice(line);
-        self.bytes.push(b'\n');
+        let bytes = self.owned();
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
         // Callers keep runs under MAX_BYTES (< 2^32).
-        self.bounds.push(self.bytes.len() as u32);
+        let end = bytes.len() as u32;
+        self.bounds.push(end);
+    }
+
+    /// The bytes as a vector of its own, every line ended by `\n`.
+    fn owned(&mut self) -> &mut Vec<u8> {
+        if let Bytes::Shared(a) = &self.bytes {
+            self.bytes = Bytes::Owned(a.to_vec());
+        }
+        let Bytes::Owned(v) = &mut self.bytes else {
+            unreachable!("made owned just above")
+        };
+        if let Some(last) = self.bounds.last_mut() {
+            if *last as usize > v.len() {
+                v.push(b'\n'); // the bare last line, ended now
+                *last = v.len() as u32;
+            }
+        }
+        v
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -117,11 +169,11 @@ impl Run {
     pub(crate) fn line(&self, n: u64) -> Option<&[u8]> {
         let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
         let (start, end) = (*self.bounds.get(i)? as usize, *self.bounds.get(i + 1)? as usize);
-        Some(&self.bytes[start..end - 1])
+        self.bytes.as_slice().get(start..end - 1)
     }
 
     fn bytes_len(&self) -> usize {
-        self.bytes.len() + self.bounds.len() * std::mem::size_of::<u32>()
+        self.bytes.as_slice().len() + self.bounds.len() * std::mem::size_of::<u32>()
     }
 }
 
@@ -175,7 +227,7 @@ impl Known {
     /// This knowledge and `newer`'s together; `newer` alone if they
     /// contradict each other (a line that differs, another end).
     pub(crate) fn merged(&self, newer: Known) -> Known {
-        let held = |k: &Known| k.runs.iter().map(|r| r.bytes.len()).sum::<usize>();
+        let held = |k: &Known| k.runs.iter().map(|r| r.bytes.as_slice().len()).sum::<usize>();
         if held(self) + held(&newer) >= MAX_BYTES {
             return newer;
         }

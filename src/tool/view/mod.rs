@@ -17,6 +17,7 @@ mod known;
 mod lex;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 pub(crate) use known::Known;
 use known::{End, Learned, Run};
@@ -361,7 +362,14 @@ impl View {
     }
 
     /// What the complete output `out` of this view proves about the file.
+    #[cfg(test)]
     pub(crate) fn learn(&self, out: &[u8]) -> Option<Known> {
+        self.learn_shared(out, None)
+    }
+
+    /// [`learn`](View::learn), keeping `shared` (the same bytes as `out`, in
+    /// an allocation the output owns) instead of a copy where it can.
+    pub(crate) fn learn_shared(&self, out: &[u8], shared: Option<Arc<[u8]>>) -> Option<Known> {
         if let [Stage::Number { nl }, Stage::Ranges(r)] = self.stages.as_slice() {
             return learn_ranges(*nl, r, out);
         }
@@ -391,7 +399,7 @@ impl View {
         let (run, count, last_end) = match numbered {
             // The output is the lines themselves: one copy, one scan.
             None => {
-                let run = Run::from_text(first, out)?;
+                let run = Run::from_text(first, out, shared)?;
                 let end = if out.is_empty() || out.ends_with(b"\n") {
                     End::Newline
                 } else {

@@ -37,6 +37,14 @@ fn check(dir: &Path, content: &[u8], learn: &str, views: &[String]) -> Result<()
     };
     let Some(known) = l.learn(&out) else { return Ok(()) };
     known.check().map_err(TestCaseError::fail)?;
+    // Sharing the output's allocation learns the same as copying it.
+    let shared = l.learn_shared(&out, Some(std::sync::Arc::from(out.clone())));
+    prop_assert_eq!(
+        shared.as_ref(),
+        Some(&known),
+        "shared and copied knowledge differ after {}",
+        learn
+    );
     let lines = file_lines(content);
     if let Some(n) = known.lines() {
         prop_assert_eq!(n, lines.len() as u64, "learned line count from {}", learn);
@@ -203,8 +211,9 @@ proptest! {
         check(dir.path(), &content, &learn, &views)?;
         // Two outputs learned together.
         if let (Some(o1), Some(o2)) = (run(dir.path(), &learn), run(dir.path(), &second)) {
+            // One knowledge copied, the other sharing its output's bytes.
             let k1 = parse_script(&learn).and_then(|v| v.learn(&o1));
-            let k2 = parse_script(&second).and_then(|v| v.learn(&o2));
+            let k2 = parse_script(&second).and_then(|v| v.learn_shared(&o2, Some(std::sync::Arc::from(o2.clone()))));
             if let (Some(k1), Some(k2)) = (k1, k2) {
                 let known = k1.merged(k2);
                 known.check().map_err(TestCaseError::fail)?;
