@@ -87,7 +87,9 @@ impl Run {
             return None;
         }
         let bytes = match shared {
-            Some(a) if *a == *text => Bytes::Shared(a),
+            // The same allocation, not merely equal bytes (comparing them
+            // would cost what the copy costs).
+            Some(a) if std::ptr::eq(a.as_ptr(), text.as_ptr()) && a.len() == text.len() => Bytes::Shared(a),
             _ => Bytes::Owned(text.to_vec()),
         };
         let b = bytes.as_slice();
