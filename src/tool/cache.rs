@@ -14,7 +14,7 @@ use super::output::{Body, Origin, Served, Source, Stored, ToolOutput};
 use super::policy::{Policy, ShellPolicy, ToolPolicy};
 use super::shell::{self, ShellClass};
 use super::view::View;
-use super::workspace::{Workspace, WsCtx, WsPath};
+use super::ws_path::{WsCtx, WsPath};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 use serde_json::Value;
 
@@ -72,10 +72,10 @@ where
     cache: Cache<ToolKey, Stored<V>, WsPath>,
     fingerprints: bool,
     /// The workspace of the `ToolCache`'s own methods (number 0).
-    home: Arc<WsCtx>,
+    pub(crate) home: Arc<WsCtx>,
     /// Named workspaces; only [`workspace`](ToolCache::workspace) and
     /// [`remove_workspace`](ToolCache::remove_workspace) take this lock.
-    workspaces: Mutex<Workspaces>,
+    pub(crate) workspaces: Mutex<Workspaces>,
     pub(crate) policy: ArcSwap<Policy>,
     extractor: Box<dyn DepExtractor>,
     opaque_invalidates: bool,
@@ -85,11 +85,11 @@ where
 }
 
 #[derive(Default)]
-struct Workspaces {
-    by_name: HashMap<Arc<str>, Arc<WsCtx>>,
+pub(crate) struct Workspaces {
+    pub(crate) by_name: HashMap<Arc<str>, Arc<WsCtx>>,
     /// Numbers are never reused: a removed workspace's entries, hidden but
     /// not yet reclaimed, can never be found by a later one.
-    last_id: u64,
+    pub(crate) last_id: u64,
 }
 
 impl<V: ToolOutput> ToolCache<V> {
@@ -188,70 +188,6 @@ impl<V: ToolOutput> ToolCache<V> {
     /// The core cache's counters (all workspaces).
     pub fn stats(&self) -> Stats {
         self.cache.stats()
-    }
-
-    /// The workspace named `name`, rooted at `root`, created on first use: a
-    /// sandbox or a checkout whose keys and dependencies are its own. Its
-    /// results are never served to a call of another workspace, and its writes,
-    /// opaque commands, watcher events and invalidations reach only its own
-    /// entries. All workspaces share this cache's memory budget and policy.
-    ///
-    /// Fails if `name` already names a workspace with another root.
-    ///
-    /// ```
-    /// use depcache::tool::{ToolCache, ToolCall};
-    /// use serde_json::json;
-    ///
-    /// let tools: ToolCache = ToolCache::new("/repo", 1_000);
-    /// let a = tools.workspace("tenant-a", "/testbed").unwrap();
-    /// let b = tools.workspace("tenant-b", "/testbed").unwrap();
-    /// let read = ToolCall::new("read_file", json!({"path": "/testbed/secret.txt"}));
-    /// a.execute(&read, |_| Ok::<_, ()>("a's secret".into())).unwrap();
-    /// assert!(a.get(&read).is_some());
-    /// assert!(b.get(&read).is_none()); // same path, another sandbox
-    /// ```
-    pub fn workspace(&self, name: &str, root: impl AsRef<Path>) -> Result<Workspace<'_, V>, ToolError> {
-        let root = DepPath::new(root.as_ref()).as_path().to_path_buf();
-        let mut w = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ctx) = w.by_name.get(name) {
-            if ctx.root != root {
-                return Err(ToolError::WorkspaceRoot {
-                    name: name.to_string(),
-                    root: ctx.root.display().to_string(),
-                    requested: root.display().to_string(),
-                });
-            }
-            return Ok(Workspace::new(self, ctx.clone()));
-        }
-        w.last_id += 1;
-        let ctx = Arc::new(WsCtx::new(w.last_id, name, &root));
-        w.by_name.insert(ctx.name.clone(), ctx.clone());
-        Ok(Workspace::new(self, ctx))
-    }
-
-    /// A handle on the default workspace, the one `ToolCache`'s own methods
-    /// use (rooted at the root given to [`new`](ToolCache::new)).
-    pub fn default_workspace(&self) -> Workspace<'_, V> {
-        Workspace::new(self, self.home.clone())
-    }
-
-    /// Forgets the workspace named `name` and hides all its entries (O(1); the
-    /// CLOCK hand and lookups reclaim them). A later workspace of that name
-    /// starts empty. False if there was none.
-    pub fn remove_workspace(&self, name: &str) -> bool {
-        let removed = self
-            .workspaces
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_name
-            .remove(name);
-        match removed {
-            Some(ctx) => {
-                self.flush_in(&ctx);
-                true
-            }
-            None => false,
-        }
     }
 
     /// The workspace root (of the default workspace; named workspaces have their own).

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::cache::{Decision, Invalidate, ToolCache, What};
 use super::call::{ToolCall, ToolKey};
 use super::output::{Origin, Stored, ToolOutput};
-use super::workspace::{Workspace, WsCtx};
+use super::workspace::Workspace;
+use super::ws_path::WsCtx;
 use crate::{Dep, DepPath, InsertError};
 
 enum State<V> {

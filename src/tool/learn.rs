@@ -11,7 +11,7 @@ use super::fingerprint::Print;
 use super::output::{Body, Origin, Stored, ToolOutput};
 use super::policy::{ReadView, ToolPolicy, ViewFormat};
 use super::view::{self, View};
-use super::workspace::{WsCtx, WsPath};
+use super::ws_path::{WsCtx, WsPath};
 use super::ToolCache;
 use crate::{Dep, DepPath, Ticket};
 

@@ -30,6 +30,7 @@ mod policy;
 pub mod shell;
 mod view;
 mod workspace;
+mod ws_path;
 
 pub use cache::{Decision, Pending, ToolCache};
 pub(crate) use call::kind as json_kind;
@@ -38,6 +39,7 @@ pub use error::ToolError;
 pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
 pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
 pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
+pub use workspace::Workspace;
 #[cfg(feature = "watch")]
-pub(crate) use workspace::WsCtx;
-pub use workspace::{Workspace, WsPath};
+pub(crate) use ws_path::WsCtx;
+pub use ws_path::WsPath;

@@ -14,128 +14,79 @@
 //! opaque command marks the top stale, which hides every entry of that
 //! workspace in O(1) and nothing else.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::cache::{Decision, Pending, ToolCache};
 use super::call::{ToolCall, ToolKey};
 use super::error::ToolError;
 use super::output::{Served, ToolOutput};
-use crate::{Dep, DepPath, Dependency};
+use super::ws_path::WsCtx;
+use crate::DepPath;
 
-/// A dependency inside one workspace: its number and a path. The
-/// workspace's root (`""`) is the ancestor of all its paths, `/` included.
-///
-/// ```
-/// use depcache::tool::WsPath;
-/// use depcache::{DepPath, Dependency};
-///
-/// let a = WsPath::new(1, DepPath::new("src/a.py"));
-/// assert_eq!(a.parent(), Some(WsPath::new(1, DepPath::new("src"))));
-/// assert_eq!(WsPath::new(1, DepPath::new("/")).parent(), Some(WsPath::top(1)));
-/// assert_eq!(WsPath::top(1), WsPath::new(1, DepPath::root()));
-/// assert_eq!(WsPath::top(1).parent(), None);
-/// // The same path in another workspace is another dependency.
-/// assert_ne!(a, WsPath::new(2, DepPath::new("src/a.py")));
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WsPath {
-    ws: u64,
-    path: DepPath,
-}
-
-impl WsPath {
-    /// `path` in workspace `ws`.
-    pub fn new(ws: u64, path: DepPath) -> Self {
-        WsPath { ws, path }
-    }
-
-    /// The top of workspace `ws`, its root: every path of the workspace is
-    /// below it.
-    pub fn top(ws: u64) -> Self {
-        WsPath {
-            ws,
-            path: DepPath::root(),
+impl<V: ToolOutput> ToolCache<V> {
+    /// The workspace named `name`, rooted at `root`, created on first use: a
+    /// sandbox or a checkout whose keys and dependencies are its own. Its
+    /// results are never served to a call of another workspace, and its writes,
+    /// opaque commands, watcher events and invalidations reach only its own
+    /// entries. All workspaces share this cache's memory budget and policy.
+    ///
+    /// Fails if `name` already names a workspace with another root.
+    ///
+    /// ```
+    /// use depcache::tool::{ToolCache, ToolCall};
+    /// use serde_json::json;
+    ///
+    /// let tools: ToolCache = ToolCache::new("/repo", 1_000);
+    /// let a = tools.workspace("tenant-a", "/testbed").unwrap();
+    /// let b = tools.workspace("tenant-b", "/testbed").unwrap();
+    /// let read = ToolCall::new("read_file", json!({"path": "/testbed/secret.txt"}));
+    /// a.execute(&read, |_| Ok::<_, ()>("a's secret".into())).unwrap();
+    /// assert!(a.get(&read).is_some());
+    /// assert!(b.get(&read).is_none()); // same path, another sandbox
+    /// ```
+    pub fn workspace(&self, name: &str, root: impl AsRef<Path>) -> Result<Workspace<'_, V>, ToolError> {
+        let root = DepPath::new(root.as_ref()).as_path().to_path_buf();
+        let mut w = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(ctx) = w.by_name.get(name) {
+            if ctx.root != root {
+                return Err(ToolError::WorkspaceRoot {
+                    name: name.to_string(),
+                    root: ctx.root.display().to_string(),
+                    requested: root.display().to_string(),
+                });
+            }
+            return Ok(Workspace::new(self, ctx.clone()));
         }
+        w.last_id += 1;
+        let ctx = Arc::new(WsCtx::new(w.last_id, name, &root));
+        w.by_name.insert(ctx.name.clone(), ctx.clone());
+        Ok(Workspace::new(self, ctx))
     }
 
-    /// The workspace's number.
-    pub fn workspace(&self) -> u64 {
-        self.ws
+    /// A handle on the default workspace, the one `ToolCache`'s own methods
+    /// use (rooted at the root given to [`new`](ToolCache::new)).
+    pub fn default_workspace(&self) -> Workspace<'_, V> {
+        Workspace::new(self, self.home.clone())
     }
 
-    /// The path (`""` for the top).
-    pub fn path(&self) -> &DepPath {
-        &self.path
-    }
-}
-
-impl Dependency for WsPath {
-    fn parent(&self) -> Option<Self> {
-        let parent = match self.path.parent() {
-            Some(p) => p,
-            // `/` hangs below the workspace's root; the root is the top.
-            None if self.path.as_path().has_root() => DepPath::root(),
-            None => return None,
-        };
-        Some(WsPath {
-            ws: self.ws,
-            path: parent,
-        })
-    }
-}
-
-impl std::fmt::Debug for WsPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ws{}:{:?}", self.ws, self.path)
-    }
-}
-
-/// What a handle knows of its workspace: its number, its name and its root.
-#[derive(Debug)]
-pub(crate) struct WsCtx {
-    pub(crate) id: u64,
-    pub(crate) name: Arc<str>,
-    pub(crate) root: PathBuf,
-}
-
-impl WsCtx {
-    pub(crate) fn new(id: u64, name: &str, root: &Path) -> Self {
-        WsCtx {
-            id,
-            name: name.into(),
-            root: DepPath::new(root).as_path().to_path_buf(),
+    /// Forgets the workspace named `name` and hides all its entries (O(1); the
+    /// CLOCK hand and lookups reclaim them). A later workspace of that name
+    /// starts empty. False if there was none.
+    pub fn remove_workspace(&self, name: &str) -> bool {
+        let removed = self
+            .workspaces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_name
+            .remove(name);
+        match removed {
+            Some(ctx) => {
+                self.flush_in(&ctx);
+                true
+            }
+            None => false,
         }
-    }
-
-    /// `path` of this workspace.
-    pub(crate) fn dep(&self, path: &DepPath) -> WsPath {
-        WsPath::new(self.id, path.clone())
-    }
-
-    /// `deps` of this workspace. A read that depends on no path (a shell
-    /// command that reads no file) depends on the workspace's top alone, so
-    /// that flushing the workspace reaches it.
-    pub(crate) fn deps(&self, deps: &[Dep<DepPath>]) -> Vec<Dep<WsPath>> {
-        if deps.is_empty() {
-            return vec![Dep::exact(WsPath::top(self.id))];
-        }
-        deps.iter()
-            .map(|d| Dep {
-                dep: self.dep(&d.dep),
-                scope: d.scope,
-            })
-            .collect()
-    }
-
-    /// `paths` of this workspace.
-    pub(crate) fn paths(&self, paths: &[DepPath]) -> Vec<WsPath> {
-        paths.iter().map(|p| self.dep(p)).collect()
-    }
-
-    /// A path as the user spelled it, normalized against the root.
-    pub(crate) fn path(&self, path: impl AsRef<Path>) -> WsPath {
-        WsPath::new(self.id, DepPath::in_workspace(&self.root, path))
     }
 }
 
@@ -295,20 +246,5 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
     /// Hides every entry of this workspace, in O(1).
     pub fn flush(&self) {
         self.tools.flush_in(&self.ctx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn absolute_and_relative_trees_meet_at_the_top() {
-        let abs = WsPath::new(3, DepPath::new("/etc/hosts"));
-        let chain: Vec<WsPath> = std::iter::successors(Some(abs), |p| p.parent()).collect();
-        assert_eq!(chain.last(), Some(&WsPath::top(3)));
-        assert_eq!(chain.len(), 4, "{chain:?}");
-        let rel = WsPath::new(3, DepPath::new("a"));
-        assert_eq!(rel.parent(), Some(WsPath::top(3)));
     }
 }
