@@ -138,7 +138,7 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
     }
 
     /// Its number, the one in its keys ([`ToolKey::workspace`]) and its
-    /// dependencies ([`WsPath::workspace`]).
+    /// dependencies ([`WsPath::workspace`](super::WsPath::workspace)).
     pub fn id(&self) -> u64 {
         self.ctx.id
     }
