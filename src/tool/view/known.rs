@@ -158,6 +158,15 @@ impl Run {
         v
     }
 
+    /// Drops the last line, if any.
+    pub(crate) fn pop(&mut self) {
+        if self.bounds.len() > 1 {
+            self.bounds.pop();
+            let end = self.bounds.last().map_or(0, |b| *b as usize);
+            self.owned().truncate(end);
+        }
+    }
+
     pub(crate) fn len(&self) -> u64 {
         (self.bounds.len() - 1) as u64
     }

@@ -445,6 +445,13 @@ impl View {
         if last_end == End::Bare && count == 0 {
             return None;
         }
+        // `nl` ends every line with `\n`: the last line it printed may be the
+        // file's last, without one. Unless the output proves where the file
+        // ends, that line's end is unknown, so it is not kept.
+        let mut run = run;
+        if last_end == End::Unknown && !ends {
+            run.pop();
+        }
         Known::from_learned(Learned { run, ends, last_end })
     }
 }
@@ -486,6 +493,10 @@ fn learn_ranges(nl: bool, ranges: &[(u64, u64)], out: &[u8]) -> Option<Known> {
             }
         }
         let ends = ended || (last_end == End::Bare);
+        // As in `learn`: the last line `nl` printed may be the file's last.
+        if last_end == End::Unknown && !ends {
+            run.pop();
+        }
         if run.len() > 0 {
             let learned = Known::from_learned(Learned {
                 run,

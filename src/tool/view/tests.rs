@@ -382,3 +382,16 @@ fn grep_is_left_to_grep_on_bytes_whose_meaning_depends_on_the_locale() {
     let known = parse_script("cat f").unwrap().learn(&long).unwrap();
     assert_eq!(parse_script("grep -c a f").unwrap().answer(&known), None);
 }
+
+#[test]
+fn nl_hides_whether_its_last_line_is_the_files_last() {
+    // The file is "a\nb" (no final newline): `nl -ba f | sed -n '1,2p'` prints
+    // both lines with `\n`, and 2 lines were asked, so the end is not proven.
+    let out = b"     1\ta\n     2\tb\n";
+    for learn in ["nl -ba f | sed -n '1,2p'", "nl -ba f | sed -n '1,2p;4,5p'"] {
+        let known = parse_script(learn).unwrap().learn(out).unwrap();
+        let answer = |v: &str| parse_script(v).unwrap().answer(&known);
+        assert_eq!(answer("sed -n 1p f").as_deref(), Some(&b"a\n"[..]), "{learn}");
+        assert_eq!(answer("sed -n 2p f"), None, "{learn}: line 2 may be the bare last line");
+    }
+}
