@@ -1,6 +1,6 @@
-//! Test hooks, with the `invariants` feature only: places where a test can
-//! run code of its own in the middle of an operation, to open the window of
-//! a race deterministically (`tests/stress.rs`, mod `regressions`).
+//! Test hooks, in unit tests only: places where a test can run code of its
+//! own in the middle of an operation, to open the window of a race
+//! deterministically (`src/tests/regressions.rs`).
 //!
 //! An eager invalidation hashes the keys of the entries it found *before*
 //! its generation bumps (to start loading their buckets early), so a key
@@ -16,8 +16,7 @@ thread_local! {
 /// Runs `f` on this thread the next time one of its eager invalidations
 /// (`invalidate`, `invalidate_many`) has bumped its generations and not yet
 /// removed anything: the entries it found are invisible, and still in place.
-#[doc(hidden)]
-pub fn after_bumps(f: impl FnOnce() + 'static) {
+pub(crate) fn after_bumps(f: impl FnOnce() + 'static) {
     AFTER_BUMPS.with(|h| *h.borrow_mut() = Some(Box::new(f)));
 }
 

@@ -58,14 +58,14 @@
 
 mod cache;
 mod dep;
-mod entry;
 mod error;
-#[cfg(feature = "invariants")]
-#[doc(hidden)]
-pub mod hooks;
+mod flight;
+#[cfg(test)]
+mod hooks;
 mod index;
 mod map;
 mod path;
+mod reclaim;
 #[cfg(not(depcache_loom))]
 pub mod replay;
 mod ring;
@@ -82,10 +82,11 @@ pub mod watch;
 #[cfg(not(depcache_loom))]
 pub mod workload;
 
-pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher, DEFAULT_RECLAIM_BATCH};
+pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};
 pub use error::{BuildError, InsertError};
 pub use path::DepPath;
+pub use reclaim::DEFAULT_RECLAIM_BATCH;
 pub use stats::{Latency, Stats};
 pub use ticket::Ticket;
 pub use time::ManualClock;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 
-use crate::map::{thread_number, Guard};
+use crate::reclaim::{thread_number, Guard};
 use crate::sync::{lock, AtomicU64, Mutex, Ordering};
 
 /// What the counters count.
@@ -46,7 +46,7 @@ fn histogram() -> Histogram<u64> {
 }
 
 /// Counters in two layers, chosen by the caller's [thread
-/// number](crate::map::thread_number) (read off the guard it already holds, so
+/// number](crate::reclaim::thread_number) (read off the guard it already holds, so
 /// no thread-local lookup). A thread whose number is below `owned.len()` is the
 /// only writer of `owned[number]` and bumps it with a load and a store (no
 /// read-modify-write on the hit path); any other thread adds to a shared stripe

@@ -1,8 +1,8 @@
 //! Tickets: the generations of a set of dependencies, taken before a value is
 //! computed, so that a value computed across an invalidation is never published.
 
-use crate::entry::Stamps;
 use crate::index::Index;
+use crate::index::Stamps;
 use crate::sync::Arc;
 use crate::Dependency;
 

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use super::{Cache, DefaultHashBuilder, Shared, Weigher};
 use crate::error::BuildError;
-use crate::index::{FastHash, Index};
-use crate::map::{ConcurrentMap, Domain, Map, Table};
+use crate::flight::Flights;
+use crate::index::Index;
+use crate::map::Table;
+use crate::reclaim::{Domain, DEFAULT_RECLAIM_BATCH};
 use crate::ring::Ring;
 use crate::stats::Recorder;
 use crate::sync::{Arc, AtomicU64};
@@ -42,10 +44,6 @@ pub struct Builder<K, V, D, S = DefaultHashBuilder> {
     hasher: S,
     _dep: core::marker::PhantomData<fn() -> D>,
 }
-
-/// Objects retired per reclamation batch unless [`Builder::reclaim_batch`]
-/// says otherwise.
-pub const DEFAULT_RECLAIM_BATCH: usize = 128;
 
 impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
     pub(crate) fn new() -> Self {
@@ -164,7 +162,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
         let clock = Clock::new();
         let shared = Shared {
             entries: Table::new(self.max_entries, self.hasher),
-            flights: Map::with_hasher_in(&domain, FastHash::default()),
+            flights: Flights::new(&domain),
             index: Arc::new(Index::new(domain.clone(), index_heads(self.max_entries))),
             domain,
             ring: Ring::new(self.max_entries),

@@ -4,8 +4,7 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::Cache;
-use crate::entry::LIVE;
-use crate::map::ConcurrentMap;
+use crate::index::LIVE;
 use crate::sync::Arc;
 use crate::Dependency;
 
@@ -16,7 +15,9 @@ where
     D: Dependency,
     S: BuildHasher + Send + Sync + 'static,
 {
-    /// Checks DESIGN.md §4's structural invariants; `Err` says which one broke.
+    /// Checks the cache's structural invariants; `Err` says which one broke.
+    /// Compiled for this crate's tests, fuzzing, loom, and builds with
+    /// `--cfg depcache_checks` (not a feature: a dependent cannot turn it on).
     ///
     /// - every resident entry is LIVE, sits in its CLOCK slot, and is registered
     ///   on the node of each of its dependencies, which is in the index;
@@ -24,6 +25,7 @@ where
     /// - every node is pinned exactly by its entries and children (no tickets at
     ///   quiescence), so none is empty, and is its parent's child;
     /// - `len` and the weight match the resident entries and respect the bounds.
+    #[doc(hidden)]
     pub fn check_invariants(&self) -> Result<(), String> {
         let sh = &*self.shared;
         let guard = sh.guard();
@@ -68,7 +70,7 @@ where
             }
         }
         let is_resident =
-            |e: &Arc<crate::entry::Entry<K, V, D>>| sh.entries.get(&e.key, &guard).is_some_and(|x| x.is(e));
+            |e: &Arc<crate::index::Entry<K, V, D>>| sh.entries.get(&e.key, &guard).is_some_and(|x| x.is(e));
         for i in 0..sh.ring.capacity() {
             if let Some(e) = sh.ring.load(i, &guard) {
                 if !is_resident(&e) {

@@ -3,10 +3,11 @@
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
 use crate::error::InsertError;
-use crate::index::Reg;
-use crate::map::{Found, Guard};
+use crate::index::Dependent;
+use crate::index::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
+use crate::map::Found;
+use crate::reclaim::Guard;
 use crate::stats::Counter;
 use crate::sync::{fence, Arc, Ordering};
 use crate::ticket::{Lease, Ticket};
@@ -193,7 +194,7 @@ where
         for s in e.stamps.iter() {
             s.node
                 .dependents()
-                .register(id, Reg::new(e.clone(), s.subtree()), guard);
+                .register(id, Dependent::new(e.clone(), s.subtree()), guard);
         }
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was. `old` is unlinked, and stays
@@ -356,7 +357,7 @@ where
         let mut budget = self
             .ring
             .capacity()
-            .saturating_mul(usize::from(crate::entry::MAX_REFS) + 2);
+            .saturating_mul(usize::from(crate::index::MAX_REFS) + 2);
         // Relaxed: see `cleanup`; a stale read costs one more or one less step.
         while self.weight.load(Ordering::Relaxed) > max && budget > 0 {
             budget -= 1;

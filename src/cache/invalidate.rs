@@ -4,9 +4,9 @@ use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 
 use super::{Cache, Shared};
-use crate::entry::{Entry, DEAD_STALE, LIVE};
 use crate::index::{unchanged, BumpSet, Scanned};
-use crate::map::Guard;
+use crate::index::{Entry, DEAD_STALE, LIVE};
+use crate::reclaim::Guard;
 use crate::stats::Counter;
 use crate::sync::{fence, Ordering};
 use crate::Dependency;
@@ -130,7 +130,7 @@ where
         // The linearization point: the generation bumps. `G` follows them.
         set.apply();
         self.index.publish_invalidation();
-        #[cfg(feature = "invariants")]
+        #[cfg(test)]
         crate::hooks::run_after_bumps();
         let floor = self.index.floor();
         // The second scan finds what registered since the first. If no scanned

@@ -1,20 +1,22 @@
 //! [`Cache`]: the core engine.
 
 mod builder;
-#[cfg(any(test, fuzzing, feature = "invariants"))]
+#[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
 mod check;
-mod flight;
+mod get_or_insert;
 mod insert;
 mod invalidate;
 
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 
-pub use builder::{Builder, DEFAULT_RECLAIM_BATCH};
+pub use builder::Builder;
 
-use crate::entry::{Entry, LIVE};
-use crate::index::{FastHash, Index, Node, Reg, Removed};
-use crate::map::{Bucket, Domain, Found, Guard, Map, Table};
+use crate::flight::Flights;
+use crate::index::{Dependent, Index, Node, Removed};
+use crate::index::{Entry, LIVE};
+use crate::map::{Bucket, Found, Table};
+use crate::reclaim::{Domain, Guard};
 use crate::ring::Ring;
 use crate::stats::{Counter, Recorder, Stats};
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
@@ -70,7 +72,7 @@ where
     pub(crate) entries: Table<Entry<K, V, D>, S>,
     pub(crate) index: Arc<Index<K, V, D>>,
     pub(crate) ring: Ring<K, V, D>,
-    pub(crate) flights: Map<K, Arc<flight::Flight<V>>, FastHash>,
+    pub(crate) flights: Flights<K, V>,
     /// Weight of resident entries, including ones being inserted. Kept only
     /// when there is a weigher or a weight budget ([`Shared::weighs`]);
     /// without them every entry weighs 1 and `stats().weight` is `len()`.
@@ -233,7 +235,7 @@ where
                 if e.state() == LIVE && !sh.usable(&e, g) {
                     let was_live = e.state() == LIVE;
                     sh.reclaim(&e, &guard);
-                    if was_live && e.state() >= crate::entry::DEAD {
+                    if was_live && e.state() >= crate::index::DEAD {
                         n += 1;
                     }
                 }
@@ -518,7 +520,7 @@ where
     ///   someone else had unlinked it (a replacing insert, possibly before
     ///   such a reader began), the slot's count is retired.
     /// * An invalidation that found the entry in a node's registrations
-    ///   borrows it without a count (`Reg::entry_in`), under a guard that
+    ///   borrows it without a count (`Dependent::entry_in`), under a guard that
     ///   began before the registration was removed here. The index goes
     ///   first so that the retirement of the map's or the slot's count comes
     ///   after; the registrations' counts are then plain decrements. An
@@ -568,7 +570,7 @@ where
         release_slot: bool,
         guard: &Guard<'_>,
     ) where
-        A: smallvec::Array<Item = Reg<K, V, D>>,
+        A: smallvec::Array<Item = Dependent<K, V, D>>,
     {
         self.unregister(dead, &mut regs, guard);
         // Entries none of whose counts this call retires (rare, see above).
@@ -606,7 +608,7 @@ where
     /// `cleanup_many`).
     fn unregister<A>(&self, dead: &[Dead<'_, K, V, D>], regs: &mut smallvec::SmallVec<A>, guard: &Guard<'_>)
     where
-        A: smallvec::Array<Item = Reg<K, V, D>>,
+        A: smallvec::Array<Item = Dependent<K, V, D>>,
     {
         if let [(_, e)] = dead {
             // One entry (a replaced or evicted one, a lookup's reclaim): no
@@ -630,7 +632,8 @@ where
         for run in pins.chunk_by(|a, b| Arc::ptr_eq(a.0, b.0)) {
             let node = run[0].0;
             node.dependents().remove_each(
-                run.iter().map(|&(_, e)| (e.id(), move |r: &Reg<K, V, D>| r.is(e))),
+                run.iter()
+                    .map(|&(_, e)| (e.id(), move |r: &Dependent<K, V, D>| r.is(e))),
                 guard,
                 regs,
             );

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::{FastHash, Node};
+use super::Node;
+use crate::map::FastHash;
 
 struct Bump<'g, K, V, D> {
     /// Borrowed from the index under the caller's guard (or from a child's

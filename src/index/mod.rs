@@ -3,18 +3,21 @@
 //! invalidation O(k) in the entries it removes.
 
 mod bumps;
+mod dependent;
+mod entry;
 mod node;
-mod reg;
-mod registry;
+mod node_sets;
+mod stamps;
 
 pub(crate) use bumps::BumpSet;
-pub(crate) use node::{FastHash, Node};
-pub(crate) use reg::Reg;
-pub(crate) use registry::Removed;
+pub(crate) use dependent::Dependent;
+pub(crate) use entry::{Entry, DEAD, DEAD_STALE, INIT, LIVE, MAX_REFS, REFUSED};
+pub(crate) use node::Node;
+pub(crate) use node_sets::Removed;
+pub(crate) use stamps::{Stamp, Stamps};
 
-use crate::entry::Entry;
-
-use crate::map::{Domain, Found, Guard, Table};
+use crate::map::{FastHash, Found, Table};
+use crate::reclaim::{Domain, Guard};
 use crate::stats::Striped;
 use crossbeam_utils::CachePadded;
 
@@ -200,7 +203,7 @@ where
     /// Drops one pin of `node`; the last one retires it and unpins its parent.
     /// [`unpin`](Index::unpin) of every node of `stamps`: a ticket or lease
     /// dropped unused (taken stamps are empty: nothing to do, no guard).
-    pub(crate) fn release(&self, stamps: &crate::entry::Stamps<K, V, D>) {
+    pub(crate) fn release(&self, stamps: &crate::index::Stamps<K, V, D>) {
         if stamps.is_empty() {
             return;
         }
@@ -212,8 +215,8 @@ where
 
     /// A ticket's or lease's check, the entry-side one without an entry: its
     /// base against the floor, and its stamps.
-    pub(crate) fn lease_valid(&self, g: u64, stamps: &crate::entry::Stamps<K, V, D>) -> bool {
-        g >= self.floor() && stamps.iter().all(crate::entry::Stamp::unchanged)
+    pub(crate) fn lease_valid(&self, g: u64, stamps: &crate::index::Stamps<K, V, D>) -> bool {
+        g >= self.floor() && stamps.iter().all(crate::index::Stamp::unchanged)
     }
 
     pub(crate) fn unpin(&self, node: &Arc<Node<K, V, D>>, guard: &Guard<'_>) {
@@ -366,11 +369,11 @@ fn scan_all<'g, K, V, D>(
 }
 
 /// Adds the entry of each of `regs` to `out`, borrowed for the guard's life
-/// (see [`Reg::entry_in`]), and starts loading each: the invalidation reads
+/// (see [`Dependent::entry_in`]), and starts loading each: the invalidation reads
 /// them all next.
 #[inline(always)]
 fn take_all<'r, 'g, K: 'r, V: 'r, D: 'r>(
-    regs: impl Iterator<Item = &'r Reg<K, V, D>>,
+    regs: impl Iterator<Item = &'r Dependent<K, V, D>>,
     out: &mut Affected<'g, K, V, D>,
     guard: &'g Guard<'_>,
 ) {
@@ -392,7 +395,7 @@ pub(crate) fn prefetch_entry<T>(e: *const T) {
 }
 
 /// The entries an invalidation scan found, borrowed for its guard's life (see
-/// [`Reg::entry_in`]): inline up to a file's usual handful of dependents.
+/// [`Dependent::entry_in`]): inline up to a file's usual handful of dependents.
 pub(crate) type Affected<'g, K, V, D> = smallvec::SmallVec<[&'g Entry<K, V, D>; 16]>;
 
 /// Nodes a scan read, with their registration counts (see

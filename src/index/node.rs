@@ -1,14 +1,13 @@
 //! One node of the dependency index: the generations of a dependency, the
 //! entries registered on it, its children, and the pins that keep it alive.
 
-use super::registry::{LockedSets, Member, Registry, Sets};
-use super::Reg;
+use super::node_sets::{LockedSets, Member, Registry, Sets};
+use super::Dependent;
 use crate::map::{Keyed, Link, Linked};
 use crate::sync::{Arc, AtomicU64, Ordering, UnsafeCell};
 use crate::Dependency;
 
 /// The hasher of the internal maps (keys are pointers and dependencies we own).
-pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// The pins of a node: the low 32 bits of [`Node::word`].
 const PINS: u64 = u32::MAX as u64;
@@ -27,9 +26,9 @@ const _: () = assert!(LOCKED << 1 == ONE_REGISTRATION);
 const SPINS: u32 = 64;
 
 /// A node's dependents and children.
-pub(crate) type NodeSets<K, V, D> = Sets<usize, Reg<K, V, D>, D, Arc<Node<K, V, D>>>;
+pub(crate) type NodeSets<K, V, D> = Sets<usize, Dependent<K, V, D>, D, Arc<Node<K, V, D>>>;
 /// A node's dependents, under its lock.
-pub(crate) type Dependents<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, V, D>, usize, Reg<K, V, D>>;
+pub(crate) type Dependents<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, V, D>, usize, Dependent<K, V, D>>;
 /// A node's children, under its lock.
 pub(crate) type Children<'a, K, V, D> = Registry<'a, Node<K, V, D>, NodeSets<K, V, D>, D, Arc<Node<K, V, D>>>;
 
@@ -271,13 +270,13 @@ where
         }
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn is_retired(&self) -> bool {
         // Relaxed: used by the invariant checker at quiescence only.
         self.word.load(Ordering::Relaxed) & PINS == RETIRED
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn pins(&self) -> usize {
         // Relaxed: used by the invariant checker at quiescence only.
         (self.word.load(Ordering::Relaxed) & PINS) as usize
@@ -351,7 +350,7 @@ impl<K, V, D: Dependency> Keyed for Node<K, V, D> {
     }
 }
 
-impl<K, V, D> Member<usize> for Reg<K, V, D> {
+impl<K, V, D> Member<usize> for Dependent<K, V, D> {
     #[inline]
     fn is(&self, k: &usize) -> bool {
         self.as_ptr().addr() == *k
@@ -373,7 +372,7 @@ impl<K, V, D: Dependency> Member<D> for Arc<Node<K, V, D>> {
 
 #[cfg(all(test, not(depcache_loom)))]
 mod tests {
-    use super::super::registry::LockedSets;
+    use super::super::node_sets::LockedSets;
     use super::Node;
 
     type N = Node<u64, u64, u64>;
@@ -449,7 +448,7 @@ mod tests {
     #[test]
     fn a_registration_is_counted_by_the_step_that_unlocks() {
         let n = N::new(7, None);
-        let domain = crate::map::Domain::new(1);
+        let domain = crate::reclaim::Domain::new(1);
         let guard = domain.guard();
         let child = crate::sync::Arc::new(N::new(8, None));
         n.children().register(8, child.clone(), &guard);

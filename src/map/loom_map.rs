@@ -41,35 +41,11 @@ use std::collections::hash_map::DefaultHasher;
 use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 use super::{ConcurrentMap, MapHasher, MapKey};
+use crate::reclaim::{Domain, Guard};
 use crate::sync::{AtomicUsize, Ordering};
 
 /// Keys one map can hold in a loom model.
 const CELLS: usize = 8;
-
-/// No reclamation domain is needed under loom.
-#[derive(Clone)]
-pub(crate) struct Domain;
-
-/// No guard is needed under loom (a non-`Copy` token, like a real guard).
-pub(crate) struct Guard<'a>(core::marker::PhantomData<&'a ()>);
-
-impl Domain {
-    /// No collector under loom: `batch` has nothing to configure.
-    pub(crate) fn new(_batch: usize) -> Self {
-        Domain
-    }
-
-    pub(crate) fn guard(&self) -> Guard<'_> {
-        Guard(core::marker::PhantomData)
-    }
-}
-
-/// No thread numbers under loom: its threads run on one OS thread, and the
-/// statistics fall back to their shared stripes.
-#[inline]
-pub(crate) fn thread_number(_guard: &Guard<'_>) -> Option<usize> {
-    None
-}
 
 /// A cell word: 0 if absent, else 1 + the index of the value in the arena.
 const ABSENT: usize = 0;
@@ -135,7 +111,7 @@ impl<K: MapKey + Clone, V, S> LoomMap<K, V, S> {
     }
 
     /// Keys that were ever inserted, with their cells.
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     fn cells(&self) -> Vec<(K, &AtomicUsize)> {
         let dir = self.dir.lock().unwrap();
         dir.iter()
@@ -198,7 +174,7 @@ where
         }
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     fn len(&self) -> usize {
         self.cells()
             .iter()

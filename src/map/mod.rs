@@ -14,19 +14,23 @@
 use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 
-mod cell;
 #[cfg(depcache_loom)]
 mod loom_map;
 #[cfg(not(depcache_loom))]
 mod papaya_map;
 pub(crate) mod table;
 
-pub(crate) use cell::{ArcCell, Peeked};
 #[cfg(depcache_loom)]
-pub(crate) use loom_map::{thread_number, Domain, Guard, LoomMap as Map};
+pub(crate) use loom_map::LoomMap as Map;
 #[cfg(not(depcache_loom))]
-pub(crate) use papaya_map::{thread_number, Domain, Guard, PapayaMap as Map};
+pub(crate) use papaya_map::PapayaMap as Map;
 pub(crate) use table::{Bucket, Found, Keyed, Link, Linked, Table};
+
+use crate::reclaim::{Domain, Guard};
+
+/// The hasher of the tables and of the small sets behind the index's nodes:
+/// foldhash, as hashbrown uses (SipHash made a papaya hit 4x slower).
+pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// The operations the cache performs on a concurrent map; each is linearizable
 /// per key. Values are cheap to clone (`Arc`s) where an operation returns one.
@@ -44,7 +48,7 @@ pub(crate) trait ConcurrentMap<K, V, S>: Send + Sync {
         Q: ?Sized + Hash + Eq;
 
     /// Number of pairs (exact at quiescence).
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     fn len(&self) -> usize;
 }
 

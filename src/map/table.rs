@@ -55,7 +55,7 @@ use core::borrow::Borrow;
 use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 
-use super::Guard;
+use crate::reclaim::Guard;
 use crate::sync::Arc;
 
 /// An item the table can link: it holds the link to the next item of its bucket.
@@ -245,7 +245,7 @@ impl<'g, T> Found<'g, T> {
     }
 
     /// True if this is `other` (same allocation).
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn is(self, other: &T) -> bool {
         core::ptr::eq(self.0, other)
     }

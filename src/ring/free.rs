@@ -182,7 +182,7 @@ impl FreeSlots {
 
     /// Checks the invariants that hold at quiescence: `count` is the number of
     /// set bits, and every non-empty word has its summary bit.
-    #[cfg(any(test, fuzzing, feature = "invariants", depcache_loom))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn check(&self) -> Result<(), String> {
         let mut set = 0;
         for (w, word) in self.words.iter().enumerate() {

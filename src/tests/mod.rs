@@ -1,4 +1,7 @@
-//! Unit tests of the core against DESIGN.md §4.
+//! Unit tests of the core: behaviour (`basics`), the reference model against
+//! the cache (`model`), and the deterministic reproductions of races the
+//! stress test found (`regressions`, which use the test hooks).
 
 mod basics;
 mod model;
+mod regressions;

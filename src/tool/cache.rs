@@ -80,8 +80,6 @@ where
     extractor: Box<dyn DepExtractor>,
     opaque_invalidates: bool,
     views: bool,
-    #[cfg(feature = "async")]
-    flights: super::flight_async::Flights<V>,
 }
 
 #[derive(Default)]
@@ -111,8 +109,6 @@ impl<V: ToolOutput> ToolCache<V> {
             extractor: Box::new(DefaultExtractor::default()),
             opaque_invalidates: true,
             views: false,
-            #[cfg(feature = "async")]
-            flights: Default::default(),
         }
     }
 
@@ -429,7 +425,8 @@ impl<V: ToolOutput> ToolCache<V> {
                 }
                 let prints = self.prints(ws, &deps);
                 let leader = std::cell::Cell::new(false);
-                let stored = self.cache.try_get_or_insert_with(key, ws.deps(&deps), || {
+                let fresh = |s: &Stored<V>| self.fresh(ws, s);
+                let stored = self.cache.get_or_compute(key, ws.deps(&deps), fresh, || {
                     leader.set(true);
                     let origin = Origin::now(call.by.clone());
                     // What the output teaches is valid as of this ticket.
@@ -565,14 +562,19 @@ impl<V: ToolOutput> ToolCache<V> {
     /// What the cache holds under `key`, after its fingerprints check out (a
     /// mismatch invalidates the file that changed).
     pub(crate) fn checked(&self, ws: &WsCtx, key: &ToolKey) -> Option<Stored<V>> {
-        let s = self.cache.get(key)?;
+        self.cache.get(key).filter(|s| self.fresh(ws, s))
+    }
+
+    /// True if `s`'s fingerprints (if any) check out; a mismatch invalidates
+    /// the file that changed.
+    pub(crate) fn fresh(&self, ws: &WsCtx, s: &Stored<V>) -> bool {
         if let Some(prints) = &s.prints {
             if let Some(changed) = fingerprint::first_mismatch(&ws.root, prints) {
                 self.cache.invalidate(ws.dep(&changed));
-                return None;
+                return false;
             }
         }
-        Some(s)
+        true
     }
 
     /// True if views of known content are on.
@@ -598,11 +600,6 @@ impl<V: ToolOutput> ToolCache<V> {
                 what: What::Paths(&[]),
             }
         }
-    }
-
-    #[cfg(feature = "async")]
-    pub(crate) fn flights(&self) -> &super::flight_async::Flights<V> {
-        &self.flights
     }
 
     #[cfg(any(feature = "async", feature = "watch"))]

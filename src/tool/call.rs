@@ -7,13 +7,13 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::error::ToolError;
-use super::extract::is_path_arg;
 use super::output::CallRef;
+use super::path_args::is_path_arg;
 use crate::DepPath;
 
 /// Deepest argument nesting accepted (deeper JSON is refused with
 /// [`ToolError::TooDeep`] rather than risking the stack).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// One tool call as an agent issued it.
 ///

@@ -13,7 +13,7 @@ pub enum ToolError {
         /// What was found instead.
         found: &'static str,
     },
-    /// The arguments nest deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    /// The arguments nest deeper than 64 levels.
     #[error("tool `{tool}`: arguments nest deeper than {max} levels")]
     TooDeep {
         /// The tool.

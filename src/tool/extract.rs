@@ -6,48 +6,9 @@ use serde_json::Value;
 
 use super::call::{ToolCall, MAX_DEPTH};
 use super::error::ToolError;
+use super::path_args::is_path_arg;
 use super::policy::ReadPolicy;
 use crate::{Dep, DepPath, Scope};
-
-/// Argument names that hold paths, in the vocabularies of common agents.
-pub const PATH_ARGS: &[&str] = &[
-    "path",
-    "paths",
-    "file",
-    "files",
-    "filepath",
-    "file_path",
-    "filePath",
-    "filePaths",
-    "filename",
-    "fileName",
-    "source",
-    "sources",
-    "target",
-    "target_file",
-    "input",
-    "inputs",
-    "directory",
-    "dir",
-    "dirs",
-    "dirPath",
-    "dir_path",
-    "directories",
-    "folder",
-    "folders",
-    "root",
-    "cwd",
-    "workspace",
-    "new_path",
-    "old_path",
-    "absolute_path",
-    "notebook_path",
-];
-
-/// True if an argument of this name holds paths.
-pub fn is_path_arg(name: &str) -> bool {
-    PATH_ARGS.contains(&name)
-}
 
 /// Finds the dependencies of a cacheable read.
 ///
@@ -63,7 +24,7 @@ pub trait DepExtractor: Send + Sync {
     fn written_paths(&self, call: &ToolCall, arg_names: &[String], root: &Path) -> Result<Vec<DepPath>, ToolError>;
 }
 
-/// Reads the arguments named in [`PATH_ARGS`] (and the policy's extra names),
+/// Reads the arguments named in `PATH_ARGS` (and the policy's extra names),
 /// anywhere in the arguments (nested objects and arrays too: an `edit` with
 /// `ops: [{path, new_path}]` depends on both). A glob (`src/**/*.rs`) depends on
 /// the `Subtree` of its literal prefix (`src`). A read that names no path
@@ -198,7 +159,7 @@ fn path_dep(
 
 /// For a glob, the path made of its components before the first one with a
 /// glob character (`src/**/*.rs` → `src`, `*.rs` → ``); `None` if not a glob.
-pub fn glob_prefix(raw: &str) -> Option<&str> {
+pub(crate) fn glob_prefix(raw: &str) -> Option<&str> {
     let first_glob = raw.find(['*', '?', '[', '{'])?;
     let cut = raw[..first_glob].rfind('/').map_or(0, |i| i + 1);
     Some(&raw[..cut])

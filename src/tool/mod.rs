@@ -20,12 +20,13 @@
 mod cache;
 mod call;
 mod error;
+#[cfg(feature = "async")]
+mod execute_async;
 mod extract;
 mod fingerprint;
-#[cfg(feature = "async")]
-mod flight_async;
 mod learn;
 mod output;
+mod path_args;
 mod policy;
 pub mod shell;
 mod view;
@@ -34,10 +35,11 @@ mod ws_path;
 
 pub use cache::{Decision, Pending, ToolCache};
 pub(crate) use call::kind as json_kind;
-pub use call::{ToolCall, ToolKey, MAX_DEPTH};
+pub use call::{ToolCall, ToolKey};
 pub use error::ToolError;
-pub use extract::{glob_prefix, is_path_arg, DefaultExtractor, DepExtractor, PATH_ARGS};
+pub use extract::{DefaultExtractor, DepExtractor};
 pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
+pub(crate) use path_args::is_path_arg;
 pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
 pub use workspace::Workspace;
 #[cfg(feature = "watch")]

@@ -41,19 +41,19 @@ pub use loom_probe::Probe;
 mod loom_probe {
     use super::super::Table;
     use super::{item, Item};
-    use crate::map::Domain;
+    use crate::reclaim::Domain;
 
     /// An entries table of `u32 → u32` (loom builds only; not an API).
     pub struct Probe {
         domain: Domain,
-        table: Table<Item, crate::index::FastHash>,
+        table: Table<Item, crate::map::FastHash>,
     }
 
     impl Probe {
         /// A table with `buckets` heads (1: every key in one chain).
         pub fn new(buckets: usize) -> Self {
             Probe {
-                domain: Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH),
+                domain: Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH),
                 table: Table::new(buckets, Default::default()),
             }
         }

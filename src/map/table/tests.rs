@@ -4,7 +4,7 @@
 
 use super::probe::{item, Item};
 use super::Table;
-use crate::map::Domain;
+use crate::reclaim::Domain;
 use crate::sync::Arc;
 
 /// Two heads: every chain holds several keys.
@@ -14,7 +14,7 @@ fn table(capacity: usize) -> Table<Item, foldhash::fast::RandomState> {
 
 #[test]
 fn insert_get_replace_remove() {
-    let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+    let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
     let t = table(2);
     let guard = domain.guard();
     for k in 0..10 {
@@ -45,7 +45,7 @@ fn insert_get_replace_remove() {
 
 #[test]
 fn every_count_is_dropped_once() {
-    let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+    let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
     let t = table(4);
     let kept: Vec<Arc<Item>> = (0..8).map(|k| item(k, k)).collect();
     {
@@ -72,7 +72,7 @@ fn every_count_is_dropped_once() {
 
 #[test]
 fn readers_always_find_keys_that_stay_while_writers_churn_the_same_buckets() {
-    let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+    let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
     // Four heads for 64 keys: long chains, every write beside a stable key.
     let t = table(4);
     let stable: Vec<u32> = (0..16).map(|k| k * 4).collect();
@@ -123,7 +123,7 @@ fn readers_always_find_keys_that_stay_while_writers_churn_the_same_buckets() {
 
 #[test]
 fn prefetching_paths_reads_long_chains_and_unlinked_items_without_changing_the_table() {
-    let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+    let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
     // One head: a chain of 40, longer than the rounds `prefetch_paths` walks.
     let t = table(1);
     let guard = domain.guard();

@@ -151,7 +151,7 @@ pub fn classify_in_unknown_dir(command: &str, root: &Path, config: &ShellConfig)
 /// [`classify_in_unknown_dir`], and, if that is opaque, whether the command
 /// would be a read if it started at the root (`true`: it reads from somewhere,
 /// so it may run uncached rather than as an opaque call). Parses once.
-pub fn classify_in_unknown_dir_or_root(command: &str, root: &Path, config: &ShellConfig) -> (ShellClass, bool) {
+pub(crate) fn classify_in_unknown_dir_or_root(command: &str, root: &Path, config: &ShellConfig) -> (ShellClass, bool) {
     let program = match parse::parse_program(command) {
         Ok(p) => p,
         Err(reason) => return (ShellClass::Opaque { reason }, false),

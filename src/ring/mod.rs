@@ -9,16 +9,18 @@
 //! so a slot never holds two entries and the cache never holds more entries than
 //! slots.
 
+mod cell;
 mod free;
 
+pub(crate) use cell::{ArcCell, Peeked};
 pub(crate) use free::FreeSlots;
 #[cfg(depcache_loom)]
 pub use free::Probe as FreeProbe;
 
-use crate::entry::Entry;
+use crate::index::Entry;
 use crossbeam_utils::CachePadded;
 
-use crate::map::{thread_number, ArcCell, Guard, Peeked};
+use crate::reclaim::{thread_number, Guard};
 use crate::sync::{Arc, AtomicUsize, Ordering};
 
 /// Stashes per ring: two per core, rounded to a power of two (as the stats'
@@ -39,7 +41,7 @@ pub(crate) struct Ring<K, V, D> {
     hand: AtomicUsize,
     free: FreeSlots,
     /// One freed slot (or [`NO_SLOT`]) per thread number below its length
-    /// (see `map::thread_number`): an insert that replaces a key frees the old
+    /// (see `reclaim::thread_number`): an insert that replaces a key frees the old
     /// entry's slot, and the same thread's next insert takes it back without
     /// touching the shared free set (whose count and summary words are lines
     /// every inserting thread writes; at 2 threads `FreeSlots::take` was 18%
@@ -139,7 +141,7 @@ impl<K, V, D> Ring<K, V, D> {
     }
 
     /// The free set's invariants (at quiescence; see [`FreeSlots::check`]).
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn check_free(&self) -> Result<(), String> {
         self.free.check()
     }

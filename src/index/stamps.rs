@@ -4,7 +4,7 @@ use core::ops::Deref;
 
 use triomphe::ThinArc;
 
-use crate::index::Node;
+use super::Node;
 use crate::sync::Arc;
 use crate::Dependency;
 

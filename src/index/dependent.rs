@@ -1,4 +1,4 @@
-//! [`Reg`]: an entry's registration on an index node, one pointer wide.
+//! [`Dependent`]: an entry's registration on an index node, one pointer wide.
 //!
 //! A node's dependents were `(address, Arc<Entry>, subtree)` triples, 24 bytes
 //! each, and a node with ten dependents kept sixteen of them (a vector's growth):
@@ -9,8 +9,8 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::entry::Entry;
-use crate::map::Guard;
+use super::Entry;
+use crate::reclaim::Guard;
 use crate::sync::Arc;
 
 /// The `Subtree` flag in the pointer's low bit.
@@ -18,25 +18,25 @@ const SUBTREE: usize = 1;
 
 /// An entry's registration on a node: owns one strong count of the entry's
 /// `Arc`, and says whether the entry depends on the node's whole subtree.
-pub(crate) struct Reg<K, V, D> {
+pub(crate) struct Dependent<K, V, D> {
     /// `Arc::into_raw` of the entry, with [`SUBTREE`] or'ed in.
     tagged: NonNull<Entry<K, V, D>>,
     _owns: PhantomData<Arc<Entry<K, V, D>>>,
 }
 
-// SAFETY: a `Reg` is an `Arc<Entry>` in another shape (it owns one count and
+// SAFETY: a `Dependent` is an `Arc<Entry>` in another shape (it owns one count and
 // hands out clones), so it may cross threads exactly when that `Arc` may.
-unsafe impl<K, V, D> Send for Reg<K, V, D> where Arc<Entry<K, V, D>>: Send {}
-// SAFETY: as for `Send`: through `&Reg` a thread only reads the entry and clones
+unsafe impl<K, V, D> Send for Dependent<K, V, D> where Arc<Entry<K, V, D>>: Send {}
+// SAFETY: as for `Send`: through `&Dependent` a thread only reads the entry and clones
 // the `Arc`, which `Arc<Entry>: Sync` allows.
-unsafe impl<K, V, D> Sync for Reg<K, V, D> where Arc<Entry<K, V, D>>: Sync {}
+unsafe impl<K, V, D> Sync for Dependent<K, V, D> where Arc<Entry<K, V, D>>: Sync {}
 
-impl<K, V, D> Reg<K, V, D> {
+impl<K, V, D> Dependent<K, V, D> {
     pub(crate) fn new(entry: Arc<Entry<K, V, D>>, subtree: bool) -> Self {
         const { assert!(core::mem::align_of::<Entry<K, V, D>>() > SUBTREE) };
         let raw = Arc::into_raw(entry).cast_mut();
         let tagged = raw.map_addr(|a| a | if subtree { SUBTREE } else { 0 });
-        Reg {
+        Dependent {
             // `into_raw` never returns null, and or-ing a bit keeps it non-null.
             tagged: NonNull::new(tagged).expect("Arc::into_raw is never null"),
             _owns: PhantomData,
@@ -89,7 +89,7 @@ impl<K, V, D> Reg<K, V, D> {
     }
 
     /// A new handle on the entry.
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn entry(&self) -> Arc<Entry<K, V, D>> {
         let p = self.as_ptr();
         // SAFETY: `p` came from `Arc::into_raw` and this registration owns one
@@ -99,7 +99,7 @@ impl<K, V, D> Reg<K, V, D> {
     }
 }
 
-impl<K, V, D> Drop for Reg<K, V, D> {
+impl<K, V, D> Drop for Dependent<K, V, D> {
     fn drop(&mut self) {
         // SAFETY: `as_ptr` is the pointer `Arc::into_raw` gave in `new`, and the
         // count it stands for is this registration's to drop, once.

@@ -2,14 +2,10 @@
 
 use core::hash::Hash;
 
-use crate::index::BumpSet;
+use super::{BumpSet, Stamp, Stamps};
 use crate::map::{Keyed, Link, Linked};
 use crate::sync::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use crate::Dependency;
-
-mod stamps;
-
-pub(crate) use stamps::{Stamp, Stamps};
 
 /// Not yet published: its inserter owns its cleanup.
 pub(crate) const INIT: u8 = 0;

@@ -21,8 +21,8 @@ use core::borrow::Borrow;
 use core::hash::Hash;
 use std::collections::HashMap;
 
-use super::FastHash;
-use crate::map::Guard;
+use crate::map::FastHash;
+use crate::reclaim::Guard;
 
 /// Up to this many pairs a registry is a vector. Under loom it never converts:
 /// a map keyed by entry addresses would be visited in a different order on each
@@ -72,7 +72,7 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
         }
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     fn get(&self, k: &K2) -> Option<&V2> {
         match self {
             Pairs::Few(v) => v.iter().find(|x| x.is(k)),
@@ -323,7 +323,7 @@ impl<'a, L: LockedSets<S>, S, K2: Hash + Eq, V2: Member<K2>> Registry<'a, L, S, 
         self.lock.with_sets_registering(|s| (self.make)(s).insert(k, v));
     }
 
-    #[cfg(any(test, fuzzing, feature = "invariants"))]
+    #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn get<R>(&self, k: &K2, _guard: &Guard<'_>, f: impl FnOnce(&V2) -> R) -> Option<R> {
         self.lock.with_sets(|s| (self.pick)(s)?.get(k).map(f))
     }
@@ -458,7 +458,7 @@ mod tests {
     fn remove_each_removes_exactly_the_keys_whose_values_match() {
         let lock = Unlocked(Default::default());
         let r = Registry::new(&lock, |p| Some(p), |p| p);
-        let domain = crate::map::Domain::new(1);
+        let domain = crate::reclaim::Domain::new(1);
         let guard = domain.guard();
         for i in 0..6 {
             r.register(i, Kv(i, i * 10), &guard);
@@ -542,7 +542,7 @@ mod tests {
     #[test]
     fn a_registry_of_dependents_is_a_vectors_size() {
         // The tag of `One` fits in the niche of the vector's capacity.
-        type Dependents = Pairs<usize, crate::index::Reg<u64, u64, u64>>;
+        type Dependents = Pairs<usize, crate::index::Dependent<u64, u64, u64>>;
         assert_eq!(core::mem::size_of::<Dependents>(), core::mem::size_of::<Vec<usize>>());
     }
 }

@@ -12,7 +12,7 @@
 //! Under loom it is a mutex around the `Option<Arc<T>>`: linearizable like the
 //! real one, and visible to the model.
 
-use super::Guard;
+use crate::reclaim::Guard;
 use crate::sync::Arc;
 
 #[cfg(not(depcache_loom))]
@@ -251,12 +251,12 @@ mod tests {
     //! racing swaps that retire the old value through the collector.
 
     use super::ArcCell;
-    use crate::map::Domain;
+    use crate::reclaim::Domain;
     use crate::sync::Arc;
 
     #[test]
     fn loads_race_swaps_and_every_value_is_dropped_once() {
-        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+        let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<String> = ArcCell::empty();
         let values: Vec<Arc<String>> = (0..4).map(|i| Arc::new(format!("v{i}"))).collect();
         std::thread::scope(|s| {
@@ -294,7 +294,7 @@ mod tests {
     /// use-after-free report).
     #[test]
     fn peeks_race_swaps_of_fresh_values() {
-        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+        let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<String> = ArcCell::empty();
         let rounds = if cfg!(miri) { 20 } else { 2000 };
         std::thread::scope(|s| {
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_failed_swap_gives_the_new_value_back() {
-        let domain = Domain::new(crate::cache::DEFAULT_RECLAIM_BATCH);
+        let domain = Domain::new(crate::reclaim::DEFAULT_RECLAIM_BATCH);
         let cell: ArcCell<u32> = ArcCell::empty();
         let a = Arc::new(1);
         let b = Arc::new(2);
