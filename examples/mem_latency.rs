@@ -9,7 +9,7 @@
 //! An eager invalidation in a large cache is a chain of such misses (the
 //! index lookup, the node, its registry, the entries, their buckets): this is
 //! the floor under `scaling/invalidate_10_dependents/1000000`
-//! (`benches/RESULTS.md`, session 7).
+//! (`docs/perf-log.md`).
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -82,7 +82,7 @@ pub mod watch;
 #[cfg(not(depcache_loom))]
 pub mod workload;
 
-pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher};
+pub use cache::{Cache, CacheBuilder, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};
 pub use error::{BuildError, InsertError};
 pub use path::DepPath;

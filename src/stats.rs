@@ -24,7 +24,7 @@ pub(crate) enum Counter {
     /// Published entries (state LIVE) not yet removed: +1 when one goes live,
     /// −1 (wrapping) when one is removed. Counted here, not in one shared
     /// atomic, so that an insert and the removal it causes write no shared
-    /// line (session 8). The sum can be "below zero" for a moment: a removal
+    /// line. The sum can be "below zero" for a moment: a removal
     /// on another thread may be counted before the insert that preceded it.
     Resident,
 }
@@ -161,6 +161,7 @@ impl Recorder {
 
 /// Percentiles of the wall time of eager invalidation calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Latency {
     /// Number of calls measured.
     pub samples: u64,
@@ -177,6 +178,7 @@ pub struct Latency {
 /// Counters are summed from per-thread stripes, so a snapshot taken while other
 /// threads work is a consistent view of each counter, not of all of them at once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// `get`s (and single-flight lookups) that returned a value.
     pub hits: u64,

@@ -13,12 +13,7 @@ use crate::Dependency;
 /// value. If any of its dependencies was invalidated in between, the value is
 /// refused (it may describe data that has changed since). A ticket keeps its
 /// dependencies' index nodes alive until it is used or dropped.
-pub struct Ticket<K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+pub struct Ticket<K, V, D> {
     pub(crate) index: Arc<Index<K, V, D>>,
     /// The global invalidation counter, read before the stamps: the base of
     /// the entry it makes (see `Entry::base`).
@@ -64,15 +59,13 @@ where
     }
 }
 
-impl<K, V, D> Drop for Ticket<K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+impl<K, V, D> Drop for Ticket<K, V, D> {
     fn drop(&mut self) {
-        // The stamps (and their counts of the nodes) go with the ticket.
-        self.index.release(&self.stamps);
+        // The stamps (and their counts of the nodes) go with the ticket; a
+        // used ticket's were moved out.
+        if !self.stamps.is_empty() {
+            (self.index.release_fn)(&self.index, &self.stamps);
+        }
     }
 }
 
@@ -98,12 +91,7 @@ where
 /// directly (no `Arc` clone, no second guard, and no fence after it: see
 /// `Shared::lease_in`); a [`Ticket`] becomes one when it is used. Dropped
 /// unused, it gives its pins back, as a ticket does.
-pub(crate) struct Lease<'i, K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+pub(crate) struct Lease<'i, K, V, D> {
     pub(crate) index: &'i Index<K, V, D>,
     /// `G`, read before the stamps (see [`Ticket`]).
     pub(crate) g: u64,
@@ -123,13 +111,11 @@ where
     }
 }
 
-impl<K, V, D> Drop for Lease<'_, K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+impl<K, V, D> Drop for Lease<'_, K, V, D> {
     fn drop(&mut self) {
-        self.index.release(&self.stamps);
+        // A published lease's stamps moved into its entry.
+        if !self.stamps.is_empty() {
+            (self.index.release_fn)(self.index, &self.stamps);
+        }
     }
 }

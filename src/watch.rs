@@ -34,11 +34,38 @@ use crate::{Cache, DepPath, Dependency};
 
 /// What to ignore.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct WatchConfig {
     /// Directory names ignored at any depth (default `.git`, `target`, `node_modules`).
     pub ignore_dirs: Vec<String>,
     /// Globs, relative to the root, of paths to ignore.
     pub ignore_globs: Vec<String>,
+}
+
+impl WatchConfig {
+    /// The default: `.git`, `target` and `node_modules` ignored, no globs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also ignores paths matching `glob`, relative to the root.
+    ///
+    /// ```
+    /// use depcache::watch::WatchConfig;
+    ///
+    /// let config = WatchConfig::new().ignore_glob("*.log");
+    /// assert_eq!(config.ignore_globs, ["*.log"]);
+    /// ```
+    pub fn ignore_glob(mut self, glob: impl Into<String>) -> Self {
+        self.ignore_globs.push(glob.into());
+        self
+    }
+
+    /// Also ignores directories named `name` at any depth.
+    pub fn ignore_dir(mut self, name: impl Into<String>) -> Self {
+        self.ignore_dirs.push(name.into());
+        self
+    }
 }
 
 impl Default for WatchConfig {
@@ -73,6 +100,7 @@ pub enum WatchError {
 
 /// Counters of a watcher.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WatchStats {
     /// Events received.
     pub events: u64,
@@ -264,12 +292,7 @@ impl std::fmt::Debug for Watcher {
 }
 
 /// The sink of a core [`Cache`]: a user mapping from paths to dependencies.
-struct CacheSink<K, V, D, S, F>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+struct CacheSink<K, V, D, S, F> {
     cache: Cache<K, V, D, S>,
     map: F,
 }

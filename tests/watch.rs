@@ -208,12 +208,7 @@ fn ignored_dirs_unless_tracked() {
     let root = dir.path();
     std::fs::create_dir_all(root.join("target/debug")).unwrap();
     std::fs::write(root.join("target/debug/out.txt"), "o1").unwrap();
-    let w = tools
-        .watch_with(WatchConfig {
-            ignore_globs: vec!["*.log".into()],
-            ..Default::default()
-        })
-        .unwrap();
+    let w = tools.watch_with(WatchConfig::new().ignore_glob("*.log")).unwrap();
     read(&tools, root, "src/a.py");
     let modify = |p: &str| {
         let ev = notify::Event::new(notify::EventKind::Modify(notify::event::ModifyKind::Any)).add_path(root.join(p));
@@ -227,12 +222,7 @@ fn ignored_dirs_unless_tracked() {
     modify("target/debug/out.txt");
     assert!(!cached(&tools, "target/debug/out.txt"));
     assert!(cached(&tools, "src/a.py"));
-    let e = tools
-        .watch_with(WatchConfig {
-            ignore_globs: vec!["a[".into()],
-            ..Default::default()
-        })
-        .unwrap_err();
+    let e = tools.watch_with(WatchConfig::new().ignore_glob("a[")).unwrap_err();
     assert!(e.to_string().contains("a["), "{e}");
 }
 

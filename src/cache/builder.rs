@@ -1,4 +1,4 @@
-//! [`Builder`]: the settings of a [`Cache`].
+//! [`CacheBuilder`]: the settings of a [`Cache`].
 
 use core::hash::{BuildHasher, Hash};
 use std::time::Duration;
@@ -34,7 +34,7 @@ const DEFAULT_CAPACITY: usize = 10_000;
 ///     .expect("valid settings");
 /// assert!(cache.is_empty());
 /// ```
-pub struct Builder<K, V, D, S = DefaultHashBuilder> {
+pub struct CacheBuilder<K, V, D, S = DefaultHashBuilder> {
     max_entries: usize,
     max_weight: Option<u64>,
     weigher: Option<Weigher<K, V>>,
@@ -45,9 +45,9 @@ pub struct Builder<K, V, D, S = DefaultHashBuilder> {
     _dep: core::marker::PhantomData<fn() -> D>,
 }
 
-impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
+impl<K, V, D> CacheBuilder<K, V, D, DefaultHashBuilder> {
     pub(crate) fn new() -> Self {
-        Builder {
+        CacheBuilder {
             max_entries: DEFAULT_CAPACITY,
             max_weight: None,
             weigher: None,
@@ -60,7 +60,7 @@ impl<K, V, D> Builder<K, V, D, DefaultHashBuilder> {
     }
 }
 
-impl<K, V, D, S> Builder<K, V, D, S> {
+impl<K, V, D, S> CacheBuilder<K, V, D, S> {
     /// The most entries the cache holds (default 10,000). Memory for this many
     /// CLOCK slots (8 bytes each) is allocated up front.
     pub fn max_entries(mut self, n: usize) -> Self {
@@ -69,7 +69,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
     }
 
     /// A weight budget: the CLOCK hand evicts until the resident entries' total
-    /// weight fits. Without a [`weigher`](Builder::weigher), every entry weighs 1.
+    /// weight fits. Without a [`weigher`](CacheBuilder::weigher), every entry weighs 1.
     pub fn max_weight(mut self, w: u64) -> Self {
         self.max_weight = Some(w);
         self
@@ -108,7 +108,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
     /// frees a batch pays for all of it at once. Larger batches amortize the
     /// barrier: on a 2-vCPU VM, 512 made an insert from two threads ~20%
     /// faster than 128, but the 99th percentile of an eager invalidation grew
-    /// from ~5 µs to 9–15 µs (`benches/RESULTS.md`, session 8). Values below
+    /// from ~5 µs to 9–15 µs (`docs/perf-log.md`). Values below
     /// 1 count as 1.
     ///
     /// ```
@@ -125,8 +125,8 @@ impl<K, V, D, S> Builder<K, V, D, S> {
     }
 
     /// Hash keys with `hasher` instead of the default (foldhash).
-    pub fn hasher<S2>(self, hasher: S2) -> Builder<K, V, D, S2> {
-        Builder {
+    pub fn hasher<S2>(self, hasher: S2) -> CacheBuilder<K, V, D, S2> {
+        CacheBuilder {
             max_entries: self.max_entries,
             max_weight: self.max_weight,
             weigher: self.weigher,
@@ -187,8 +187,7 @@ impl<K, V, D, S> Builder<K, V, D, S> {
 /// every lookup at scale (criterion at 1e6, 10 per dependency: `mark_stale`
 /// of spread dependencies 182 → 47 ns, an invalidation 2.15 → 1.88 µs
 /// against a head per entry); a dependency per entry makes chains of about
-/// three, which measured level (op_cost `scale1`; benches/RESULTS.md,
-/// session 11).
+/// three, which measured level (op_cost `scale1`).
 #[cfg(not(depcache_loom))]
 fn index_heads(max_entries: usize) -> usize {
     max_entries / 4

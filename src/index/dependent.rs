@@ -1,10 +1,10 @@
 //! [`Dependent`]: an entry's registration on an index node, one pointer wide.
 //!
-//! A node's dependents were `(address, Arc<Entry>, subtree)` triples, 24 bytes
-//! each, and a node with ten dependents kept sixteen of them (a vector's growth):
-//! 38 bytes per entry. The address is the `Arc`'s own pointer, and the flag fits
+//! The entry's address is the `Arc`'s own pointer, and the subtree flag fits
 //! in that pointer's low bit (an `Entry` is aligned to at least 8), so a
-//! registration is the pointer alone (benches/RESULTS.md, session 6).
+//! registration is the pointer alone: 8 bytes, where an `(address,
+//! Arc<Entry>, subtree)` triple takes 24 (38 per entry for a node of ten
+//! dependents, with a vector's growth).
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;

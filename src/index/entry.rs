@@ -38,7 +38,7 @@ pub(crate) struct Entry<K, V, D> {
     /// checks the state (an INIT entry may yet be refused, and must stay a
     /// miss). Either way the value without the bit is the entry's *base*: a `G`
     /// at which it was valid, which `invalidate_all`'s floor is compared with
-    /// (session 8: the floor replaced an epoch stored in every entry).
+    /// (one floor in the index, not an epoch stored in every entry).
     live_at: AtomicU64,
     link: Link<Self>,
     /// The CLOCK slot holding this entry (written before the slot is published).
@@ -50,8 +50,8 @@ pub(crate) struct Entry<K, V, D> {
     claimed: AtomicU8,
     /// The CLOCK counter: raised by hits, lowered by the hand (in the padding
     /// too). In the entry, not in an array beside the ring: a hit reads this
-    /// line anyway, and the hand loads the entry before aging it (session 7;
-    /// the array cost a hit one more line, and put 64 entries' counters on one).
+    /// line anyway, and the hand loads the entry before aging it (an array
+    /// costs a hit one more line, and puts 64 entries' counters on one).
     refs: AtomicU8,
     pub(crate) key: K,
     pub(crate) value: V,

@@ -24,16 +24,11 @@ use crossbeam_utils::CachePadded;
 use crate::sync::{fence, Arc, AtomicU64, Ordering};
 use crate::Dependency;
 
-pub(crate) struct Index<K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+pub(crate) struct Index<K, V, D> {
     pub(crate) domain: Domain,
     /// Dependency → node: a [`Table`] whose item is the node itself, so that
-    /// finding a node is the bucket head and the node (papaya, until session
-    /// 11, was its metadata byte, its slot, its boxed pair, then the node).
+    /// finding a node is the bucket head and the node (through papaya it is
+    /// its metadata byte, its slot, its boxed pair, then the node).
     pub(crate) nodes: Table<Node<K, V, D>, FastHash>,
     /// Nodes in `nodes`, counted per thread stripe.
     linked: Striped,
@@ -45,6 +40,9 @@ where
     /// [`Entry::base`]) is below it is invalid. Raised before that `G` is
     /// published, so a thread that acquires a `G` sees every floor up to it.
     floor: AtomicU64,
+    /// [`Index::release`] for these types, so that a ticket's `Drop` (which
+    /// has no trait bounds, as the ticket type has none) can call it.
+    pub(crate) release_fn: fn(&Self, &Stamps<K, V, D>),
 }
 
 impl<K, V, D> Index<K, V, D>
@@ -63,6 +61,7 @@ where
             linked: Striped::new(),
             g: CachePadded::new(AtomicU64::new(0)),
             floor: AtomicU64::new(0),
+            release_fn: Self::release,
         }
     }
 
@@ -430,12 +429,7 @@ where
     seen.iter().all(|(n, count)| n.registrations() == *count)
 }
 
-impl<K, V, D> Drop for Index<K, V, D>
-where
-    K: Send + Sync + 'static,
-    V: Send + Sync + 'static,
-    D: Dependency,
-{
+impl<K, V, D> Drop for Index<K, V, D> {
     fn drop(&mut self) {
         // Entries and nodes point at each other (stamps, registrations, parents,
         // children); break the cycles so that everything is freed.

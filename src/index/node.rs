@@ -7,8 +7,6 @@ use crate::map::{Keyed, Link, Linked};
 use crate::sync::{Arc, AtomicU64, Ordering, UnsafeCell};
 use crate::Dependency;
 
-/// The hasher of the internal maps (keys are pointers and dependencies we own).
-
 /// The pins of a node: the low 32 bits of [`Node::word`].
 const PINS: u64 = u32::MAX as u64;
 /// The pins of a node that has left the index; it can never be pinned again.
@@ -42,9 +40,9 @@ pub(crate) struct Node<K, V, D> {
     gen: AtomicU64,
     /// Bumped when something strictly below this dependency is invalidated.
     tree_gen: AtomicU64,
-    /// Two counters and a lock in one word (session 9: the word took the place
-    /// of a second counter and of a mutex, 16 bytes less per node and a glibc
-    /// chunk of 80 bytes instead of 112 for a flat dependency):
+    /// Two counters and a lock in one word (in place of a second counter and
+    /// a mutex: 16 bytes less per node, a glibc chunk of 80 bytes instead of
+    /// 112 for a flat dependency):
     ///
     /// * bits 0..32, the *pins*: tickets, leases and entries holding this
     ///   node, plus its children; [`RETIRED`] once it has left the index. Each
@@ -118,6 +116,12 @@ impl<K, V, D> LockedSets<NodeSets<K, V, D>> for Node<K, V, D> {
 }
 
 impl<K, V, D> Node<K, V, D> {
+    /// Empties both sets, returning what they held (dropped by the caller,
+    /// outside the lock).
+    pub(crate) fn take_sets(&self) -> NodeSets<K, V, D> {
+        self.with_sets(core::mem::take)
+    }
+
     /// Takes the lock bit, runs `f` on the sets, releases the bit (counting a
     /// registration in the same step if `registering`).
     #[inline]
@@ -179,12 +183,6 @@ where
     /// Index nodes whose parent is this node.
     pub(crate) fn children(&self) -> Children<'_, K, V, D> {
         Registry::new(self, Sets::children, Sets::children_mut)
-    }
-
-    /// Empties both sets, returning what they held (dropped by the caller,
-    /// outside the lock).
-    pub(crate) fn take_sets(&self) -> NodeSets<K, V, D> {
-        self.with_sets(core::mem::take)
     }
 
     /// Adds a pin unless the node is retired.

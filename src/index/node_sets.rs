@@ -6,10 +6,10 @@
 //! directory with a handful of children. So a set holds one value inline (no
 //! allocation), a few in an unsorted vector, and becomes a hash map only past
 //! [`LINEAR`] values, where a linear scan stops paying. Both sets share the
-//! node's one lock (one lock per node, not two; since session 9 a bit of the
-//! node's word rather than a mutex of its own, see `Node::with_sets`).
+//! node's one lock: one lock per node, not two, and a bit of the node's word
+//! rather than a mutex of its own (see `Node::with_sets`).
 //!
-//! Why not a papaya map per node, as DESIGN.md started from: an empty papaya map
+//! Why not a papaya map per node: an empty papaya map
 //! costs 328 bytes and one with an element 768 (measured); and papaya maps sharing
 //! one collector must not own one another (reclaiming an entry would drop a node
 //! whose maps re-enter the collector's `reclaim_all`, which aborts). The lock is
@@ -154,8 +154,8 @@ impl<K2: Hash + Eq, V2: Member<K2>> Pairs<K2, V2> {
     /// The common batch is an eager invalidation's: every dependent of a
     /// node, listed in the order its scan read them. That one is recognized
     /// with a compare per value and taken out whole; any other falls back
-    /// to a search per item (which, with its bookkeeping, was 60
-    /// instructions an item).
+    /// to a search per item (with its bookkeeping, 60 instructions an
+    /// item).
     fn remove_each<Q, P, I>(&mut self, items: I, out: &mut impl Extend<V2>)
     where
         Q: Borrow<K2>,
@@ -228,8 +228,7 @@ pub(crate) type Removed<V2> = smallvec::SmallVec<[V2; 16]>;
 /// (its dependents inline, in a [`Pairs`]'s three words) and becomes `Dir` on
 /// its first child, both sets then boxed. An enum of the two takes the niche
 /// of the vector's capacity for its tag, so every node keeps three words
-/// here: 8 bytes less than the dependents beside an optional boxed child set
-/// (session 9; the boxed children were session 7's 24 → 8).
+/// here: 8 bytes less than the dependents beside an optional boxed child set.
 pub(crate) enum Sets<K2, V2, C2, W2> {
     /// No child yet: the dependents.
     Flat(Pairs<K2, V2>),

@@ -2,12 +2,12 @@
 //! table (key → entry) and the dependency index (dependency → index node).
 //!
 //! papaya keeps its own node per key (a copy of the key and of the value), so an
-//! entry used to be two objects: papaya's node and the `Arc<Entry>` it pointed
-//! to, each with its own cache misses and its own allocation. Here an item
+//! entry in a papaya map is two objects: papaya's node and the `Arc<Entry>` it
+//! points to, each with its own cache misses and its own allocation. Here an item
 //! carries its key and the link to the next item of its bucket, and the table
 //! is an array of bucket heads: a hit reads the head and the entry, nothing
 //! else, and finding an index node reads the head and the node (through papaya
-//! it was four dependent loads: its metadata byte, its slot, its boxed pair,
+//! it is four dependent loads: its metadata byte, its slot, its boxed pair,
 //! then the node).
 //!
 //! # The protocol
@@ -660,7 +660,9 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         self.retire(cur, guard);
         true
     }
+}
 
+impl<T: Linked, S> Table<T, S> {
     /// Visits every item linked for the whole visit (items linked or unlinked
     /// meanwhile may or may not be seen).
     pub(crate) fn for_each<'g>(&self, guard: &'g Guard<'_>, mut f: impl FnMut(Found<'g, T>))

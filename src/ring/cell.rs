@@ -6,8 +6,8 @@
 //! count; a writer that replaces a pointer hands the old count to the collector,
 //! which drops it once every guard that could have loaded the pointer is gone.
 //! So a reader's new count (`arc_clone_raw`) is always taken while the count is at least
-//! one. This replaced `arc_swap::ArcSwapOption`, whose debt bookkeeping was about
-//! a quarter of an insert and of an eager invalidation (benches/RESULTS.md, O1).
+//! one. Not `arc_swap::ArcSwapOption`: its debt bookkeeping measured about a
+//! quarter of an insert and of an eager invalidation (`docs/perf-log.md`).
 //!
 //! Under loom it is a mutex around the `Option<Arc<T>>`: linearizable like the
 //! real one, and visible to the model.

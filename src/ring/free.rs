@@ -1,11 +1,11 @@
 //! [`FreeSlots`]: the set of CLOCK slots freed by removals, one bit per slot.
 //!
-//! It replaced a bounded MPMC queue of slot indices (16 bytes per slot: a stamp
-//! and the index) with a bitmap (one bit per slot) and a summary bitmap (one
-//! bit per word of the first): 16 bytes → 0.14 bytes per slot, and a slot freed
-//! twice is one bit, not two queue entries (benches/RESULTS.md, session 6).
+//! A bitmap (one bit per slot) and a summary bitmap (one bit per word of the
+//! first): 0.14 bytes per slot, where a bounded MPMC queue of slot indices
+//! costs 16 (a stamp and the index), and a slot freed twice is one bit, not two
+//! queue entries.
 //!
-//! It is a hint, like the queue was: a slot taken from it is still claimed by a
+//! It is a hint: a slot taken from it is still claimed by a
 //! CAS from empty, which may fail, and a slot it never yields is found by the
 //! CLOCK hand. Three things are kept exact all the same, because losing them
 //! would cost every later insert, not one:

@@ -65,10 +65,7 @@ pub enum Decision {
 /// assert!(tools.get(&read).is_none());
 /// assert!(tools.get(&ls).is_none());
 /// ```
-pub struct ToolCache<V = Arc<str>>
-where
-    V: Clone + Send + Sync + 'static,
-{
+pub struct ToolCache<V = Arc<str>> {
     cache: Cache<ToolKey, Stored<V>, WsPath>,
     fingerprints: bool,
     /// The workspace of the `ToolCache`'s own methods (number 0).
@@ -612,7 +609,7 @@ impl<V: ToolOutput> ToolCache<V> {
 pub(crate) type ToolTicket<V> = Ticket<ToolKey, Stored<V>, WsPath>;
 
 /// A call begun with [`ToolCache::begin`].
-pub struct Pending<V: Clone + Send + Sync + 'static> {
+pub struct Pending<V> {
     decision: Decision,
     ticket: Option<Ticket<ToolKey, Stored<V>, WsPath>>,
     prints: Option<Arc<[Print]>>,

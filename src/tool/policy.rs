@@ -32,6 +32,7 @@ pub enum ToolPolicy {
 /// The settings of a shell tool.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ShellPolicy {
     /// The argument holding the command (default `command`).
     pub command_arg: String,
@@ -70,6 +71,7 @@ impl Default for ShellPolicy {
 /// The settings of a cacheable read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReadPolicy {
     /// Scope of its path arguments (`exact` for a file read, `subtree` for a
     /// listing or a search).
@@ -119,6 +121,7 @@ pub struct ReadPolicy {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReadView {
     /// How each line is printed.
     pub format: ViewFormat,
@@ -135,6 +138,20 @@ pub struct ReadView {
     /// `offset_arg`), for tools that take a range's end instead of a count.
     #[serde(default)]
     pub end_arg: Option<String>,
+}
+
+impl ReadView {
+    /// Lines printed in `format`, the whole file (no offset, limit or end
+    /// argument; set those fields for a tool that takes them).
+    pub fn new(format: ViewFormat) -> Self {
+        ReadView {
+            format,
+            offset_arg: None,
+            offset_base: 1,
+            limit_arg: None,
+            end_arg: None,
+        }
+    }
 }
 
 fn one() -> u64 {
@@ -202,6 +219,7 @@ impl ReadPolicy {
 /// The settings of a write.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct WritePolicy {
     /// Arguments whose paths it changes; empty means every path argument.
     #[serde(default)]

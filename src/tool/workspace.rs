@@ -93,7 +93,7 @@ impl<V: ToolOutput> ToolCache<V> {
 /// One workspace of a [`ToolCache`]: the cache's operations, on this
 /// workspace's keys and paths. Made by [`ToolCache::workspace`]; cheap to
 /// clone and to keep for a session's life.
-pub struct Workspace<'a, V: Clone + Send + Sync + 'static> {
+pub struct Workspace<'a, V> {
     tools: &'a ToolCache<V>,
     ctx: Arc<WsCtx>,
 }

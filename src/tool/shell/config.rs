@@ -39,6 +39,7 @@ use crate::Scope;
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ShellConfig {
     /// Side-effect-free commands (and read-only project commands) with what they read.
     pub readers: BTreeMap<String, CommandSpec>,
@@ -81,6 +82,7 @@ impl Default for ShellConfig {
 /// writer, one that may change any file of the workspace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CommandSpec {
     /// Scope of the paths it reads: `exact` for a file reader (`cat`), `subtree`
     /// for one that lists or searches directories (`ls`, `grep -r`).
