@@ -66,8 +66,6 @@ pub mod hooks;
 mod index;
 mod map;
 mod path;
-#[cfg(not(depcache_loom))]
-pub mod replay;
 mod ring;
 mod stats;
 mod sync;
@@ -79,8 +77,6 @@ pub mod tool;
 pub mod trace;
 #[cfg(all(feature = "watch", not(depcache_loom)))]
 pub mod watch;
-#[cfg(not(depcache_loom))]
-pub mod workload;
 
 pub use cache::{Builder, Cache, CacheRef, DefaultHashBuilder, Weigher, DEFAULT_RECLAIM_BATCH};
 pub use dep::{Dep, Dependency, Scope};
