@@ -73,7 +73,7 @@ mod ticket;
 mod time;
 #[cfg(not(depcache_loom))]
 pub mod tool;
-#[cfg(not(depcache_loom))]
+#[cfg(all(feature = "trace", not(depcache_loom)))]
 pub mod trace;
 #[cfg(all(feature = "watch", not(depcache_loom)))]
 pub mod watch;
