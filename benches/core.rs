@@ -33,10 +33,41 @@ use depcache::{Cache, DepPath};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-#[path = "../src/bin/depcache/bench/peers.rs"]
-mod peers;
+/// foldhash: depcache's and quick_cache's default, given to moka and papaya too.
+type Hasher = foldhash::fast::RandomState;
 
-use peers::{Hasher, Peers};
+/// The peers of the hit/miss/insert comparisons, configured alike (the same
+/// set as `depcache bench`'s, cli/src/bench/peers.rs).
+struct Peers {
+    depcache: Cache<u64, u64, u64>,
+    moka: moka::sync::Cache<u64, u64, Hasher>,
+    // quick_cache's default hasher is foldhash too.
+    quick: quick_cache::sync::Cache<u64, u64>,
+    papaya: papaya::HashMap<u64, u64, Hasher>,
+}
+
+impl Peers {
+    /// Caches of `capacity` entries (papaya is unbounded) holding keys
+    /// `0..preload`, each mapped to itself; depcache's entry k depends on `k / 10`.
+    fn new(capacity: u64, preload: u64) -> Self {
+        let p = Peers {
+            depcache: Cache::new(capacity as usize),
+            moka: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .build_with_hasher(Hasher::default()),
+            quick: quick_cache::sync::Cache::new(capacity as usize),
+            papaya: papaya::HashMap::builder().hasher(Hasher::default()).build(),
+        };
+        for k in 0..preload {
+            p.depcache.insert(k, k, [k / 10]);
+            p.moka.insert(k, k);
+            p.quick.insert(k, k);
+            p.papaya.pin().insert(k, k);
+        }
+        p.moka.run_pending_tasks();
+        p
+    }
+}
 
 /// Entries preloaded for the hit/miss/insert comparisons.
 const PRELOAD: u64 = 10_000;

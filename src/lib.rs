@@ -66,8 +66,6 @@ mod index;
 mod map;
 mod path;
 mod reclaim;
-#[cfg(not(depcache_loom))]
-pub mod replay;
 mod ring;
 mod stats;
 mod sync;
@@ -75,12 +73,10 @@ mod ticket;
 mod time;
 #[cfg(not(depcache_loom))]
 pub mod tool;
-#[cfg(not(depcache_loom))]
+#[cfg(all(feature = "trace", not(depcache_loom)))]
 pub mod trace;
 #[cfg(all(feature = "watch", not(depcache_loom)))]
 pub mod watch;
-#[cfg(not(depcache_loom))]
-pub mod workload;
 
 pub use cache::{Cache, CacheBuilder, CacheRef, DefaultHashBuilder, Weigher};
 pub use dep::{Dep, Dependency, Scope};

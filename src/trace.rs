@@ -6,6 +6,9 @@
 //! `session`, `args`, `output` and `ok` are optional (defaults: `"default"`,
 //! `{}`, none, `true`).
 //!
+//! Feature `trace` (off by default): the `depcache` CLI (package
+//! `depcache-cli`) and the fuzzers enable it.
+//!
 //! ```
 //! use depcache::trace::Trace;
 //!

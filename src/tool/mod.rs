@@ -34,6 +34,7 @@ mod workspace;
 mod ws_path;
 
 pub use cache::{Decision, Pending, ToolCache};
+#[cfg(feature = "trace")]
 pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey};
 pub use error::ToolError;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::classic::{footprint, load, policies, replay, sizes, SPECS};
+use depcache_cli::classic::{footprint, load, policies, replay, sizes, SPECS};
 
 use super::report::{ClassicRun, DEPCACHE};
 use super::BenchError;

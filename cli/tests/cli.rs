@@ -1,6 +1,5 @@
 //! The `depcache` command: argument parsing, error messages, and end-to-end
 //! replays of the agent traces with zero stale serves.
-#![cfg(feature = "cli")]
 
 use std::io::Write;
 use std::process::{Command, Output};
@@ -32,7 +31,7 @@ const HEADER: &str = r#"{"format": "depcache-trace/1", "workspace": "/ws"}"#;
 
 #[test]
 fn replays_the_agent_traces_with_zero_stale_serves() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/agent");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/agent");
     for trace in [
         "mini-swe-agent-20.jsonl",
         "openhands-3.jsonl",
@@ -70,7 +69,7 @@ fn ours(trace: &str, threads: &str) -> serde_json::Value {
 
 #[test]
 fn sandboxed_sessions_replay_alike_at_any_thread_count_and_get_every_reachable_repeat() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/agent");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/agent");
     for trace in ["mini-swe-agent-20.jsonl", "openhands-3.jsonl"] {
         let path = format!("{dir}/{trace}");
         let (one, four) = (ours(&path, "1"), ours(&path, "4"));

@@ -3,7 +3,7 @@
 //! popularity of files (a few hot files take most reads).
 //!
 //! ```
-//! use depcache::workload::{generate, Shape};
+//! use depcache_cli::workload::{generate, Shape};
 //!
 //! let trace = generate(&Shape { sessions: 2, calls_per_session: 50, ..Shape::default() });
 //! assert_eq!(trace.calls.len(), 100);
@@ -11,7 +11,7 @@
 
 use serde_json::json;
 
-use crate::trace::{Header, Sandbox, Trace, TraceCall, FORMAT};
+use depcache::trace::{Header, Sandbox, Trace, TraceCall, FORMAT};
 
 /// The shape of a generated workload.
 #[derive(Clone, Debug)]

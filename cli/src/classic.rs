@@ -1,8 +1,8 @@
 //! The classic block traces (`testdata/classic/`): reader, cache policies under
 //! test and single-threaded replay, for the hit-ratio comparison.
 //!
-//! One source of truth for `depcache bench` (this binary), `examples/hit_ratio.rs`
-//! and `tests/hit_ratio.rs`, which include this file as a module.
+//! One source of truth for `depcache bench`, `examples/hit_ratio.rs` and
+//! `tests/hit_ratio.rs` (all in this package).
 //!
 //! Each trace is replayed single-threaded: a `get`, and on a miss an insert of
 //! the block. Dependencies play no part in the hit ratio, so depcache's entries
@@ -23,9 +23,13 @@ use std::path::{Path, PathBuf};
 /// sketch, quick_cache's ghost set) give the same numbers on every run.
 pub type FixedHash = BuildHasherDefault<DefaultHasher>;
 
-/// The directory holding the classic traces.
+/// The directory holding the classic traces: the repository's `testdata/classic`.
 pub fn classic_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join("classic")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ sits in the repository")
+        .join("testdata")
+        .join("classic")
 }
 
 /// How a trace file spells its references.
@@ -63,6 +67,7 @@ pub struct TraceReader<R> {
 }
 
 impl<R: BufRead> TraceReader<R> {
+    /// Reads references spelled as `format` from `input`.
     pub fn new(input: R, format: Format) -> Self {
         TraceReader {
             input,
@@ -152,6 +157,7 @@ pub fn footprint(keys: &[u64]) -> usize {
 
 /// A cache under test, as the replay sees it.
 pub trait Policy {
+    /// The name the reports print.
     fn name(&self) -> &'static str;
     /// One reference: true on a hit; on a miss the block is inserted.
     fn access(&mut self, block: u64) -> bool;
@@ -161,6 +167,7 @@ pub trait Policy {
 pub struct Depcache(depcache::Cache<u64, (), u64, FixedHash>);
 
 impl Depcache {
+    /// A cache of `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         let cache = depcache::Cache::builder()
             .max_entries(capacity)
@@ -188,6 +195,7 @@ impl Policy for Depcache {
 pub struct Lru(lru::LruCache<u64, (), FixedHash>);
 
 impl Lru {
+    /// A cache of `capacity` entries (at least one).
     pub fn new(capacity: usize) -> Self {
         let cap = NonZeroUsize::new(capacity).expect("capacity > 0");
         Lru(lru::LruCache::with_hasher(cap, FixedHash::default()))
@@ -213,6 +221,7 @@ impl Policy for Lru {
 pub struct Moka(moka::sync::Cache<u64, (), FixedHash>);
 
 impl Moka {
+    /// A cache of `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         Moka(
             moka::sync::Cache::builder()
@@ -242,6 +251,7 @@ impl Policy for Moka {
 pub struct QuickCache(quick_cache::unsync::Cache<u64, (), quick_cache::UnitWeighter, FixedHash>);
 
 impl QuickCache {
+    /// A cache of `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         QuickCache(quick_cache::unsync::Cache::with(
             capacity,
@@ -279,7 +289,9 @@ pub fn policies(capacity: usize) -> Vec<Box<dyn Policy>> {
 /// Hits over references.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HitRatio {
+    /// References that hit.
     pub hits: u64,
+    /// References replayed.
     pub refs: u64,
 }
 

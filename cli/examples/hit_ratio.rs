@@ -2,10 +2,10 @@
 //! crate), moka and quick_cache, all replayed in the same run.
 //!
 //! ```text
-//! cargo run --release --example hit_ratio                # every trace, every size
-//! cargo run --release --example hit_ratio -- --quick     # a subset, in seconds
-//! cargo run --release --example hit_ratio -- cs loop     # only traces whose name contains "cs" or "loop"
-//! DEPCACHE_HIT_RATIO_QUICK=1 cargo run --release --example hit_ratio
+//! cargo run --release -p depcache-cli --example hit_ratio                # every trace, every size
+//! cargo run --release -p depcache-cli --example hit_ratio -- --quick     # a subset, in seconds
+//! cargo run --release -p depcache-cli --example hit_ratio -- cs loop     # only traces whose name contains "cs" or "loop"
+//! DEPCACHE_HIT_RATIO_QUICK=1 cargo run --release -p depcache-cli --example hit_ratio
 //! ```
 //!
 //! The traces live in `testdata/classic/` (sources, citations and licenses in
@@ -17,16 +17,12 @@
 //! 2003), so its LRU column can be checked against the published one; the LIRS
 //! traces at fractions of their footprint (distinct blocks).
 //!
-//! The reader, the policies and the replay live in `src/bin/depcache/classic.rs`,
-//! shared with `depcache bench` and `tests/hit_ratio.rs`.
-
-#[allow(dead_code)]
-#[path = "../src/bin/depcache/classic.rs"]
-mod classic;
+//! The reader, the policies and the replay live in `depcache_cli::classic`
+//! (`cli/src/classic.rs`), shared with `depcache bench` and `tests/hit_ratio.rs`.
 
 use std::time::Instant;
 
-use classic::{classic_dir, footprint, load, policies, replay, sizes, HitRatio, SPECS};
+use depcache_cli::classic::{classic_dir, footprint, load, policies, replay, sizes, HitRatio, SPECS};
 
 pub fn main() {
     let mut quick = std::env::var_os("DEPCACHE_HIT_RATIO_QUICK").is_some_and(|v| !v.is_empty() && v != "0");

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use depcache::replay::Executor;
 use depcache::tool::ToolCall;
+use depcache_cli::replay::Executor;
 use serde_json::Value;
 
 /// Executes the common file tools, and shell commands with `sh -c`, inside `dir`

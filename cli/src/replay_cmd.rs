@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use depcache::replay::{replay, Mode, Options, Real, Report};
 use depcache::tool::Policy;
 use depcache::trace::{Sandbox, Trace};
-use depcache::workload::{generate, Shape};
+use depcache_cli::replay::{replay, Mode, Options, Real, Report};
+use depcache_cli::workload::{generate, Shape};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(clap::Args)]
@@ -125,7 +125,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             Some(dir) => {
                 let copy = crate::real::copy_tree(dir)?;
                 if args.traces.is_empty() {
-                    depcache::workload::materialize(&shape, copy.path()).map_err(|e| e.to_string())?;
+                    depcache_cli::workload::materialize(&shape, copy.path()).map_err(|e| e.to_string())?;
                 }
                 Some(copy)
             }
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 Real(std::sync::Arc::new(crate::real::FsExecutor {
                     dir: std::fs::canonicalize(c.path()).unwrap_or_else(|_| c.path().to_path_buf()),
                     workspace: PathBuf::from(&traces[0].header.workspace),
-                }) as std::sync::Arc<dyn depcache::replay::Executor>)
+                }) as std::sync::Arc<dyn depcache_cli::replay::Executor>)
             }),
             ..opts
         };

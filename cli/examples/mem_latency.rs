@@ -3,7 +3,7 @@
 //! is the previous load's value, so no two misses overlap).
 //!
 //! ```sh
-//! cargo run --release --example mem_latency -- [MB ...]   # default: 8 256 1024
+//! cargo run --release -p depcache-cli --example mem_latency -- [MB ...]  # default: 8 256 1024
 //! ```
 //!
 //! An eager invalidation in a large cache is a chain of such misses (the

@@ -5,7 +5,7 @@
 //! in sandboxes of their own ([`Sandbox::PerSession`]), each session replays in
 //! a [`Workspace`] of its own; otherwise all sessions share the cache's default
 //! workspace, and its results. Where the trace's shell outputs are raw
-//! ([`Header::raw_shell_output`](crate::trace::Header::raw_shell_output)),
+//! ([`Header::raw_shell_output`](depcache::trace::Header::raw_shell_output)),
 //! views of known file content are on, and learn only from outputs the
 //! recording did not cut.
 //!
@@ -21,16 +21,15 @@
 //! write or opaque call separates.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use depcache::tool::Workspace;
+use depcache::tool::{Decision, Policy, Source, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy, WsPath};
+use depcache::trace::{Sandbox, Trace, TraceCall};
+use depcache::{Cache, Dep, DepPath, Scope};
 use hdrhistogram::Histogram;
-
-use crate::sync::{AtomicUsize, Ordering};
-use crate::tool::Workspace;
-use crate::tool::{Decision, Policy, Source, Stored, ToolCache, ToolCall, ToolKey, ToolPolicy, WsPath};
-use crate::trace::{Sandbox, Trace, TraceCall};
-use crate::{Cache, Dep, DepPath, Scope};
 
 /// How the cache is used, to compare policies in one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,7 +86,7 @@ pub struct Options {
     /// How to use the cache.
     pub mode: Mode,
     /// Where the sessions ran; `None`: as each trace's header says
-    /// ([`Header::sandbox`](crate::trace::Header::sandbox)). Real execution
+    /// ([`Header::sandbox`](depcache::trace::Header::sandbox)). Real execution
     /// (`real`) always shares one workspace, the directory it runs in.
     pub sandbox: Option<Sandbox>,
     /// Execute the calls for real instead of replaying recorded outputs (and
@@ -356,7 +355,6 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
         };
         let tools = ToolCache::with_cache(&trace.header.workspace, cache).views(trace.header.raw_shell_output);
         tools.set_policy(opts.policy.clone());
-        #[cfg(feature = "watch")]
         let _watcher = match opts
             .real
             .as_ref()
@@ -368,7 +366,7 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                     move |p: &std::path::Path| p.strip_prefix(&real_root).ok().map(|p| WsPath::new(0, DepPath::new(p)));
                 tools
                     .cache()
-                    .watch(&dir, crate::watch::WatchConfig::default(), map)
+                    .watch(&dir, depcache::watch::WatchConfig::default(), map)
                     .ok()
             }
             None => None,
@@ -500,7 +498,7 @@ impl Out {
     }
 }
 
-impl crate::tool::ToolOutput for Out {
+impl depcache::tool::ToolOutput for Out {
     fn bytes(&self) -> Option<&[u8]> {
         Some(self.text.as_bytes())
     }

@@ -13,7 +13,7 @@
 //! 96-byte one both take 112). The second is what shrinking a struct actually
 //! saves; over-aligned requests are estimated the same way.
 //!
-//! Run: `cargo run --release --example memory [N]` (default N = 100000).
+//! Run: `cargo run --release -p depcache-cli --example memory [N]` (default N = 100000).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,15 +1,11 @@
 //! depcache's CLOCK keeps up with exact LRU on a real trace (lirs-cs), both
 //! replayed in the same run: a ratio, not a timing, so it holds in debug builds.
 //! The full comparison (more traces, sizes, moka, quick_cache) is
-//! `cargo run --release --example hit_ratio`.
-
-#[allow(dead_code)]
-#[path = "../src/bin/depcache/classic.rs"]
-mod classic;
+//! `cargo run --release -p depcache-cli --example hit_ratio`.
 
 use std::io::Cursor;
 
-use classic::{classic_dir, footprint, load, replay, Depcache, Format, Lru, TraceReader};
+use depcache_cli::classic::{classic_dir, footprint, load, replay, Depcache, Format, Lru, TraceReader};
 
 /// Points of hit ratio depcache may trail LRU by.
 const TOLERANCE: f64 = 0.5;

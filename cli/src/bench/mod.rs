@@ -52,7 +52,7 @@ pub struct Args {
     /// Run only these comparisons, comma-separated.
     #[arg(long, value_delimiter = ',', value_enum)]
     only: Vec<Section>,
-    /// Directory holding the classic traces [default: this package's testdata/classic].
+    /// Directory holding the classic traces [default: the repository's testdata/classic].
     #[arg(long, value_name = "DIR")]
     traces: Option<PathBuf>,
     /// Print the results as JSON on stdout instead of the table.
@@ -193,7 +193,7 @@ pub fn run(args: Args) -> Result<ExitCode, BenchError> {
         report.invalidate = invalidate::run(&sizes, budget, step)?;
     }
     if wants(Section::Classic) {
-        let dir = args.traces.clone().unwrap_or_else(crate::classic::classic_dir);
+        let dir = args.traces.clone().unwrap_or_else(depcache_cli::classic::classic_dir);
         report.classic = traces::run(&dir, args.quick, step)?;
     }
     progress.bar.finish_and_clear();

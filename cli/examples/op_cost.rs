@@ -8,7 +8,7 @@
 //! (the set-up is the same):
 //!
 //! ```text
-//! cargo run --release --example op_cost -- get 20000000
+//! cargo run --release -p depcache-cli --example op_cost -- get 20000000
 //! valgrind --tool=cachegrind --cache-sim=no target/release/examples/op_cost get 200000
 //! valgrind --tool=cachegrind --cache-sim=no target/release/examples/op_cost get 0
 //! ```

@@ -1,8 +1,6 @@
 //! `depcache`: replay agent traces through the cache, and benchmark it.
 
 mod bench;
-#[allow(dead_code)]
-mod classic;
 mod real;
 mod replay_cmd;
 

@@ -1,6 +1,5 @@
 //! The peers of the throughput comparisons, configured alike (foldhash
-//! everywhere). One definition for `depcache bench` and `benches/core.rs`,
-//! which includes this file.
+//! everywhere). The library's `benches/core.rs` builds the same set.
 
 use depcache::Cache;
 
