@@ -3,7 +3,7 @@
 //! The entries (keys → entries) and the dependency index (dependencies → index
 //! nodes) live in [`Table`]s of our own, whose node is the item itself (the
 //! entry, the index node). A node's dependents and children are small sets
-//! behind the node's lock (`crate::index`). The one map left, keys → in-flight
+//! behind the node's lock (the index's `node_sets`). The one map left, keys → in-flight
 //! computations (single-flight), is used through the handful of operations of
 //! [`ConcurrentMap`]: in a normal build a [papaya](https://docs.rs/papaya) map
 //! in the cache's memory-reclamation domain, so a single guard covers it and the
