@@ -111,6 +111,17 @@ pub use sync::fault as loom_fault;
 #[cfg(test)]
 mod tests;
 
+/// Crate-private helpers the fuzz crate checks against (`test`, `--cfg fuzzing`
+/// or `--cfg depcache_checks` only; not an API).
+#[cfg(all(any(test, fuzzing, depcache_checks), not(depcache_loom)))]
+#[doc(hidden)]
+pub mod testing {
+    /// True if a tool-call argument of this name holds a path.
+    pub fn is_path_arg(name: &str) -> bool {
+        crate::tool::is_path_arg(name)
+    }
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
