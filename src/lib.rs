@@ -64,6 +64,10 @@ mod flight;
 mod hooks;
 mod index;
 mod map;
+/// The reference model of the cache for the unit tests and fuzzing; not an API.
+#[cfg(any(test, fuzzing, depcache_checks))]
+#[doc(hidden)]
+pub mod model;
 mod path;
 mod reclaim;
 #[cfg(not(depcache_loom))]
