@@ -64,6 +64,10 @@ mod flight;
 mod hooks;
 mod index;
 mod map;
+/// The reference model of the cache for the unit tests and fuzzing; not an API.
+#[cfg(any(test, fuzzing, depcache_checks))]
+#[doc(hidden)]
+pub mod model;
 mod path;
 mod reclaim;
 mod ring;
@@ -106,6 +110,17 @@ pub use sync::fault as loom_fault;
 
 #[cfg(test)]
 mod tests;
+
+/// Crate-private helpers the fuzz crate checks against (`test`, `--cfg fuzzing`
+/// or `--cfg depcache_checks` only; not an API).
+#[cfg(all(any(test, fuzzing, depcache_checks), not(depcache_loom)))]
+#[doc(hidden)]
+pub mod testing {
+    /// True if a tool-call argument of this name holds a path.
+    pub fn is_path_arg(name: &str) -> bool {
+        crate::tool::is_path_arg(name)
+    }
+}
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -11,7 +11,8 @@
 use std::path::{Component, Path};
 
 use arbitrary::Arbitrary;
-use depcache::tool::{is_path_arg, Decision, ToolCache, ToolCall, ToolPolicy};
+use depcache::testing::is_path_arg;
+use depcache::tool::{Decision, ToolCache, ToolCall, ToolPolicy};
 use depcache::DepPath;
 use serde_json::{Map, Number, Value};
 

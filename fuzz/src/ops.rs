@@ -1,7 +1,8 @@
 //! Cache operations as fuzz input, over a small fixed tree of paths.
 
 use arbitrary::Arbitrary;
-use depcache::{Dep, DepPath};
+use depcache::model::{Limits, PathDep};
+use depcache::{Dep, DepPath, Scope};
 
 /// Paths entries and tickets may depend on. Closed under `parent`: every
 /// ancestor of one of them is one of them. Two roots: the workspace (`""`) and `/`.
@@ -19,37 +20,6 @@ pub const KEYS: u8 = 6;
 /// How many dependencies (or targets) one operation names at most.
 pub const MAX_DEPS: usize = 4;
 
-/// Components of a path, and whether it is absolute (the model's own view of
-/// the hierarchy, independent of `DepPath`).
-pub fn components(p: &str) -> (bool, Vec<&str>) {
-    (p.starts_with('/'), p.split('/').filter(|c| !c.is_empty()).collect())
-}
-
-/// True if `a` is `b` or an ancestor of it, by components.
-pub fn contains(a: &str, b: &str) -> bool {
-    let (aa, ac) = components(a);
-    let (ba, bc) = components(b);
-    // `..` is a child of the workspace root like any other component.
-    aa == ba && bc.starts_with(&ac)
-}
-
-/// True if invalidating `target` reaches a dependency on `dep` with this scope:
-/// `target` is `dep` or above it, or `dep` is a subtree that contains `target`.
-pub fn reaches(target: &str, dep: &str, subtree: bool) -> bool {
-    contains(target, dep) || (subtree && contains(dep, target))
-}
-
-/// The parent of one of `DEP_PATHS`, by components.
-pub fn parent(p: &str) -> Option<String> {
-    let (abs, mut c) = components(p);
-    if c.is_empty() {
-        return None;
-    }
-    c.pop();
-    let joined = c.join("/");
-    Some(if abs { format!("/{joined}") } else { joined })
-}
-
 /// One dependency of an insert or a ticket.
 #[derive(Arbitrary, Clone, Copy, Debug)]
 pub struct DepSpec {
@@ -62,14 +32,26 @@ impl DepSpec {
         DEP_PATHS[usize::from(self.path) % DEP_PATHS.len()]
     }
 
-    pub fn dep(&self) -> Dep<DepPath> {
-        let p = DepPath::new(self.path());
+    pub fn scope(&self) -> Scope {
         if self.subtree {
-            Dep::subtree(p)
+            Scope::Subtree
         } else {
-            Dep::exact(p)
+            Scope::Exact
         }
     }
+
+    pub fn dep(&self) -> Dep<DepPath> {
+        Dep {
+            dep: DepPath::new(self.path()),
+            scope: self.scope(),
+        }
+    }
+}
+
+/// The dependencies an operation names (the first `MAX_DEPS`), as the model
+/// spells them.
+pub fn model_deps(specs: &[DepSpec]) -> Vec<PathDep> {
+    few(specs).iter().map(|d| (d.path(), d.scope())).collect()
 }
 
 /// An invalidation target.
@@ -159,6 +141,14 @@ impl Config {
     }
     pub fn ttl_nanos(&self) -> Option<u64> {
         self.ttl.map(|t| (1 + u64::from(t % 4)) * 1_000_000_000)
+    }
+    /// What the model needs of these settings (its clock counts nanoseconds).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            capacity: self.capacity(),
+            max_weight: self.max_weight(),
+            ttl: self.ttl_nanos(),
+        }
     }
     /// The weight of a value of weight byte `w`.
     pub fn weight_of(&self, w: u8) -> u64 {

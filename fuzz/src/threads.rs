@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 
 use arbitrary::Arbitrary;
+use depcache::model::paths::reached;
+use depcache::model::PathDep;
 use depcache::{DepPath, InsertError, ManualClock, Ticket};
 
-use crate::ops::{build, few, reaches, Config, DepSpec, Op, TestCache, Val, KEYS};
+use crate::ops::{build, few, model_deps, Config, DepSpec, Op, TestCache, Val, KEYS};
 
 /// Operations per thread (longer inputs are cut).
 pub const MAX_OPS: usize = 96;
@@ -48,14 +50,14 @@ impl ClockBounds {
 
 struct Mine {
     key: u8,
-    deps: Vec<(&'static str, bool)>,
+    deps: Vec<PathDep>,
     /// The clock was at most this when the insert returned.
     inserted_by: u64,
 }
 
 struct LocalTicket {
     ticket: Ticket<u8, Val, DepPath>,
-    deps: Vec<(&'static str, bool)>,
+    deps: Vec<PathDep>,
     /// An invalidation of this thread reached it after it was taken.
     invalid: bool,
 }
@@ -65,10 +67,6 @@ struct LocalTicket {
 struct Tally {
     gets: u64,
     invalidations: u64,
-}
-
-fn deps_of(specs: &[DepSpec]) -> Vec<(&'static str, bool)> {
-    few(specs).iter().map(|d| (d.path(), d.subtree)).collect()
 }
 
 fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: Option<u64>, start: &Barrier) -> Tally {
@@ -106,7 +104,7 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
     };
     let invalidated = |tickets: &mut [Option<LocalTicket>; 2], targets: &[&str]| {
         for t in tickets.iter_mut().flatten() {
-            if t.deps.iter().any(|&(d, s)| targets.iter().any(|x| reaches(x, d, s))) {
+            if reached(targets, &t.deps) {
                 t.invalid = true;
             }
         }
@@ -122,7 +120,7 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
                     id,
                     Mine {
                         key: k,
-                        deps: deps_of(deps),
+                        deps: model_deps(deps),
                         inserted_by: time.upper.load(Ordering::SeqCst),
                     },
                 );
@@ -151,7 +149,7 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
                 tally.invalidations += 1;
                 let n = cache.invalidate(DepPath::new(t));
                 assert!(n <= cache.capacity(), "thread {who}: invalidate({t:?}) counted {n}");
-                kill(&mine, &mut dead, &|m| m.deps.iter().any(|&(d, s)| reaches(t, d, s)));
+                kill(&mine, &mut dead, &|m| reached(&[t], &m.deps));
                 invalidated(&mut tickets, &[t]);
             }
             Op::InvalidateMany { targets } | Op::MarkStaleMany { targets } => {
@@ -164,16 +162,14 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
                 } else {
                     cache.mark_stale_many(&ds);
                 }
-                kill(&mine, &mut dead, &|m| {
-                    m.deps.iter().any(|&(d, s)| ts.iter().any(|t| reaches(t, d, s)))
-                });
+                kill(&mine, &mut dead, &|m| reached(&ts, &m.deps));
                 invalidated(&mut tickets, &ts);
             }
             Op::MarkStale { target } => {
                 let t = target.path();
                 tally.invalidations += 1;
                 cache.mark_stale(DepPath::new(t));
-                kill(&mine, &mut dead, &|m| m.deps.iter().any(|&(d, s)| reaches(t, d, s)));
+                kill(&mine, &mut dead, &|m| reached(&[t], &m.deps));
                 invalidated(&mut tickets, &[t]);
             }
             Op::InvalidateAll => {
@@ -188,7 +184,7 @@ fn run_thread(who: u32, ops: &[Op], cache: &TestCache, time: &ClockBounds, ttl: 
                 let s = usize::from(*slot);
                 tickets[s] = Some(LocalTicket {
                     ticket: cache.ticket(few(deps).iter().map(DepSpec::dep)),
-                    deps: deps_of(deps),
+                    deps: model_deps(deps),
                     invalid: false,
                 });
             }

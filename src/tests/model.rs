@@ -1,29 +1,27 @@
 //! Model-based tests: random sequences of operations run against the cache and
-//! against a sequential reference model, compared after every step.
-//!
-//! The model is a map key → (value, dependencies, expiry, lazily stale?), plus
-//! the outstanding ticket. Invalidating path `p` reaches a dependency `(d, scope)`
-//! when `p` is `d` or an ancestor of it, or when `scope` is `Subtree` and `d` is
-//! an ancestor of `p`.
+//! against the reference model ([`crate::model`]), compared after every step.
 //!
 //! Two configurations:
 //! - **exact**: more slots than keys and no weight budget, so nothing is ever
 //!   evicted and every observation (returned values and counts, `len`, `purge`,
 //!   the statistics, the number of index nodes, the weight) must match exactly;
 //! - **evicting**: 2–4 slots and maybe a weight budget. Which entry the CLOCK
-//!   hand evicts is implementation-defined, so after each insert the model drops
-//!   the visible keys the cache lost, which must be explained by the `evictions`
-//!   counter, and treats invisible (stale or expired) entries as possibly
-//!   reclaimed by the hand, keeping only their exact number (learned from
-//!   `len`). Values must still never be wrong or stale.
+//!   hand evicts is implementation-defined, so after each insert the model
+//!   drops the visible keys the cache lost, which must be explained by the
+//!   `evictions` counter, and treats invisible (stale or expired) entries as
+//!   possibly reclaimed by the hand, keeping only their exact number (learned
+//!   from `len`; [`Model::reconcile`]). Values must still never be wrong or
+//!   stale.
 //!
-//! After every step: `len`, the statistics, and `check_invariants()` (unless a
-//! ticket is outstanding, which the checker does not allow).
+//! After every step: `len`, every key's visibility (in half the cases), and
+//! `check_invariants()` (unless a ticket is outstanding, which the checker
+//! does not allow); every few steps, every counter of the statistics, and the
+//! index nodes and the weight whenever the model knows the resident entries.
 //!
 //! More cases: `DEPCACHE_MODEL_CASES=10000 cargo test --lib model`.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use proptest::collection::vec;
@@ -32,10 +30,11 @@ use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
 
+use crate::model::{Counts, Limits, Model, Outcome, PathDep, Published};
 use crate::{Cache, Dep, DepPath, InsertError, ManualClock, Scope, Ticket};
 
 type R = Result<(), TestCaseError>;
-type Deps = Vec<(&'static str, Scope)>;
+type Deps = Vec<PathDep>;
 
 /// The small path tree. Entries depend on the first seven; invalidations also
 /// name a path below a file nobody depends on and one beside everything.
@@ -87,27 +86,6 @@ const WIDE_TREE: Tree = Tree {
 const KEYS: u32 = 6;
 /// Compare the statistics every this many steps.
 const STATS_EVERY: u64 = 4;
-
-/// `anc` is `p` or one of its ancestors (`""` is the root).
-fn within(anc: &str, p: &str) -> bool {
-    anc.is_empty() || p == anc || (p.starts_with(anc) && p.as_bytes().get(anc.len()) == Some(&b'/'))
-}
-
-/// Does invalidating `p` reach a dependency on `dep` with `scope`?
-fn affects(p: &str, dep: &str, scope: Scope) -> bool {
-    within(p, dep) || (scope == Scope::Subtree && within(dep, p))
-}
-
-/// `p` and its ancestors up to the root.
-fn chain(p: &str) -> Vec<&str> {
-    let mut out = vec![p];
-    let mut cur = p;
-    while !cur.is_empty() {
-        cur = cur.rfind('/').map_or("", |i| &cur[..i]);
-        out.push(cur);
-    }
-    out
-}
 
 fn to_deps(deps: &Deps) -> Vec<Dep<DepPath>> {
     deps.iter()
@@ -272,117 +250,23 @@ fn case(exact: bool) -> impl Strategy<Value = (Setup, Vec<Op>)> {
         })
 }
 
-#[derive(Clone, Debug)]
-struct MEntry {
-    value: u64,
-    deps: Deps,
-    weight: u64,
-    /// Seconds on the manual clock (`u64::MAX`: no TTL).
-    expires: u64,
-    /// Made invisible by `mark_stale` or `invalidate_all`, not yet reclaimed.
-    stale: bool,
-    /// Known to be resident. Visible entries always are; an invisible one stops
-    /// being sure when an insert's CLOCK hand may have reclaimed it.
-    sure: bool,
-}
+/// The model's ticket slot of a `Ticketed` operation.
+const TICKETED: usize = 0;
+/// The model's ticket slot of a `get_or_insert_with` computation.
+const COMPUTING: usize = 1;
 
-#[derive(Default)]
-struct Model {
-    entries: BTreeMap<u32, MEntry>,
-    now: u64,
-    /// How many of the unsure entries are still resident.
-    unsure_resident: usize,
-    /// The outstanding ticket's dependencies, and whether it is still valid.
-    ticket: Option<(Deps, bool)>,
-}
-
-impl Model {
-    fn visible(&self, e: &MEntry) -> bool {
-        !e.stale && self.now < e.expires
-    }
-
-    fn value(&self, k: u32) -> Option<u64> {
-        self.entries.get(&k).filter(|e| self.visible(e)).map(|e| e.value)
-    }
-
-    fn visible_count(&self) -> usize {
-        self.entries.values().filter(|e| self.visible(e)).count()
-    }
-
-    /// Resident entries, as `len()` counts them.
-    fn len(&self) -> usize {
-        self.entries.values().filter(|e| e.sure).count() + self.unsure_resident
-    }
-
-    /// Resident entries that a lookup would not return.
-    fn invisible_resident(&self) -> usize {
-        self.len() - self.visible_count()
-    }
-
-    /// Keys whose entry an invalidation of `paths` reaches.
-    fn hit(&self, paths: &[&str]) -> Vec<u32> {
-        self.entries
-            .iter()
-            .filter(|(_, e)| e.deps.iter().any(|&(d, s)| paths.iter().any(|p| affects(p, d, s))))
-            .map(|(k, _)| *k)
-            .collect()
-    }
-
-    fn spoil_ticket(&mut self, paths: &[&str]) {
-        if let Some((deps, valid)) = &mut self.ticket {
-            if deps.iter().any(|&(d, s)| paths.iter().any(|p| affects(p, d, s))) {
-                *valid = false;
-            }
-        }
-    }
-
-    /// Resolves unsure entries when their count says which they are.
-    fn normalize(&mut self) {
-        let unsure = self.entries.values().filter(|e| !e.sure).count();
-        if self.unsure_resident == 0 {
-            self.entries.retain(|_, e| e.sure);
-        } else if self.unsure_resident == unsure {
-            self.entries.values_mut().for_each(|e| e.sure = true);
-            self.unsure_resident = 0;
-        }
-    }
-
-    /// Index nodes and weight the cache must hold, when the resident set is known.
-    fn footprint(&self) -> Option<(usize, u64)> {
-        if self.entries.values().any(|e| !e.sure) {
-            return None;
-        }
-        let mut nodes = BTreeSet::new();
-        let mut weight = 0;
-        for e in self.entries.values() {
-            weight += e.weight;
-            for &(d, _) in &e.deps {
-                nodes.extend(chain(d));
-            }
-        }
-        if let Some((deps, _)) = &self.ticket {
-            for &(d, _) in deps {
-                nodes.extend(chain(d));
-            }
-        }
-        Some((nodes.len(), weight))
-    }
+fn fail(e: String) -> TestCaseError {
+    TestCaseError::fail(e)
 }
 
 struct Harness {
     cache: Cache<u32, u64, DepPath>,
     clock: ManualClock,
     setup: Setup,
-    m: Model,
+    m: Model<u32, u64>,
     next: u64,
     /// Steps checked so far.
     checks: u64,
-    // Expected totals of the statistics.
-    inserts: u64,
-    stale_rejected: u64,
-    invalidated: u64,
-    calls: u64,
-    evictions: u64,
 }
 
 impl Harness {
@@ -399,18 +283,19 @@ impl Harness {
             b = b.max_weight(w);
         }
         let cache = b.build().expect("valid settings");
+        // The model's clock counts seconds.
+        let m = Model::new(Limits {
+            capacity: setup.capacity,
+            max_weight: setup.max_weight,
+            ttl: setup.ttl_secs,
+        });
         Harness {
             cache,
             clock,
             setup,
-            m: Model::default(),
+            m,
             next: 0,
             checks: 0,
-            inserts: 0,
-            stale_rejected: 0,
-            invalidated: 0,
-            calls: 0,
-            evictions: 0,
         }
     }
 
@@ -428,10 +313,6 @@ impl Harness {
         }
     }
 
-    fn too_heavy(&self, v: u64) -> bool {
-        self.setup.max_weight.is_some_and(|m| self.weight_of(v) > m)
-    }
-
     fn run(&mut self, op: &Op) -> R {
         self.step(op)?;
         self.check(false)
@@ -441,21 +322,17 @@ impl Harness {
         match op {
             &Op::Insert { key, ref deps, w } => {
                 let v = self.value(w);
-                let before = self.m.invisible_resident();
                 self.cache.insert(key, v, to_deps(deps));
-                if !self.too_heavy(v) {
-                    self.publish(key, v, deps, before)?;
+                match self.m.insert(key, v, deps.clone(), self.weight_of(v)) {
+                    Outcome::Published(p) => self.published(&p)?,
+                    Outcome::TooHeavy => {}
+                    Outcome::Stale => prop_assert!(false, "a plain insert refused as stale"),
                 }
             }
             &Op::Get(k) => {
-                let len_before = self.m.len();
                 let got = self.cache.get(&k);
-                let want = self.m.value(k);
+                let want = self.m.get(k, self.cache.len()).map_err(fail)?;
                 prop_assert_eq!(got, want, "get({})", k);
-                if want.is_none() {
-                    // A miss reclaims an invisible entry.
-                    self.drop_entry(k, len_before, self.cache.len())?;
-                }
             }
             &Op::Contains(k) => {
                 prop_assert_eq!(
@@ -466,47 +343,41 @@ impl Harness {
                 );
             }
             &Op::Remove(k) => {
-                let len_before = self.m.len();
                 let got = self.cache.remove(&k);
-                prop_assert_eq!(got, self.m.value(k), "remove({})", k);
-                self.drop_entry(k, len_before, self.cache.len())?;
+                let want = self.m.remove(k, self.cache.len()).map_err(fail)?;
+                prop_assert_eq!(got, want, "remove({})", k);
             }
             &Op::Invalidate(p) => {
                 let n = self.cache.invalidate(DepPath::new(p));
-                self.invalidated_model(&[p], n, self.cache.len())?;
+                let want = self.m.invalidate(&[p], self.cache.len()).map_err(fail)?;
+                prop_assert_eq!(n, want, "invalidate({:?}) count", p);
             }
             Op::InvalidateMany(ps) => {
                 let dps: Vec<DepPath> = ps.iter().map(DepPath::new).collect();
                 let n = self.cache.invalidate_many(&dps);
-                self.invalidated_model(ps, n, self.cache.len())?;
+                let want = self.m.invalidate(ps, self.cache.len()).map_err(fail)?;
+                prop_assert_eq!(n, want, "invalidate_many({:?}) count", ps);
             }
             &Op::MarkStale(p) => {
                 self.cache.mark_stale(DepPath::new(p));
-                self.marked_model(&[p]);
+                self.m.mark_stale(&[p]);
             }
             Op::MarkStaleMany(ps) => {
                 let dps: Vec<DepPath> = ps.iter().map(DepPath::new).collect();
                 self.cache.mark_stale_many(&dps);
-                self.marked_model(ps);
+                self.m.mark_stale(ps);
             }
             Op::InvalidateAll => {
                 self.cache.invalidate_all();
-                self.calls += 1;
-                self.m.entries.values_mut().for_each(|e| e.stale = true);
-                if let Some((_, valid)) = &mut self.m.ticket {
-                    *valid = false;
-                }
+                self.m.invalidate_all();
             }
             Op::Purge => {
                 let n = self.cache.purge();
-                prop_assert_eq!(n, self.m.invisible_resident(), "purge()");
-                let now = self.m.now;
-                self.m.entries.retain(|_, e| !e.stale && now < e.expires);
-                self.m.unsure_resident = 0;
+                prop_assert_eq!(n, self.m.purge(), "purge()");
             }
             &Op::Advance(s) => {
                 self.clock.advance(Duration::from_secs(s));
-                self.m.now += s;
+                self.m.advance(s);
             }
             &Op::Ticketed {
                 key,
@@ -530,55 +401,49 @@ impl Harness {
         let distinct = deps.iter().map(|d| d.0).collect::<BTreeSet<_>>().len();
         prop_assert_eq!(t.len(), distinct, "ticket({:?}).len()", deps);
         prop_assert!(t.is_valid(), "a fresh ticket is valid");
-        self.m.ticket = Some((deps.clone(), true));
+        self.m.new_ticket(TICKETED, deps.clone());
         for op in between {
             self.step(op)?;
             self.check(true)?;
-            let valid = self.m.ticket.as_ref().is_some_and(|t| t.1);
-            prop_assert_eq!(t.is_valid(), valid, "ticket({:?}).is_valid() after {:?}", deps, op);
+            let valid = self.m.ticket_valid(TICKETED);
+            prop_assert_eq!(
+                Some(t.is_valid()),
+                valid,
+                "ticket({:?}).is_valid() after {:?}",
+                deps,
+                op
+            );
         }
-        let valid = self.m.ticket.as_ref().is_some_and(|t| t.1);
         if !publish {
             drop(t);
-            self.m.ticket = None;
+            self.m.drop_ticket(TICKETED);
             return Ok(());
         }
         let v = self.value(w);
-        let before = self.m.invisible_resident();
-        let heavy = self.too_heavy(v);
         let r = self.cache.insert_with_ticket(key, v, t);
-        self.m.ticket = None;
-        match r {
-            Ok(()) => {
-                prop_assert!(
-                    valid && !heavy,
-                    "insert_with_ticket accepted a stale ticket or a heavy value"
-                );
-                self.publish(key, v, deps, before)?;
-            }
-            Err(InsertError::Stale(x)) => {
-                prop_assert!(!valid, "insert_with_ticket refused a valid ticket");
-                prop_assert_eq!(x, v);
-                self.stale_rejected += 1;
-            }
-            Err(InsertError::TooHeavy {
-                value,
-                weight,
-                max_weight,
-            }) => {
-                prop_assert!(heavy, "TooHeavy for a value that fits");
+        match (r, self.m.insert_with_ticket(TICKETED, key, v, self.weight_of(v))) {
+            (Ok(()), Outcome::Published(p)) => self.published(&p)?,
+            (Err(InsertError::Stale(x)), Outcome::Stale) => prop_assert_eq!(x, v),
+            (
+                Err(InsertError::TooHeavy {
+                    value,
+                    weight,
+                    max_weight,
+                }),
+                Outcome::TooHeavy,
+            ) => {
                 prop_assert_eq!(value, v);
                 prop_assert_eq!(weight, self.weight_of(v));
                 prop_assert_eq!(Some(max_weight), self.setup.max_weight);
             }
-            Err(e) => prop_assert!(false, "insert_with_ticket: {:?}", e),
+            (r, want) => prop_assert!(false, "insert_with_ticket: {:?}, the model says {:?}", r, want),
         }
         Ok(())
     }
 
     fn get_or_insert(&mut self, key: u32, deps: &Deps, w: u8, invalidate: Option<&'static str>) -> R {
         let v = self.value(w);
-        let len_before = self.m.len();
+        let hit = self.m.value(key).is_some();
         // What the computation saw: `len` when it started (after the miss
         // reclaimed an invisible entry), and its invalidation's count and `len`.
         type Seen = (usize, Option<(usize, usize)>);
@@ -590,8 +455,9 @@ impl Harness {
             seen.set(Some((at_start, inv)));
             v
         });
-        if let Some(old) = self.m.value(key) {
-            prop_assert_eq!(got, old, "get_or_insert_with({}) on a hit", key);
+        if hit {
+            let want = self.m.get(key, self.cache.len()).map_err(fail)?;
+            prop_assert_eq!(Some(got), want, "get_or_insert_with({}) on a hit", key);
             prop_assert!(seen.get().is_none(), "computed on a hit");
             return Ok(());
         }
@@ -599,156 +465,38 @@ impl Harness {
         let Some((at_start, inv)) = seen.get() else {
             return Err(TestCaseError::fail("no computation on a miss"));
         };
-        self.drop_entry(key, len_before, at_start)?;
-        let mut valid = true;
+        prop_assert_eq!(self.m.get(key, at_start).map_err(fail)?, None);
+        // The computation runs under a ticket on `deps`.
+        self.m.new_ticket(COMPUTING, deps.clone());
         if let (Some(p), Some((n, len_after))) = (invalidate, inv) {
-            self.invalidated_model(&[p], n, len_after)?;
-            valid = !deps.iter().any(|&(d, s)| affects(p, d, s));
+            let want = self.m.invalidate(&[p], len_after).map_err(fail)?;
+            prop_assert_eq!(n, want, "invalidate({:?}) count, computing {}", p, key);
         }
-        let heavy = self.too_heavy(v);
-        if heavy && !valid {
-            // Which refusal wins is not specified: take the counter as it is.
-            let now = self.cache.stats().stale_inserts_rejected;
-            prop_assert!(now == self.stale_rejected || now == self.stale_rejected + 1);
-            self.stale_rejected = now;
-        } else if !valid {
-            self.stale_rejected += 1;
-        } else if !heavy {
-            let before = self.m.invisible_resident();
-            self.publish(key, v, deps, before)?;
+        // The value is returned whatever becomes of it: `TooHeavy` and `Stale`
+        // show only in the statistics.
+        if let Outcome::Published(p) = self.m.insert_with_ticket(COMPUTING, key, v, self.weight_of(v)) {
+            self.published(&p)?;
         }
         Ok(())
     }
 
-    /// `k`'s entry is gone from the cache (if it was resident); `len` went from
-    /// `len_before` (the model's) to `len_after` (observed).
-    fn drop_entry(&mut self, k: u32, len_before: usize, len_after: usize) -> R {
-        let gone = len_before.checked_sub(len_after);
-        match self.m.entries.remove(&k) {
-            None => prop_assert_eq!(len_after, len_before, "len changed by dropping absent key {}", k),
-            Some(e) if e.sure => prop_assert_eq!(gone, Some(1), "len after dropping key {}", k),
-            Some(_) => {
-                let d = gone.filter(|&d| d <= 1 && d <= self.m.unsure_resident);
-                let Some(d) = d else {
-                    return Err(TestCaseError::fail(format!(
-                        "len {len_before} -> {len_after} dropping maybe-reclaimed key {k}"
-                    )));
-                };
-                self.m.unsure_resident -= d;
-                self.m.normalize();
-            }
-        }
-        Ok(())
-    }
-
-    /// An eager invalidation of `paths` returned `n`, leaving `len_after`.
-    fn invalidated_model(&mut self, paths: &[&str], n: usize, len_after: usize) -> R {
-        self.calls += 1;
-        let len_before = self.m.len();
-        let hit = self.m.hit(paths);
-        let (mut visible, mut sure, mut unsure) = (0, 0, 0);
-        for k in &hit {
-            let e = &self.m.entries[k];
-            if self.m.visible(e) {
-                visible += 1;
-            } else if e.sure {
-                sure += 1;
-            } else {
-                unsure += 1;
-            }
-        }
-        prop_assert_eq!(n, visible, "invalidate_many({:?}) count", paths);
-        self.invalidated += n as u64;
-        let removed = len_before
-            .checked_sub(len_after)
-            .and_then(|r| r.checked_sub(visible + sure));
-        let Some(x) = removed.filter(|&x| x <= unsure && x <= self.m.unsure_resident) else {
-            return Err(TestCaseError::fail(format!(
-                "invalidate_many({paths:?}): len {len_before} -> {len_after}, {visible} visible, {sure} invisible, {unsure} maybe-reclaimed entries hit"
-            )));
-        };
-        for k in hit {
-            self.m.entries.remove(&k);
-        }
-        self.m.unsure_resident -= x;
-        self.m.spoil_ticket(paths);
-        self.m.normalize();
-        prop_assert_eq!(self.m.len(), len_after);
-        Ok(())
-    }
-
-    fn marked_model(&mut self, paths: &[&str]) {
-        self.calls += 1;
-        for k in self.m.hit(paths) {
-            if let Some(e) = self.m.entries.get_mut(&k) {
-                e.stale = true;
-            }
-        }
-        self.m.spoil_ticket(paths);
-    }
-
-    /// `key` was published with `v`; `before` invisible entries were resident.
-    fn publish(&mut self, key: u32, v: u64, deps: &Deps, before: usize) -> R {
-        let old = self.m.entries.remove(&key);
-        let replaced_visible = old.is_some_and(|e| self.m.visible(&e));
-        let expires = self.setup.ttl_secs.map_or(u64::MAX, |t| self.m.now + t);
-        self.m.entries.insert(
-            key,
-            MEntry {
-                value: v,
-                deps: deps.clone(),
-                weight: self.weight_of(v),
-                expires,
-                stale: false,
-                sure: true,
-            },
-        );
-        self.inserts += 1;
+    /// The cache published what the model did (`p`): the key is visible, and
+    /// in the evicting configuration, what the CLOCK hand did is explained.
+    fn published(&mut self, p: &Published<u32>) -> R {
         prop_assert!(
-            self.cache.contains_key(&key),
+            self.cache.contains_key(&p.key),
             "key {} missing right after its insert",
-            key
+            p.key
         );
         if self.setup.exact {
-            // `check` asserts that the evictions counter stays at zero.
+            // `check_stats` asserts that the evictions counter stays at zero.
             return Ok(());
         }
-        let evictions = self.cache.stats().evictions;
-        let delta = evictions - self.evictions;
-        // Visible entries the hand evicted.
-        let missing: Vec<u32> = (self.m.entries.iter())
-            .filter(|(k, e)| **k != key && self.m.visible(e) && !self.cache.contains_key(k))
-            .map(|(k, _)| *k)
-            .collect();
-        let lost = missing.len() as u64;
-        prop_assert!(
-            lost <= delta && delta <= lost + u64::from(replaced_visible),
-            "keys {:?} vanished, but evictions grew by {}",
-            missing,
-            delta
-        );
-        self.evictions = evictions;
-        for k in missing {
-            self.m.entries.remove(&k);
-        }
-        // Invisible entries the hand may have reclaimed: only their number is known.
-        let vis = self.m.visible_count();
-        let len = self.cache.len();
-        let inv = self.m.entries.len() - vis;
-        let res = len.checked_sub(vis).filter(|&r| r <= inv && r <= before);
-        let Some(res) = res else {
-            return Err(TestCaseError::fail(format!(
-                "len {len} after insert: {vis} visible, {inv} invisible entries, {before} were resident"
-            )));
-        };
-        let now = self.m.now;
-        for e in self.m.entries.values_mut() {
-            if e.stale || now >= e.expires {
-                e.sure = false;
-            }
-        }
-        self.m.unsure_resident = res;
-        self.m.normalize();
+        let observed = Counts::of(&self.cache.stats());
+        let cache = &self.cache;
+        self.m
+            .reconcile(p, &observed, cache.len(), |k| cache.contains_key(k))
+            .map_err(fail)?;
         Ok(())
     }
 
@@ -768,7 +516,8 @@ impl Harness {
                 let want = self.m.value(k);
                 prop_assert_eq!(self.cache.contains_key(&k), want.is_some(), "contains_key({})", k);
                 if self.setup.exact && want.is_some() {
-                    prop_assert_eq!(self.cache.get(&k), want, "get({})", k);
+                    let got = self.cache.get(&k);
+                    prop_assert_eq!(got, self.m.get(k, self.cache.len()).map_err(fail)?, "get({})", k);
                 }
             }
         }
@@ -780,20 +529,19 @@ impl Harness {
         Ok(())
     }
 
-    fn check_stats(&self) -> R {
+    fn check_stats(&mut self) -> R {
         let s = self.cache.stats();
         prop_assert_eq!(s.live_entries, self.cache.len() as u64);
-        prop_assert_eq!(s.inserts, self.inserts, "stats().inserts");
-        prop_assert_eq!(
-            s.stale_inserts_rejected,
-            self.stale_rejected,
-            "stats().stale_inserts_rejected"
-        );
-        prop_assert_eq!(s.entries_invalidated, self.invalidated, "stats().entries_invalidated");
-        prop_assert_eq!(s.invalidation_calls, self.calls, "stats().invalidation_calls");
-        prop_assert_eq!(s.evictions, self.evictions, "stats().evictions outside an insert");
-        if let Some((nodes, weight)) = self.m.footprint() {
-            prop_assert_eq!(s.index_nodes, nodes as u64, "stats().index_nodes");
+        self.m
+            .check_counts(&Counts::of(&s))
+            .map_err(|e| fail(format!("stats(): {e}")))?;
+        if let (Some(nodes), Some(weight)) = (self.m.nodes(), self.m.weight()) {
+            prop_assert_eq!(
+                s.index_nodes,
+                nodes.len() as u64,
+                "stats().index_nodes, want {:?}",
+                nodes
+            );
             prop_assert_eq!(s.weight, weight, "stats().weight");
         }
         Ok(())

@@ -40,6 +40,8 @@ pub use call::{ToolCall, ToolKey};
 pub use error::ToolError;
 pub use extract::{DefaultExtractor, DepExtractor};
 pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
+#[cfg(any(test, fuzzing, depcache_checks))]
+pub(crate) use path_args::is_path_arg;
 pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
 pub use workspace::Workspace;
 #[cfg(feature = "watch")]
