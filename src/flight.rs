@@ -32,6 +32,9 @@ pub(crate) enum Outcome<V> {
 pub(crate) struct Flight<V> {
     /// `None` while running.
     state: Mutex<Option<Outcome<V>>>,
+    /// Led by a task: its computation advances only when its executor polls
+    /// it, which a thread blocked on this flight may be keeping from running.
+    by_task: bool,
     /// Wakes blocked threads.
     done: Condvar,
     /// Wakes waiting tasks (runtime-agnostic: any executor).
@@ -40,9 +43,10 @@ pub(crate) struct Flight<V> {
 }
 
 impl<V: Clone> Flight<V> {
-    fn new() -> Self {
+    fn new(by_task: bool) -> Self {
         Flight {
             state: Mutex::new(None),
+            by_task,
             done: Condvar::new(),
             #[cfg(all(feature = "async", not(depcache_loom)))]
             notify: tokio::sync::Notify::new(),
@@ -63,6 +67,13 @@ impl<V: Clone> Flight<V> {
             Some(Outcome::Done(v)) => Some(Some(v.clone())),
             Some(Outcome::Retry) => Some(None),
         }
+    }
+
+    /// True if a task leads this flight: a thread must not block on it (on
+    /// a single-threaded executor, or with the leader queued behind the
+    /// blocked thread, it would never finish).
+    pub(crate) fn led_by_task(&self) -> bool {
+        self.by_task
     }
 
     /// Blocks until the leader finishes; `None` means look again.
@@ -127,9 +138,10 @@ where
         }
     }
 
-    /// Leads the flight of `key`, or joins the one running.
-    pub(crate) fn join<'a>(&'a self, key: &'a K, guard: &Guard<'_>) -> Joined<'a, K, V> {
-        let flight = Arc::new(Flight::new());
+    /// Leads the flight of `key` (as a task if `by_task`), or joins the one
+    /// running.
+    pub(crate) fn join<'a>(&'a self, key: &'a K, by_task: bool, guard: &Guard<'_>) -> Joined<'a, K, V> {
+        let flight = Arc::new(Flight::new(by_task));
         match self.map.try_insert(key.clone(), flight.clone(), guard) {
             Ok(()) => Joined::Lead(Leader {
                 flights: self,

@@ -77,7 +77,10 @@ where
     /// async computation, on any executor. Waiting callers await instead of
     /// blocking; if the leading future is dropped (cancelled) or fails, they
     /// look again and one of them computes. Sync and async callers of one key
-    /// share one computation.
+    /// share one computation, except that a thread never blocks on a task:
+    /// one that finds a task computing its key computes beside it (under its
+    /// own ticket), since blocking could keep the task's executor from ever
+    /// finishing it.
     ///
     /// ```
     /// use depcache::Cache;
@@ -114,8 +117,17 @@ where
     {
         let deps: Vec<Dep<D>> = deps.into_iter().map(Into::into).collect();
         loop {
-            match self.step(&key, &accept) {
+            match self.step(&key, false, &accept) {
                 Step::Hit(v) => return Ok(v),
+                // A thread does not block on a task: it computes beside it,
+                // under a ticket of its own, as if no flight ran.
+                Step::Wait(flight) if flight.led_by_task() => {
+                    let ticket = self.shared.ticket(deps.iter().cloned());
+                    let v = f()?;
+                    // Refused (stale or too heavy): still this caller's value.
+                    let _ = self.shared.insert_with_ticket(key.clone(), v.clone(), ticket);
+                    return Ok(v);
+                }
                 Step::Wait(flight) => match flight.wait() {
                     Some(v) => return Ok(v),
                     None => crate::sync::spin(),
@@ -149,7 +161,7 @@ where
         let deps: Vec<Dep<D>> = deps.into_iter().map(Into::into).collect();
         let mut f = Some(f);
         loop {
-            match self.step(&key, &accept) {
+            match self.step(&key, true, &accept) {
                 Step::Hit(v) => return Ok(v),
                 Step::Wait(flight) => {
                     if let Some(v) = flight.wait_async().await {
@@ -172,8 +184,9 @@ where
         }
     }
 
-    /// A hit, or this caller's place in the flight of `key`.
-    fn step<'a>(&'a self, key: &'a K, accept: &impl Fn(&V) -> bool) -> Step<'a, K, V> {
+    /// A hit, or this caller's place in the flight of `key` (leading as a
+    /// task if `by_task`).
+    fn step<'a>(&'a self, key: &'a K, by_task: bool, accept: &impl Fn(&V) -> bool) -> Step<'a, K, V> {
         if let Some(v) = self.get(key) {
             if accept(&v) {
                 return Step::Hit(v);
@@ -181,7 +194,7 @@ where
         }
         let sh = &*self.shared;
         let guard = sh.guard();
-        let leader = match sh.flights.join(key, &guard) {
+        let leader = match sh.flights.join(key, by_task, &guard) {
             Joined::Wait(flight) => return Step::Wait(flight),
             Joined::Lead(leader) => leader,
         };
