@@ -4,7 +4,7 @@
 //!
 //! An eager invalidation hashes the keys of the entries it found *before*
 //! its generation bumps (to start loading their buckets early), so a key
-//! whose `Hash` pauses no longer opens the window after the bumps; this
+//! whose `Hash` pauses cannot open the window after the bumps; this
 //! hook does.
 
 use std::cell::RefCell;
