@@ -150,16 +150,24 @@ impl Recorder {
         if all.is_empty() {
             return Latency::default();
         }
+        Latency::from_histogram(&all)
+    }
+}
+
+impl Latency {
+    /// The percentiles of a histogram of nanoseconds.
+    pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
         Latency {
-            samples: all.len(),
-            p50: Duration::from_nanos(all.value_at_quantile(0.5)),
-            p99: Duration::from_nanos(all.value_at_quantile(0.99)),
-            max: Duration::from_nanos(all.max()),
+            samples: h.len(),
+            p50: Duration::from_nanos(h.value_at_quantile(0.5)),
+            p99: Duration::from_nanos(h.value_at_quantile(0.99)),
+            max: Duration::from_nanos(h.max()),
         }
     }
 }
 
-/// Percentiles of the wall time of eager invalidation calls.
+/// Percentiles of a wall time: of eager invalidation calls (`Stats`), of a
+/// watcher's syncs (`WatchStats`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Latency {

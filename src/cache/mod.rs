@@ -146,6 +146,26 @@ where
         self.shared.ring.capacity()
     }
 
+    /// True if invalidating `dep` might reach a resident entry or an
+    /// outstanding ticket: something depends on `dep` or below it, or depends
+    /// on a directory above it as a `Subtree`. May say true when nothing
+    /// would go; never false when something would. A watcher asks it to skip
+    /// events that nothing covers.
+    ///
+    /// ```
+    /// use depcache::{Cache, Dep, DepPath};
+    ///
+    /// let cache: Cache<&str, &str, DepPath> = Cache::new(100);
+    /// cache.insert("cat src/a.py", "1", [DepPath::new("src/a.py")]);
+    /// assert!(!cache.covers(&DepPath::new("target/x.o")));
+    /// cache.insert("find .", "./src/a.py", [Dep::subtree(DepPath::new(""))]);
+    /// assert!(cache.covers(&DepPath::new("target/x.o")));
+    /// ```
+    pub fn covers(&self, dep: &D) -> bool {
+        let guard = self.shared.guard();
+        self.shared.index.covers(dep, &guard)
+    }
+
     /// True if some resident entry or outstanding ticket depends on `dep` or on
     /// something below it (its node is in the dependency index).
     pub fn tracks(&self, dep: &D) -> bool {

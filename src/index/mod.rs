@@ -199,6 +199,23 @@ where
         }
     }
 
+    /// True if invalidating `dep` might reach an entry or a ticket: `dep` has
+    /// a node (something depends on it or below it), or an ancestor's node
+    /// is [`reached_from_below`](Node::reached_from_below).
+    pub(crate) fn covers(&self, dep: &D, guard: &Guard<'_>) -> bool {
+        if self.get_ref(dep, guard).is_some() {
+            return true;
+        }
+        let mut cur = dep.parent();
+        while let Some(d) = cur {
+            if self.get_ref(&d, guard).is_some_and(Node::reached_from_below) {
+                return true;
+            }
+            cur = d.parent();
+        }
+        false
+    }
+
     /// Drops one pin of `node`; the last one retires it and unpins its parent.
     /// [`unpin`](Index::unpin) of every node of `stamps`: a ticket or lease
     /// dropped unused (taken stamps are empty: nothing to do, no guard).

@@ -268,6 +268,27 @@ where
         }
     }
 
+    /// True if an invalidation of something strictly below this node might
+    /// reach what uses it: a `Subtree` dependent, or a pin that is neither a
+    /// dependent nor a child (a ticket, which may hold a `Subtree` stamp).
+    ///
+    /// Read under the node's lock, which every change of the sets takes. A
+    /// pin is taken before its registration and dropped after its removal,
+    /// so while the lock is held the pins are at least the dependents and
+    /// children; a transition between the two counts as a ticket (true).
+    pub(crate) fn reached_from_below(&self) -> bool {
+        self.with_sets(|sets| {
+            let dependents = sets.dependents_mut();
+            if dependents.iter().any(|d| d.subtree()) {
+                return true;
+            }
+            let users = dependents.len() + sets.children().map_or(0, |c| c.len());
+            // Relaxed: read under the lock; see above for why a stale count
+            // errs towards true.
+            (self.word.load(Ordering::Relaxed) & PINS) as usize > users
+        })
+    }
+
     #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
     pub(crate) fn is_retired(&self) -> bool {
         // Relaxed: used by the invariant checker at quiescence only.

@@ -487,7 +487,7 @@ impl<V: ToolOutput> ToolCache<V> {
                 None
             }
             Decision::Opaque => {
-                if self.opaque_invalidates {
+                if self.opaque_invalidates && ws.sync.healthy().is_none() {
                     self.flush_in(ws);
                 }
                 None
@@ -524,7 +524,12 @@ impl<V: ToolOutput> ToolCache<V> {
             }
             Decision::Opaque => {
                 if self.opaque_invalidates {
-                    self.flush_in(&pending.ws);
+                    match pending.ws.sync.healthy() {
+                        Some(point) => {
+                            point.sync();
+                        }
+                        None => self.flush_in(&pending.ws),
+                    }
                 }
                 false
             }
@@ -584,18 +589,27 @@ impl<V: ToolOutput> ToolCache<V> {
         self.fingerprints.then(|| fingerprint::take(&ws.root, deps))
     }
 
+    /// The "before" of an opaque command, and the guard whose drop is its
+    /// "after": with a healthy watcher on the workspace, nothing before and a
+    /// sync after (which flushes if the watcher cannot catch up); without
+    /// one, a flush before and after.
     pub(crate) fn opaque_before(&self, ws: &WsCtx) -> Invalidate<'_, V> {
-        if self.opaque_invalidates {
-            self.flush_in(ws);
-            Invalidate {
-                cache: &self.cache,
-                what: What::Workspace(ws.id),
-            }
-        } else {
-            Invalidate {
+        if !self.opaque_invalidates {
+            return Invalidate {
                 cache: &self.cache,
                 what: What::Paths(&[]),
-            }
+            };
+        }
+        if let Some(point) = ws.sync.healthy() {
+            return Invalidate {
+                cache: &self.cache,
+                what: What::Sync(point),
+            };
+        }
+        self.flush_in(ws);
+        Invalidate {
+            cache: &self.cache,
+            what: What::Workspace(ws.id),
         }
     }
 
@@ -643,6 +657,9 @@ pub(crate) enum What<'a> {
     Paths(&'a [WsPath]),
     /// Everything in this workspace.
     Workspace(u64),
+    /// Whatever the workspace's watcher sees changed (it flushes the
+    /// workspace if it cannot catch up).
+    Sync(std::sync::Arc<dyn super::sync_point::SyncPoint>),
 }
 
 impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
@@ -654,6 +671,9 @@ impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
                 }
             }
             What::Workspace(ws) => self.cache.mark_stale(WsPath::top(ws)),
+            What::Sync(ref point) => {
+                point.sync();
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ mod output;
 mod path_args;
 mod policy;
 pub mod shell;
+mod sync_point;
 mod view;
 mod workspace;
 mod ws_path;
@@ -43,6 +44,8 @@ pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
 #[cfg(any(test, fuzzing, depcache_checks))]
 pub(crate) use path_args::is_path_arg;
 pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
+#[cfg(feature = "watch")]
+pub(crate) use sync_point::SyncPoint;
 pub use workspace::Workspace;
 #[cfg(feature = "watch")]
 pub(crate) use ws_path::WsCtx;

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[cfg(feature = "watch")]
+use super::sync_point::SyncPoint;
+use super::sync_point::SyncSlot;
 use crate::{Dep, DepPath, Dependency};
 
 /// A dependency inside one workspace: its number and a path. The
@@ -80,6 +83,8 @@ pub(crate) struct WsCtx {
     pub(crate) id: u64,
     pub(crate) name: Arc<str>,
     pub(crate) root: PathBuf,
+    /// The workspace's watcher, to sync on instead of flushing.
+    pub(crate) sync: SyncSlot,
 }
 
 impl WsCtx {
@@ -88,7 +93,15 @@ impl WsCtx {
             id,
             name: name.into(),
             root: DepPath::new(root).as_path().to_path_buf(),
+            sync: SyncSlot::default(),
         }
+    }
+
+    /// Syncs on `point` (a watcher of this workspace) from now on, while it
+    /// is healthy.
+    #[cfg(feature = "watch")]
+    pub(crate) fn set_sync_point(&self, point: std::sync::Weak<dyn SyncPoint>) {
+        self.sync.set(point);
     }
 
     /// `path` of this workspace.

@@ -1,0 +1,169 @@
+//! Watching for a core [`Cache`] (a user mapping from paths to dependencies)
+//! and for a [`ToolCache`]'s workspaces.
+
+use std::path::Path;
+
+use core::hash::{BuildHasher, Hash};
+
+use super::{Handler, Sink, Synced, WatchConfig, WatchError, Watcher};
+use crate::tool::{Stored, SyncPoint, ToolCache, ToolKey, ToolOutput, Workspace, WsCtx, WsPath};
+use crate::{Cache, DepPath, Dependency};
+use std::sync::Arc;
+
+/// The sink of a core [`Cache`]: a user mapping from paths to dependencies.
+struct CacheSink<K, V, D, S, F> {
+    cache: Cache<K, V, D, S>,
+    map: F,
+}
+
+impl<K, V, D, S, F> Sink for CacheSink<K, V, D, S, F>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+    F: Fn(&Path) -> Option<D> + Send + Sync + 'static,
+{
+    fn invalidate(&self, path: &Path) {
+        if let Some(d) = (self.map)(path) {
+            self.cache.invalidate(d);
+        }
+    }
+
+    fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
+    fn covers(&self, path: &Path) -> bool {
+        (self.map)(path).is_some_and(|d| self.cache.covers(&d))
+    }
+}
+
+/// The sink of one workspace of a [`ToolCache`]: paths of its tree, and a
+/// flush that hides only this workspace's entries.
+struct WorkspaceSink<V, F> {
+    cache: Cache<ToolKey, Stored<V>, WsPath>,
+    id: u64,
+    map: F,
+}
+
+impl<V, F> Sink for WorkspaceSink<V, F>
+where
+    V: ToolOutput,
+    F: Fn(&Path) -> WsPath + Send + Sync + 'static,
+{
+    fn invalidate(&self, path: &Path) {
+        self.cache.invalidate((self.map)(path));
+    }
+
+    fn invalidate_all(&self) {
+        self.cache.mark_stale(WsPath::top(self.id));
+    }
+
+    fn covers(&self, path: &Path) -> bool {
+        self.cache.covers(&(self.map)(path))
+    }
+}
+
+impl SyncPoint for Handler {
+    fn sync(&self) -> bool {
+        Handler::sync(self) == Synced::CaughtUp
+    }
+
+    fn is_healthy(&self) -> bool {
+        Handler::is_healthy(self)
+    }
+}
+
+impl<K, V, D, S> Cache<K, V, D, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    D: Dependency,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Watches the tree at `root` and invalidates `map(path)` for every changed
+    /// path (`None`: the path matters to no entry). See the [module docs](crate::watch).
+    ///
+    /// ```no_run
+    /// use depcache::{Cache, DepPath};
+    /// use depcache::watch::WatchConfig;
+    ///
+    /// let cache: Cache<String, String, DepPath> = Cache::new(1000);
+    /// let root = std::path::PathBuf::from("/repo");
+    /// let r = root.clone();
+    /// let _watcher = cache
+    ///     .watch(&root, WatchConfig::default(), move |p| p.strip_prefix(&r).ok().map(DepPath::new))
+    ///     .expect("watching /repo");
+    /// ```
+    pub fn watch<F>(&self, root: &Path, config: WatchConfig, map: F) -> Result<Watcher, WatchError>
+    where
+        F: Fn(&Path) -> Option<D> + Send + Sync + 'static,
+    {
+        let handler = Handler::new(
+            root,
+            &config,
+            CacheSink {
+                cache: self.clone(),
+                map,
+            },
+        )?;
+        Watcher::start(root, handler)
+    }
+}
+
+impl<V: ToolOutput> ToolCache<V> {
+    /// Watches the workspace (with the default ignore rules) and invalidates
+    /// what each change affects.
+    pub fn watch(&self) -> Result<Watcher, WatchError> {
+        self.watch_with(WatchConfig::default())
+    }
+
+    /// [`watch`](ToolCache::watch) with explicit ignore rules.
+    pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
+        watch_workspace(self, self.home(), config)
+    }
+}
+
+impl<V: ToolOutput> Workspace<'_, V> {
+    /// Watches this workspace's root (with the default ignore rules) and
+    /// invalidates what each change affects, in this workspace only.
+    pub fn watch(&self) -> Result<Watcher, WatchError> {
+        self.watch_with(WatchConfig::default())
+    }
+
+    /// [`watch`](Workspace::watch) with explicit ignore rules.
+    pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
+        watch_workspace(self.tools(), self.ctx(), config)
+    }
+}
+
+/// Watches `ws`'s root into its own entries, and lets the tool layer sync on
+/// the watcher instead of flushing after an opaque command while it is healthy.
+fn watch_workspace<V: ToolOutput>(
+    tools: &ToolCache<V>,
+    ws: &WsCtx,
+    config: WatchConfig,
+) -> Result<Watcher, WatchError> {
+    let root = ws.root.clone();
+    let id = ws.id;
+    let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let map = move |p: &Path| -> WsPath {
+        WsPath::new(
+            id,
+            match p.strip_prefix(&canonical) {
+                Ok(rel) => DepPath::new(rel),
+                Err(_) => DepPath::in_workspace(&root, p),
+            },
+        )
+    };
+    let sink = WorkspaceSink {
+        cache: tools.cache().clone(),
+        id,
+        map,
+    };
+    let watcher = Watcher::start(&ws.root, Handler::new(&ws.root, &config, sink)?)?;
+    let handler: Arc<dyn SyncPoint> = watcher.shared_handler().clone();
+    ws.set_sync_point(Arc::downgrade(&handler));
+    Ok(watcher)
+}
