@@ -215,3 +215,27 @@ fn a_change_nothing_covers_is_skipped() {
     assert!(w.handler().stats().ignored >= 1, "{:?}", w.handler().stats());
     assert!(cached(&tools, "src/f0.py"));
 }
+
+#[test]
+fn an_opaque_command_drops_reads_outside_the_watched_root() {
+    let (dir, tools) = setup();
+    let root = dir.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("site.py");
+    std::fs::write(&outside, "old").unwrap();
+    let _w = tools.watch().unwrap();
+    let abs = outside.to_str().unwrap();
+    assert_eq!(&*read(&tools, root, abs), "old");
+    assert!(cached(&tools, abs));
+    read(&tools, root, "src/f0.py");
+    // The watcher of the root cannot see this write: the sync does not
+    // cover it, so the command drops what depends on paths outside the root.
+    bash(
+        &tools,
+        root,
+        &format!("python3 -c \"open('{abs}','w').write('new')\" || printf new > {abs}"),
+    );
+    assert!(!cached(&tools, abs), "a read outside the root goes");
+    assert!(cached(&tools, "src/f0.py"), "a read inside stays");
+    assert_eq!(&*read(&tools, root, abs), "new");
+}

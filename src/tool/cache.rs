@@ -527,6 +527,7 @@ impl<V: ToolOutput> ToolCache<V> {
                     match pending.ws.sync.healthy() {
                         Some(point) => {
                             point.sync();
+                            self.cache.invalidate(WsPath::outside(pending.ws.id));
                         }
                         None => self.flush_in(&pending.ws),
                     }
@@ -603,7 +604,7 @@ impl<V: ToolOutput> ToolCache<V> {
         if let Some(point) = ws.sync.healthy() {
             return Invalidate {
                 cache: &self.cache,
-                what: What::Sync(point),
+                what: What::Sync(point, ws.id),
             };
         }
         self.flush_in(ws);
@@ -659,7 +660,8 @@ pub(crate) enum What<'a> {
     Workspace(u64),
     /// Whatever the workspace's watcher sees changed (it flushes the
     /// workspace if it cannot catch up).
-    Sync(std::sync::Arc<dyn super::sync_point::SyncPoint>),
+    /// (also the paths outside its root, which it does not watch).
+    Sync(std::sync::Arc<dyn super::sync_point::SyncPoint>, u64),
 }
 
 impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
@@ -671,8 +673,9 @@ impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
                 }
             }
             What::Workspace(ws) => self.cache.mark_stale(WsPath::top(ws)),
-            What::Sync(ref point) => {
+            What::Sync(ref point, ws) => {
                 point.sync();
+                self.cache.invalidate(WsPath::outside(ws));
             }
         }
     }

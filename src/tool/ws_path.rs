@@ -36,6 +36,16 @@ impl WsPath {
         WsPath { ws, path }
     }
 
+    /// Everything of workspace `ws` outside its root: the absolute paths,
+    /// below `/`, which hangs below the top. A watcher of the root does not
+    /// see them change.
+    pub(crate) fn outside(ws: u64) -> Self {
+        WsPath {
+            ws,
+            path: DepPath::new("/"),
+        }
+    }
+
     /// The top of workspace `ws`, its root: every path of the workspace is
     /// below it.
     pub fn top(ws: u64) -> Self {
