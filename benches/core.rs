@@ -645,10 +645,48 @@ fn bench_views(c: &mut Criterion) {
     g.finish();
 }
 
+/// A branch switch: 10,000 changed files, each the dependency of one cached
+/// read among 10,000. `batch`: one `invalidate_batch` (chunks of
+/// `invalidate_many` on rayon's pool); `per_path`: one `invalidate` per path;
+/// `many`: one `invalidate_many` of all of them. Refilled outside the timing.
+fn bench_bulk(c: &mut Criterion) {
+    const N: u64 = 10_000;
+    let paths: Vec<DepPath> = (0..N)
+        .map(|i| DepPath::new(format!("src/m{}/f{i}.rs", i % 100)))
+        .collect();
+    let cache: Cache<u64, u64, DepPath> = Cache::new(2 * N as usize);
+    let fill = |cache: &Cache<u64, u64, DepPath>| {
+        for (i, p) in paths.iter().enumerate() {
+            cache.insert(i as u64, 0, [p.clone()]);
+        }
+    };
+    let mut g = c.benchmark_group("bulk");
+    g.sample_size(20);
+    let mut run = |name: &str, op: &dyn Fn(&Cache<u64, u64, DepPath>) -> usize| {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    fill(&cache);
+                    let start = Instant::now();
+                    let removed = op(&cache);
+                    total += start.elapsed();
+                    assert_eq!(removed as u64, N);
+                }
+                total
+            })
+        });
+    };
+    run("10k_paths/batch", &|c| c.invalidate_batch(&paths));
+    run("10k_paths/per_path", &|c| paths.iter().map(|p| c.invalidate(p)).sum());
+    run("10k_paths/many", &|c| c.invalidate_many(&paths));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
     targets = bench_seed, bench_scaling, bench_concurrent_invalidate, bench_get_hit, bench_get_miss,
-        bench_insert, bench_invalidate_vs_peers, bench_fingerprints, bench_tool, bench_views
+        bench_insert, bench_invalidate_vs_peers, bench_fingerprints, bench_tool, bench_views, bench_bulk
 }
 criterion_main!(benches);

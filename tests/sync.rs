@@ -239,3 +239,32 @@ fn an_opaque_command_drops_reads_outside_the_watched_root() {
     assert!(cached(&tools, "src/f0.py"), "a read inside stays");
     assert_eq!(&*read(&tools, root, abs), "new");
 }
+
+#[test]
+fn a_branch_switch_of_thousands_of_files_goes_in_one_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    const FILES: usize = 2_000;
+    for i in 0..FILES {
+        std::fs::write(root.join(format!("pkg/m{i}.py")), "a").unwrap();
+    }
+    let tools = ToolCache::new(root, 4 * FILES);
+    let w = tools.watch().unwrap();
+    for i in 0..FILES {
+        read(&tools, root, &format!("pkg/m{i}.py"));
+    }
+    // Another process rewrites every file, as `git checkout other` does.
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg("for f in pkg/*.py; do printf b > \"$f\"; done")
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let synced = w.sync();
+    let stale = (0..FILES)
+        .filter(|i| &*read(&tools, root, &format!("pkg/m{i}.py")) != "b")
+        .count();
+    assert_eq!(stale, 0, "after {synced:?}");
+}

@@ -1,5 +1,6 @@
 //! [`Cache`]: the core engine.
 
+mod batch;
 mod builder;
 #[cfg(any(test, fuzzing, depcache_loom, depcache_checks))]
 mod check;

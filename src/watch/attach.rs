@@ -1,7 +1,7 @@
 //! Watching for a core [`Cache`] (a user mapping from paths to dependencies)
 //! and for a [`ToolCache`]'s workspaces.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use core::hash::{BuildHasher, Hash};
 
@@ -30,6 +30,11 @@ where
         }
     }
 
+    fn invalidate_many(&self, paths: &[PathBuf]) {
+        let deps: Vec<D> = paths.iter().filter_map(|p| (self.map)(p)).collect();
+        self.cache.invalidate_batch(&deps);
+    }
+
     fn invalidate_all(&self) {
         self.cache.invalidate_all();
     }
@@ -54,6 +59,11 @@ where
 {
     fn invalidate(&self, path: &Path) {
         self.cache.invalidate((self.map)(path));
+    }
+
+    fn invalidate_many(&self, paths: &[PathBuf]) {
+        let deps: Vec<WsPath> = paths.iter().map(|p| (self.map)(p)).collect();
+        self.cache.invalidate_batch(&deps);
     }
 
     fn invalidate_all(&self) {

@@ -58,19 +58,24 @@ impl Barrier {
         &self.dir
     }
 
-    /// If `path` is one of our cookies, records that the watcher handled it
-    /// and returns true.
-    pub(crate) fn saw(&self, path: &Path) -> bool {
-        let Ok(rel) = path.strip_prefix(&self.dir) else {
-            return false;
-        };
-        if let Some(n) = rel.to_str().and_then(|s| s.parse::<u64>().ok()) {
+    /// True if `path` is in the cookie directory.
+    pub(crate) fn is_cookie(&self, path: &Path) -> bool {
+        path.starts_with(&self.dir)
+    }
+
+    /// Records that the watcher handled the cookie `path` (and so every event
+    /// before it).
+    pub(crate) fn saw(&self, path: &Path) {
+        let n = path
+            .strip_prefix(&self.dir)
+            .ok()
+            .and_then(|rel| rel.to_str()?.parse::<u64>().ok());
+        if let Some(n) = n {
             let mut seen = lock(&self.seen);
             seen.cookie = seen.cookie.max(n);
             drop(seen);
             self.handled.notify_all();
         }
-        true
     }
 
     /// The watcher may have missed changes: every sync flushes from now on.

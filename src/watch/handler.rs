@@ -62,29 +62,68 @@ impl Handler {
 
     /// Handles one event (or watcher error).
     pub fn handle(&self, event: notify::Result<notify::Event>) {
+        self.handle_batch([event]);
+    }
+
+    /// Handles events in their order, as one batch: the paths they change
+    /// are invalidated together ([`Sink::invalidate_many`]), before any sync
+    /// cookie among them is reported handled.
+    pub fn handle_batch(&self, events: impl IntoIterator<Item = notify::Result<notify::Event>>) {
         let stopped = lock(&self.stopped);
         if *stopped {
             return;
         }
-        // Relaxed (all counters here): statistics only.
-        self.events.fetch_add(1, Ordering::Relaxed);
-        let ev = match event {
-            Ok(ev) => ev,
-            Err(_) => return self.break_down(),
-        };
-        if ev.need_rescan() {
-            return self.break_down();
+        let mut batch: Vec<PathBuf> = Vec::new();
+        for event in events {
+            // Relaxed (all counters here): statistics only.
+            self.events.fetch_add(1, Ordering::Relaxed);
+            let ev = match event {
+                Ok(ev) => ev,
+                Err(_) => {
+                    batch.clear();
+                    self.break_down();
+                    continue;
+                }
+            };
+            if ev.need_rescan() {
+                batch.clear();
+                self.break_down();
+                continue;
+            }
+            match ev.kind {
+                // Reads change nothing; a close after writing does.
+                EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
+                EventKind::Access(_) => continue,
+                EventKind::Other => {
+                    batch.clear();
+                    self.flush();
+                    continue;
+                }
+                _ => {}
+            }
+            for p in &ev.paths {
+                if self.barrier.as_ref().is_some_and(|b| b.is_cookie(p)) {
+                    // Everything before the cookie is invalidated first.
+                    self.invalidate(&mut batch);
+                    if let Some(b) = &self.barrier {
+                        b.saw(p);
+                    }
+                } else if let Some(p) = self.kept(p) {
+                    batch.push(p);
+                }
+            }
         }
-        match ev.kind {
-            // Reads change nothing; a close after writing does.
-            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
-            EventKind::Access(_) => return,
-            EventKind::Other => return self.flush(),
-            _ => {}
+        self.invalidate(&mut batch);
+    }
+
+    fn invalidate(&self, batch: &mut Vec<PathBuf>) {
+        match batch.len() {
+            0 => {}
+            1 => self.sink.invalidate(&batch[0]),
+            _ => self.sink.invalidate_many(batch),
         }
-        for p in &ev.paths {
-            self.path(p);
-        }
+        self.invalidations.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        batch.clear();
     }
 
     /// Flushes everything the watcher covers.
@@ -107,23 +146,18 @@ impl Handler {
         !*lock(&self.stopped) && self.barrier.as_ref().is_some_and(|b| !b.is_broken())
     }
 
-    fn path(&self, p: &Path) {
-        if self.barrier.as_ref().is_some_and(|b| b.saw(p)) {
-            return;
-        }
-        let canon;
+    /// `p` made absolute, unless the ignore rules skip it (nothing covers it).
+    fn kept(&self, p: &Path) -> Option<PathBuf> {
         let p = if p.is_absolute() || self.root.as_os_str().is_empty() {
-            p
+            p.to_path_buf()
         } else {
-            canon = self.root.join(p);
-            &canon
+            self.root.join(p)
         };
-        if self.ignored_dir(p).is_some() && !self.sink.covers(p) {
+        if self.ignored_dir(&p).is_some() && !self.sink.covers(&p) {
             self.ignored.fetch_add(1, Ordering::Relaxed);
-            return;
+            return None;
         }
-        self.invalidations.fetch_add(1, Ordering::Relaxed);
-        self.sink.invalidate(p);
+        Some(p)
     }
 
     /// The ignored directory (or file, for a glob) that contains `p`, if any.

@@ -167,6 +167,14 @@ pub enum SyncFailure {
 pub trait Sink: Send + Sync + 'static {
     /// Invalidate `path` (absolute).
     fn invalidate(&self, path: &Path);
+    /// Invalidate every path of `paths` (absolute), as one batch: a branch
+    /// switch or a build changes thousands at once. The default calls
+    /// [`invalidate`](Sink::invalidate) for each.
+    fn invalidate_many(&self, paths: &[PathBuf]) {
+        for p in paths {
+            self.invalidate(p);
+        }
+    }
     /// Invalidate everything the watcher covers.
     fn invalidate_all(&self);
     /// True if invalidating `path` might reach a cached entry or a read in

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use crate::sync::lock;
 
+/// Events handled as one batch at most.
+const MAX_BATCH: usize = 4096;
+
 /// A running watcher; it stops when dropped.
 pub struct Watcher {
     handler: Arc<Handler>,
@@ -31,7 +34,27 @@ impl Watcher {
             root: root.to_path_buf(),
             source,
         };
-        let mut w = notify::recommended_watcher(move |ev| h.handle(ev)).map_err(err)?;
+        // notify's thread queues the events; ours handles them in batches of
+        // what has arrived (a branch switch: thousands of paths at once), in
+        // order. It ends when the notify watcher (and its sender) drops.
+        let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+        let mut w = notify::recommended_watcher(move |ev| {
+            // A send fails only once our thread has ended: nothing to do.
+            let _ = tx.send(ev);
+        })
+        .map_err(err)?;
+        std::thread::Builder::new()
+            .name("depcache-watch".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let rest = rx.try_iter().take(MAX_BATCH - 1);
+                    h.handle_batch(std::iter::once(first).chain(rest));
+                }
+            })
+            .map_err(|e| WatchError::Notify {
+                root: root.to_path_buf(),
+                source: notify::Error::io(e),
+            })?;
         // Watch the canonical root, so event paths share the prefix the handler strips.
         w.watch(&handler.root, RecursiveMode::Recursive).map_err(err)?;
         if let Some(b) = &handler.barrier {
