@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use depcache::tool::{ToolCache, ToolCall};
+use depcache::tool::{Freshness, ToolCache, ToolCall};
 use depcache::watch::{SyncFailure, Synced};
 use serde_json::json;
 
@@ -267,4 +267,24 @@ fn a_branch_switch_of_thousands_of_files_goes_in_one_sync() {
         .filter(|i| &*read(&tools, root, &format!("pkg/m{i}.py")) != "b")
         .count();
     assert_eq!(stale, 0, "after {synced:?}");
+}
+
+#[test]
+fn each_workspace_says_how_it_learns_of_changes() {
+    let (dir, tools) = setup();
+    assert_eq!(tools.freshness(), Freshness::Flushing);
+    let tools = tools.fingerprints(true);
+    assert_eq!(tools.freshness(), Freshness::Fingerprinted);
+    let w = tools.watch().unwrap();
+    assert_eq!(tools.freshness(), Freshness::Watched);
+    let other = tools.workspace("other", dir.path()).unwrap();
+    assert_eq!(
+        other.freshness(),
+        Freshness::Fingerprinted,
+        "a watcher reaches only its workspace"
+    );
+    w.handler().handle(Err(notify::Error::generic("inotify died")));
+    assert_eq!(tools.freshness(), Freshness::Fingerprinted, "a broken watcher");
+    drop(w);
+    assert_eq!(tools.freshness(), Freshness::Fingerprinted);
 }

@@ -548,6 +548,24 @@ impl<V: ToolOutput> ToolCache<V> {
         self.cache.mark_stale(WsPath::top(ws.id))
     }
 
+    /// How `ws` learns of changes made behind the cache's back.
+    pub(crate) fn freshness_in(&self, ws: &WsCtx) -> Freshness {
+        if ws.sync.healthy().is_some() {
+            Freshness::Watched
+        } else if self.fingerprints {
+            Freshness::Fingerprinted
+        } else {
+            Freshness::Flushing
+        }
+    }
+
+    /// How the default workspace learns of changes made behind the cache's
+    /// back: a healthy watcher, stat fingerprints, or flushes after every
+    /// opaque command.
+    pub fn freshness(&self) -> Freshness {
+        self.freshness_in(&self.home)
+    }
+
     /// The cached value of `key`, after its fingerprints check out.
     pub(crate) fn lookup(&self, ws: &WsCtx, key: &ToolKey) -> Option<V> {
         self.lookup_served(ws, key).map(|(v, _)| v)
@@ -618,6 +636,20 @@ impl<V: ToolOutput> ToolCache<V> {
     pub(crate) fn home(&self) -> &WsCtx {
         &self.home
     }
+}
+
+/// How a workspace learns of changes made behind the cache's back
+/// ([`ToolCache::freshness`], [`Workspace::freshness`](super::Workspace::freshness)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Freshness {
+    /// A healthy watcher: an opaque command syncs on it instead of flushing.
+    Watched,
+    /// No watcher; file reads are checked against stat fingerprints on every
+    /// hit, and opaque commands flush.
+    Fingerprinted,
+    /// No watcher and no fingerprints: opaque commands flush the workspace.
+    Flushing,
 }
 
 /// A ticket of the tool layer's cache.

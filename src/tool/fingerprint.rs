@@ -1,7 +1,8 @@
 //! Stat fingerprints: the metadata of a result's files, checked on every hit.
 //!
-//! A file's fingerprint is its modification time (nanoseconds), size and inode
-//! (or "absent"); a directory's is its modification time and inode, which move
+//! A file's fingerprint is its modification time (nanoseconds), size, inode
+//! and status-change time (nanoseconds; a `touch -m` back to the old mtime
+//! still moves it), or "absent"; a directory's is its modification time and inode, which move
 //! when an entry is created, removed or renamed in it — not when a file deeper
 //! down changes, so a `Subtree` result (a recursive grep) is verified only
 //! shallowly: pair fingerprints with the watcher or with invalidation for those.
@@ -17,6 +18,7 @@ struct Meta {
     mtime_ns: i128,
     size: u64,
     ino: u64,
+    ctime_ns: i128,
     dir: bool,
 }
 
@@ -39,13 +41,20 @@ fn stat(root: &Path, p: &DepPath) -> Option<Meta> {
         Err(e) => -(e.duration().as_nanos() as i128),
     };
     #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    let (ino, ctime_ns) = {
+        use std::os::unix::fs::MetadataExt;
+        (
+            m.ino(),
+            i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        )
+    };
     #[cfg(not(unix))]
-    let ino = 0;
+    let (ino, ctime_ns) = (0, 0);
     Some(Meta {
         mtime_ns,
         size: if m.is_dir() { 0 } else { m.len() },
         ino,
+        ctime_ns,
         dir: m.is_dir(),
     })
 }

@@ -34,7 +34,7 @@ mod view;
 mod workspace;
 mod ws_path;
 
-pub use cache::{Decision, Pending, ToolCache};
+pub use cache::{Decision, Freshness, Pending, ToolCache};
 #[cfg(feature = "trace")]
 pub(crate) use call::kind as json_kind;
 pub use call::{ToolCall, ToolKey};

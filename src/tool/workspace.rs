@@ -127,6 +127,12 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
         &self.ctx
     }
 
+    /// How this workspace learns of changes made behind the cache's back
+    /// (see [`ToolCache::freshness`]).
+    pub fn freshness(&self) -> super::Freshness {
+        self.tools.freshness_in(&self.ctx)
+    }
+
     /// The cache it belongs to.
     pub fn tools(&self) -> &'a ToolCache<V> {
         self.tools
