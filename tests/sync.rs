@@ -4,31 +4,16 @@
 //! directories never hide a change that a cached result covers.
 #![cfg(feature = "watch")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use common::{cached, read};
 use depcache::tool::{Freshness, ToolCache, ToolCall};
 use depcache::watch::{SyncFailure, Synced};
 use serde_json::json;
-
-fn read(tools: &ToolCache, root: &Path, rel: &str) -> Arc<str> {
-    let call = ToolCall::new("read_file", json!({ "path": rel }));
-    let out = tools.execute(&call, |_| -> Result<Arc<str>, std::convert::Infallible> {
-        Ok(match std::fs::read_to_string(root.join(rel)) {
-            Ok(text) => text.into(),
-            Err(e) => format!("error: {e}").into(),
-        })
-    });
-    match out {
-        Ok(v) => v,
-        Err(never) => match never {},
-    }
-}
-
-fn cached(tools: &ToolCache, rel: &str) -> bool {
-    tools.get(&ToolCall::new("read_file", json!({ "path": rel }))).is_some()
-}
 
 /// Runs a shell command through the cache (`bash` tool), for real.
 fn bash(tools: &ToolCache, root: &Path, command: &str) -> Arc<str> {

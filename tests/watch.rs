@@ -2,11 +2,14 @@
 //! temporary directories. Waits poll with a bound; no fixed sleeps.
 #![cfg(feature = "watch")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{cached, read};
 use depcache::tool::{ToolCache, ToolCall};
 use depcache::watch::WatchConfig;
 use serde_json::json;
@@ -20,26 +23,6 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn read(tools: &ToolCache, root: &Path, rel: &str) -> Arc<str> {
-    let call = ToolCall::new("read_file", json!({ "path": rel }));
-    // Like an agent's read tool, a missing file is an answer ("error: ..."),
-    // and it is cached like any other until the path changes.
-    let out = tools.execute(&call, |_| -> Result<Arc<str>, std::convert::Infallible> {
-        Ok(match std::fs::read_to_string(root.join(rel)) {
-            Ok(text) => text.into(),
-            Err(e) => format!("error: {e}").into(),
-        })
-    });
-    match out {
-        Ok(v) => v,
-        Err(never) => match never {},
-    }
-}
-
-fn cached(tools: &ToolCache, rel: &str) -> bool {
-    tools.get(&ToolCall::new("read_file", json!({ "path": rel }))).is_some()
 }
 
 fn ls(tools: &ToolCache, root: &Path, rel: &str) -> bool {
