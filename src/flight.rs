@@ -148,6 +148,7 @@ where
                 key,
                 flight,
                 armed: true,
+                withdrawn: false,
             }),
             Err(running) => Joined::Wait(running),
         }
@@ -173,6 +174,9 @@ where
     key: &'a K,
     flight: Arc<Flight<V>>,
     armed: bool,
+    /// The flight is out of the map already: a second removal and fence
+    /// would only repeat the first.
+    withdrawn: bool,
 }
 
 impl<K, V> Leader<'_, K, V>
@@ -181,7 +185,11 @@ where
     V: Clone + Send + Sync + 'static,
 {
     /// Takes the flight out of the map: later callers no longer join it.
-    pub(crate) fn withdraw(&self) {
+    pub(crate) fn withdraw(&mut self) {
+        if self.withdrawn {
+            return;
+        }
+        self.withdrawn = true;
         let guard = self.flights.domain.guard();
         self.flights
             .map

@@ -8,8 +8,7 @@
 //!
 //! An eager invalidation in a large cache is a chain of such misses (the
 //! index lookup, the node, its registry, the entries, their buckets): this is
-//! the floor under `scaling/invalidate_10_dependents/1000000`
-//! (`docs/perf-log.md`).
+//! the floor under `scaling/invalidate_10_dependents/1000000`.
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -108,7 +108,7 @@ impl<K, V, D, S> CacheBuilder<K, V, D, S> {
     /// frees a batch pays for all of it at once. Larger batches amortize the
     /// barrier: on a 2-vCPU VM, 512 made an insert from two threads ~20%
     /// faster than 128, but the 99th percentile of an eager invalidation grew
-    /// from ~5 µs to 9–15 µs (`docs/perf-log.md`). Values below
+    /// from ~5 µs to 9–15 µs. Values below
     /// 1 count as 1.
     ///
     /// ```

@@ -194,7 +194,7 @@ where
         }
         let sh = &*self.shared;
         let guard = sh.guard();
-        let leader = match sh.flights.join(key, by_task, &guard) {
+        let mut leader = match sh.flights.join(key, by_task, &guard) {
             Joined::Wait(flight) => return Step::Wait(flight),
             Joined::Lead(leader) => leader,
         };
@@ -223,7 +223,7 @@ where
     }
 
     /// Publishes a leader's value under its ticket and finishes its flight.
-    fn land(&self, leader: Leader<'_, K, V>, key: &K, v: &V, ticket: Ticket<K, V, D>) {
+    fn land(&self, mut leader: Leader<'_, K, V>, key: &K, v: &V, ticket: Ticket<K, V, D>) {
         // Withdraw before publishing: a caller that arrives after the
         // publication's validity check must not receive this value.
         leader.withdraw();

@@ -7,7 +7,7 @@
 //! which drops it once every guard that could have loaded the pointer is gone.
 //! So a reader's new count (`arc_clone_raw`) is always taken while the count is at least
 //! one. Not `arc_swap::ArcSwapOption`: its debt bookkeeping measured about a
-//! quarter of an insert and of an eager invalidation (`docs/perf-log.md`).
+//! quarter of an insert and of an eager invalidation.
 //!
 //! Under loom it is a mutex around the `Option<Arc<T>>`: linearizable like the
 //! real one, and visible to the model.
