@@ -29,6 +29,8 @@ struct Counts {
     read_no_deps: usize,
     write: usize,
     opaque: usize,
+    /// Project commands (`pytest`): reads only while a watcher runs.
+    project: usize,
 }
 
 impl Counts {
@@ -41,6 +43,7 @@ impl Counts {
                     self.read_no_deps += 1;
                 }
             }
+            ShellClass::Project { .. } => self.project += 1,
             ShellClass::Write { .. } => self.write += 1,
             ShellClass::Opaque { .. } => self.opaque += 1,
         }
@@ -49,7 +52,7 @@ impl Counts {
     fn line(&self, name: &str) -> String {
         let pct = |n: usize| 100.0 * n as f64 / self.calls.max(1) as f64;
         format!(
-            "{name:<28} {:>6} {:>6} ({:>5.1}%) {:>6} ({:>5.1}%) {:>6} ({:>5.1}%)   {} reads read no file",
+            "{name:<28} {:>6} {:>6} ({:>5.1}%) {:>6} ({:>5.1}%) {:>6} ({:>5.1}%)   {} reads read no file, {} project commands",
             self.calls,
             self.read,
             pct(self.read),
@@ -58,6 +61,7 @@ impl Counts {
             self.opaque,
             pct(self.opaque),
             self.read_no_deps,
+            self.project,
         )
     }
 }

@@ -106,6 +106,9 @@ pub struct TraceCall {
     pub output: Option<String>,
     /// False for a failed call (its result is not cached).
     pub ok: bool,
+    /// How long the tool ran, when recorded (`duration_ms`): what a hit on
+    /// this call saves.
+    pub duration: Option<std::time::Duration>,
     /// The line it came from (1-based).
     pub line: usize,
 }
@@ -342,12 +345,21 @@ pub fn parse_call(line: &str, origin: &str, n: usize) -> Result<TraceCall, Trace
         Some(Value::Bool(b)) => b,
         Some(_) => return Err(bad("ok", "must be true or false")),
     };
+    let duration = match m.remove("duration_ms") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(x)) => match x.as_f64() {
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(std::time::Duration::from_secs_f64(ms / 1e3)),
+            _ => return Err(bad("duration_ms", "must be a non-negative number of milliseconds")),
+        },
+        Some(_) => return Err(bad("duration_ms", "must be a non-negative number of milliseconds")),
+    };
     Ok(TraceCall {
         session,
         tool,
         args,
         output,
         ok,
+        duration,
         line: n,
     })
 }
@@ -358,6 +370,23 @@ mod tests {
 
     fn parse(s: &str, lenient: bool) -> Result<Trace, TraceError> {
         Trace::parse(s.as_bytes(), "t.jsonl", lenient)
+    }
+
+    #[test]
+    fn durations_are_milliseconds() {
+        let h = r#"{"format": "depcache-trace/1", "workspace": "/w"}"#;
+        let t = parse(
+            &format!("{h}\n{{\"tool\": \"x\", \"duration_ms\": 1500}}\n{{\"tool\": \"y\"}}\n"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.calls[0].duration, Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(t.calls[1].duration, None);
+        let e = parse(&format!("{h}\n{{\"tool\": \"x\", \"duration_ms\": -1}}\n"), false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.jsonl:2: field `duration_ms` must be a non-negative number of milliseconds"
+        );
     }
 
     #[test]

@@ -117,6 +117,7 @@ pub fn generate(shape: &Shape) -> Trace {
                 args,
                 output: None,
                 ok: true,
+                duration: None,
                 line: calls.len() + 2,
             });
         }

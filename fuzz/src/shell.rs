@@ -227,7 +227,7 @@ pub fn check_shell(input: &Input) {
     );
     check_shape(&class);
     check_views(&text, cwd);
-    if let ShellClass::Read { .. } = class {
+    if let ShellClass::Read { .. } | ShellClass::Project { .. } = class {
         if let Some(w) = sure_write(&text) {
             panic!("classified as a read, but it writes ({w}): {text:?}");
         }
@@ -302,15 +302,23 @@ fn skip_slow(cmd: &Cmd) -> bool {
 }
 
 fn check_shape(c: &ShellClass) {
+    let normalized = |deps: &[depcache::Dep<DepPath>]| {
+        for d in deps {
+            assert_eq!(
+                DepPath::new(d.dep.as_path()),
+                d.dep,
+                "dependency {d:?} is not normalized"
+            );
+        }
+    };
     match c {
-        ShellClass::Read { deps } => {
-            for d in deps {
-                assert_eq!(
-                    DepPath::new(d.dep.as_path()),
-                    d.dep,
-                    "dependency {d:?} is not normalized"
-                );
-            }
+        ShellClass::Read { deps } => normalized(deps),
+        ShellClass::Project { deps, outputs } => {
+            normalized(deps);
+            assert!(
+                outputs.windows(2).all(|w| w[0] < w[1]),
+                "outputs not sorted and unique: {outputs:?}"
+            );
         }
         ShellClass::Write { paths } => {
             assert!(

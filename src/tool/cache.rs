@@ -12,6 +12,7 @@ use super::extract::{DefaultExtractor, DepExtractor};
 use super::fingerprint::{self, Print};
 use super::output::{Body, Origin, Served, Source, Stored, ToolOutput};
 use super::policy::{Policy, ShellPolicy, ToolPolicy};
+use super::project::Projects;
 use super::shell::{self, ShellClass};
 use super::view::View;
 use super::ws_path::{WsCtx, WsPath};
@@ -74,6 +75,8 @@ pub struct ToolCache<V = Arc<str>> {
     /// [`remove_workspace`](ToolCache::remove_workspace) take this lock.
     pub(crate) workspaces: Mutex<Workspaces>,
     pub(crate) policy: ArcSwap<Policy>,
+    /// The nodes cached project commands depend on (shared with the watchers).
+    pub(crate) projects: Arc<Projects>,
     extractor: Box<dyn DepExtractor>,
     opaque_invalidates: bool,
     views: bool,
@@ -103,6 +106,7 @@ impl<V: ToolOutput> ToolCache<V> {
             home: Arc::new(WsCtx::new(0, "", &root)),
             workspaces: Mutex::new(Workspaces::default()),
             policy: ArcSwap::from_pointee(Policy::defaults()),
+            projects: Arc::default(),
             extractor: Box::new(DefaultExtractor::default()),
             opaque_invalidates: true,
             views: false,
@@ -265,7 +269,7 @@ impl<V: ToolOutput> ToolCache<V> {
 
     /// Invalidates one file (and the listings and searches above it).
     pub fn invalidate_file(&self, path: impl AsRef<Path>) -> usize {
-        self.cache.invalidate(self.home.path(path))
+        self.invalidate_paths(&[self.home.path(path)])
     }
 
     /// Invalidates several files; each entry counted once.
@@ -281,7 +285,7 @@ impl<V: ToolOutput> ToolCache<V> {
 
     /// Lazily invalidates a path, in O(depth).
     pub fn mark_stale(&self, path: impl AsRef<Path>) {
-        self.cache.mark_stale(self.home.path(path))
+        self.mark_stale_path(self.home.path(path))
     }
 
     /// Hides every entry of the default workspace, in O(1) (what an opaque
@@ -364,8 +368,57 @@ impl<V: ToolOutput> ToolCache<V> {
                 },
                 Err(_) => Decision::Opaque,
             },
+            ShellClass::Project { mut deps, outputs } => {
+                // Without a watcher, what it writes would go unseen: opaque.
+                if ws.sync.healthy().is_none() {
+                    return Decision::Opaque;
+                }
+                deps.push(Dep::subtree(self.projects.node(&outputs)));
+                // It reads what is installed outside the workspace too.
+                deps.push(Dep::subtree(DepPath::new("/")));
+                match canonical_key(call, root, &serde_json::Map::new()) {
+                    Ok(key) => Decision::Read {
+                        key: key.in_workspace(ws.id),
+                        deps,
+                    },
+                    Err(_) => Decision::Opaque,
+                }
+            }
             ShellClass::Write { paths } => Decision::Write { paths },
             ShellClass::Opaque { .. } => Decision::Opaque,
+        }
+    }
+
+    /// Invalidates `paths` and the project nodes their change reaches
+    /// (call it after the change).
+    pub(crate) fn invalidate_paths(&self, paths: &[WsPath]) -> usize {
+        match self.projects.route(paths) {
+            nodes if nodes.is_empty() => self.cache.invalidate_many(paths),
+            nodes => self.cache.invalidate_many(&[paths, &nodes[..]].concat()),
+        }
+    }
+
+    /// Lazily invalidates `path` and the project nodes its change reaches.
+    pub(crate) fn mark_stale_path(&self, path: WsPath) {
+        for node in self.projects.route(std::slice::from_ref(&path)) {
+            self.cache.mark_stale(node);
+        }
+        self.cache.mark_stale(path)
+    }
+
+    /// Before a read that depends on a project node is stored: lets the
+    /// watcher catch up with what the command wrote, so that a change of
+    /// anything but its outputs fails its ticket (a sync that cannot catch
+    /// up flushes; without a healthy watcher, flush).
+    pub(crate) fn settle(&self, ws: &WsCtx, deps: &[Dep<DepPath>]) {
+        if !deps.iter().any(|d| Projects::is_node(&d.dep)) {
+            return;
+        }
+        match ws.sync.healthy() {
+            Some(point) => {
+                point.sync();
+            }
+            None => self.flush_in(ws),
         }
     }
 
@@ -432,6 +485,7 @@ impl<V: ToolOutput> ToolCache<V> {
                         (v, path, ticket)
                     });
                     let value = run(call)?;
+                    self.settle(ws, &deps);
                     if let Some((v, path, ticket)) = learning {
                         self.learn(ws, &v, path, &value, ticket, prints.clone(), &origin);
                     }
@@ -452,9 +506,10 @@ impl<V: ToolOutput> ToolCache<V> {
             }
             Decision::Write { paths } => {
                 let paths = ws.paths(&paths);
-                self.cache.invalidate_many(&paths);
+                self.invalidate_paths(&paths);
                 let _after = Invalidate {
                     cache: &self.cache,
+                    projects: &self.projects,
                     what: What::Paths(&paths),
                 };
                 run(call).map(ran)
@@ -483,7 +538,7 @@ impl<V: ToolOutput> ToolCache<V> {
             }
             Decision::Write { paths } => {
                 written = ws.paths(paths);
-                self.cache.invalidate_many(&written);
+                self.invalidate_paths(&written);
                 None
             }
             Decision::Opaque => {
@@ -507,8 +562,9 @@ impl<V: ToolOutput> ToolCache<V> {
 
     pub(crate) fn complete_in<E>(&self, pending: Pending<V>, result: &Result<V, E>) -> bool {
         match pending.decision {
-            Decision::Read { key, .. } => match (result, pending.ticket) {
+            Decision::Read { key, deps } => match (result, pending.ticket) {
                 (Ok(v), Some(t)) => {
+                    self.settle(&pending.ws, &deps);
                     if let Some((view, path, ticket)) = pending.learning {
                         let prints = pending.prints.clone();
                         self.learn(&pending.ws, &view, path, v, ticket, prints, &pending.origin);
@@ -519,7 +575,7 @@ impl<V: ToolOutput> ToolCache<V> {
                 _ => false,
             },
             Decision::Write { .. } => {
-                self.cache.invalidate_many(&pending.written);
+                self.invalidate_paths(&pending.written);
                 false
             }
             Decision::Opaque => {
@@ -540,7 +596,7 @@ impl<V: ToolOutput> ToolCache<V> {
 
     pub(crate) fn invalidate_files_in<P: AsRef<Path>>(&self, ws: &WsCtx, paths: impl IntoIterator<Item = P>) -> usize {
         let deps: Vec<WsPath> = paths.into_iter().map(|p| ws.path(p)).collect();
-        self.cache.invalidate_many(&deps)
+        self.invalidate_paths(&deps)
     }
 
     /// Hides every entry of `ws` (lazily: O(1), reclaimed by lookups and the hand).
@@ -591,7 +647,7 @@ impl<V: ToolOutput> ToolCache<V> {
     pub(crate) fn fresh(&self, ws: &WsCtx, s: &Stored<V>) -> bool {
         if let Some(prints) = &s.prints {
             if let Some(changed) = fingerprint::first_mismatch(&ws.root, prints) {
-                self.cache.invalidate(ws.dep(&changed));
+                self.invalidate_paths(&[ws.dep(&changed)]);
                 return false;
             }
         }
@@ -616,18 +672,21 @@ impl<V: ToolOutput> ToolCache<V> {
         if !self.opaque_invalidates {
             return Invalidate {
                 cache: &self.cache,
+                projects: &self.projects,
                 what: What::Paths(&[]),
             };
         }
         if let Some(point) = ws.sync.healthy() {
             return Invalidate {
                 cache: &self.cache,
+                projects: &self.projects,
                 what: What::Sync(point, ws.id),
             };
         }
         self.flush_in(ws);
         Invalidate {
             cache: &self.cache,
+            projects: &self.projects,
             what: What::Workspace(ws.id),
         }
     }
@@ -681,6 +740,8 @@ impl<V: Clone + Send + Sync + 'static> Pending<V> {
 /// if the tool fails or panics (it may have written part of its output).
 pub(crate) struct Invalidate<'a, V: Clone + Send + Sync + 'static> {
     pub(crate) cache: &'a Cache<ToolKey, Stored<V>, WsPath>,
+    /// Routes the paths' change to the project nodes it reaches.
+    pub(crate) projects: &'a Projects,
     pub(crate) what: What<'a>,
 }
 
@@ -701,7 +762,8 @@ impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
         match self.what {
             What::Paths(paths) => {
                 if !paths.is_empty() {
-                    self.cache.invalidate_many(paths);
+                    // Routed now, after the change (see `project`'s ordering).
+                    self.cache.invalidate_many(&self.projects.with_nodes(paths));
                 }
             }
             What::Workspace(ws) => self.cache.mark_stale(WsPath::top(ws)),

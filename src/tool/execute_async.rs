@@ -33,9 +33,10 @@ impl<V: ToolOutput> ToolCache<V> {
             Decision::Read { key, deps } => self.read_async(ws, call, key, deps, run).await,
             Decision::Write { paths } => {
                 let paths = ws.paths(&paths);
-                self.cache().invalidate_many(&paths);
+                self.invalidate_paths(&paths);
                 let _after = Invalidate {
                     cache: self.cache(),
+                    projects: &self.projects,
                     what: What::Paths(&paths),
                 };
                 run(call.clone()).await
@@ -85,6 +86,8 @@ impl<V: ToolOutput> ToolCache<V> {
                         (v, path, ticket)
                     });
                     let value = run(call.clone()).await?;
+                    // Waits for the watcher, for a project command only.
+                    self.settle(ws, &deps);
                     if let Some((v, path, ticket)) = learning {
                         self.learn(ws, &v, path, &value, ticket, prints.clone(), &origin);
                     }

@@ -28,6 +28,7 @@ mod learn;
 mod output;
 mod path_args;
 mod policy;
+mod project;
 pub mod shell;
 mod sync_point;
 mod view;
@@ -44,6 +45,8 @@ pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
 #[cfg(any(test, fuzzing, depcache_checks))]
 pub(crate) use path_args::is_path_arg;
 pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
+#[cfg(feature = "watch")]
+pub(crate) use project::Projects;
 #[cfg(feature = "watch")]
 pub(crate) use sync_point::SyncPoint;
 pub use workspace::Workspace;

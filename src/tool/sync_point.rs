@@ -18,6 +18,7 @@ pub(crate) trait SyncPoint: Send + Sync {
 pub(crate) struct SyncSlot(Mutex<Option<Weak<dyn SyncPoint>>>);
 
 impl SyncSlot {
+    #[cfg(feature = "watch")]
     pub(crate) fn set(&self, point: Weak<dyn SyncPoint>) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(point);
     }

@@ -231,7 +231,7 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
 
     /// Invalidates one file of this workspace (and the listings and searches above it).
     pub fn invalidate_file(&self, path: impl AsRef<Path>) -> usize {
-        self.tools.cache().invalidate(self.ctx.path(path))
+        self.tools.invalidate_paths(&[self.ctx.path(path)])
     }
 
     /// Invalidates several files of this workspace; each entry counted once.
@@ -246,7 +246,7 @@ impl<'a, V: ToolOutput> Workspace<'a, V> {
 
     /// Lazily invalidates a path of this workspace, in O(depth).
     pub fn mark_stale(&self, path: impl AsRef<Path>) {
-        self.tools.cache().mark_stale(self.ctx.path(path))
+        self.tools.mark_stale_path(self.ctx.path(path))
     }
 
     /// Hides every entry of this workspace, in O(1).

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use core::hash::{BuildHasher, Hash};
 
 use super::{Handler, Sink, Synced, WatchConfig, WatchError, Watcher};
-use crate::tool::{Stored, SyncPoint, ToolCache, ToolKey, ToolOutput, Workspace, WsCtx, WsPath};
+use crate::tool::{Projects, Stored, SyncPoint, ToolCache, ToolKey, ToolOutput, Workspace, WsCtx, WsPath};
 use crate::{Cache, DepPath, Dependency};
 use std::sync::Arc;
 
@@ -48,6 +48,8 @@ where
 /// flush that hides only this workspace's entries.
 struct WorkspaceSink<V, F> {
     cache: Cache<ToolKey, Stored<V>, WsPath>,
+    /// The project nodes that each change reaches, beside its path.
+    projects: Arc<Projects>,
     id: u64,
     map: F,
 }
@@ -58,12 +60,12 @@ where
     F: Fn(&Path) -> WsPath + Send + Sync + 'static,
 {
     fn invalidate(&self, path: &Path) {
-        self.cache.invalidate((self.map)(path));
+        self.invalidate_many(&[path.to_path_buf()]);
     }
 
     fn invalidate_many(&self, paths: &[PathBuf]) {
         let deps: Vec<WsPath> = paths.iter().map(|p| (self.map)(p)).collect();
-        self.cache.invalidate_batch(&deps);
+        self.cache.invalidate_batch(&self.projects.with_nodes(&deps));
     }
 
     fn invalidate_all(&self) {
@@ -71,7 +73,8 @@ where
     }
 
     fn covers(&self, path: &Path) -> bool {
-        self.cache.covers(&(self.map)(path))
+        let dep = (self.map)(path);
+        self.cache.covers(&dep) || self.projects.covers(&dep)
     }
 }
 
@@ -131,7 +134,14 @@ impl<V: ToolOutput> ToolCache<V> {
 
     /// [`watch`](ToolCache::watch) with explicit ignore rules.
     pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
-        watch_workspace(self, self.home(), config)
+        watch_workspace(self, self.home(), &self.home().root, config)
+    }
+
+    /// Watches `dir`, where the workspace's files are, under another name
+    /// than its root: a sandbox's `/testbed` mounted at a host path, say. A
+    /// change of `dir/a.py` invalidates the workspace's `a.py`.
+    pub fn watch_dir(&self, dir: &Path, config: WatchConfig) -> Result<Watcher, WatchError> {
+        watch_workspace(self, self.home(), dir, config)
     }
 }
 
@@ -144,7 +154,13 @@ impl<V: ToolOutput> Workspace<'_, V> {
 
     /// [`watch`](Workspace::watch) with explicit ignore rules.
     pub fn watch_with(&self, config: WatchConfig) -> Result<Watcher, WatchError> {
-        watch_workspace(self.tools(), self.ctx(), config)
+        watch_workspace(self.tools(), self.ctx(), &self.ctx().root, config)
+    }
+
+    /// [`ToolCache::watch_dir`] for this workspace: watches `dir`, which
+    /// holds this workspace's files under another name than its root.
+    pub fn watch_dir(&self, dir: &Path, config: WatchConfig) -> Result<Watcher, WatchError> {
+        watch_workspace(self.tools(), self.ctx(), dir, config)
     }
 }
 
@@ -153,11 +169,12 @@ impl<V: ToolOutput> Workspace<'_, V> {
 fn watch_workspace<V: ToolOutput>(
     tools: &ToolCache<V>,
     ws: &WsCtx,
+    dir: &Path,
     config: WatchConfig,
 ) -> Result<Watcher, WatchError> {
     let root = ws.root.clone();
     let id = ws.id;
-    let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let map = move |p: &Path| -> WsPath {
         WsPath::new(
             id,
@@ -169,10 +186,11 @@ fn watch_workspace<V: ToolOutput>(
     };
     let sink = WorkspaceSink {
         cache: tools.cache().clone(),
+        projects: tools.projects.clone(),
         id,
         map,
     };
-    let watcher = Watcher::start(&ws.root, Handler::new(&ws.root, &config, sink)?)?;
+    let watcher = Watcher::start(dir, Handler::new(dir, &config, sink)?)?;
     let handler: Arc<dyn SyncPoint> = watcher.shared_handler().clone();
     ws.set_sync_point(Arc::downgrade(&handler));
     Ok(watcher)

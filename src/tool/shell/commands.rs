@@ -53,6 +53,9 @@ impl Walker<'_> {
             }
             return Ok((cwds.clone(), cwds));
         }
+        if self.project(&lead, words, &cwds)? {
+            return Ok((cwds.clone(), cwds));
+        }
         if !config.builtins {
             return Err(format!("`{}` is not a known read or write", short(name)));
         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::projects::ProjectSpec;
 use crate::Scope;
 
 /// What the shell classifier knows about commands beyond its built-in tables
@@ -45,6 +46,12 @@ pub struct ShellConfig {
     pub readers: BTreeMap<String, CommandSpec>,
     /// Commands that change known files: the paths they change.
     pub writers: BTreeMap<String, CommandSpec>,
+    /// Project commands declared read-only but for their own outputs
+    /// (`pytest`, `cargo check`, `npm test`), cached only while a watcher
+    /// covers the workspace; beside the built-in ones (see
+    /// [`builtin_project_names`](super::builtin_project_names)), which an entry of
+    /// the same words replaces.
+    pub projects: BTreeMap<String, ProjectSpec>,
     /// Commands (names or several words) that are always opaque, even if built in.
     pub opaque: Vec<String>,
     /// Environment variables that may be set for a command (`NAME=value cmd`)
@@ -61,6 +68,7 @@ impl Default for ShellConfig {
         ShellConfig {
             readers: BTreeMap::new(),
             writers: BTreeMap::new(),
+            projects: BTreeMap::new(),
             opaque: Vec::new(),
             safe_env: Vec::new(),
             builtins: true,

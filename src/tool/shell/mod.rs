@@ -8,6 +8,7 @@
 //! | class | when | the cache |
 //! |---|---|---|
 //! | [`Read`](ShellClass::Read) | every part is a known side-effect-free read whose output depends only on files | caches it with `deps` |
+//! | [`Project`](ShellClass::Project) | a declared read-only project command (`pytest`, `cargo check`, `npm test`), with other reads | caches it only while a watcher covers the workspace |
 //! | [`Write`](ShellClass::Write) | its only effects are on files it names (known writers, `>`/`>>` targets) | invalidates `paths`, before and after |
 //! | [`Opaque`](ShellClass::Opaque) | anything else, or anything not understood | invalidates the workspace (or nothing, if a watcher covers it) |
 //!
@@ -82,6 +83,7 @@ mod args;
 mod commands;
 mod config;
 mod parse;
+mod projects;
 mod scripts;
 mod special;
 mod walk;
@@ -92,6 +94,7 @@ mod tests;
 use std::path::Path;
 
 pub use config::{CommandSpec, NoOperand, ShellConfig};
+pub use projects::{builtin_project_names, ProjectSpec};
 
 use crate::{Dep, DepPath};
 
@@ -118,6 +121,18 @@ pub enum ShellClass {
     Write {
         /// The paths it may change, sorted, without duplicates.
         paths: Vec<DepPath>,
+    },
+    /// A read of the whole workspace by a project command the configuration
+    /// declares read-only ([`ShellConfig::projects`]: `pytest`, `cargo
+    /// check`, `npm test`), alone or with other reads. The tool layer caches
+    /// it only while a watcher covers the workspace; otherwise it is opaque.
+    Project {
+        /// What the other parts of the command read, and directories outside
+        /// the workspace that it runs in.
+        deps: Vec<Dep<DepPath>>,
+        /// What its project commands write that their result does not depend
+        /// on (globs relative to the root, [`ProjectSpec::outputs`]).
+        outputs: Vec<String>,
     },
     /// Anything else, or anything not understood.
     Opaque {

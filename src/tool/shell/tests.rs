@@ -341,8 +341,13 @@ fn configuration() {
         ("cat a", None, O("configured as opaque")),
         ("npm run lint", None, R(&[("", S)])),
         ("npm run lint", Some("/elsewhere"), R(&[("", S), ("/elsewhere", S)])),
-        ("npm run lint -- --fix", None, O("`npm` is not")),
-        ("npm test", None, O("`npm` is not")),
+        // Not the exact entry: the built-in project command, whose --fix edits.
+        (
+            "npm run lint -- --fix",
+            None,
+            O("`npm run lint --fix` is more than a read"),
+        ),
+        ("npm start", None, O("`npm` is not")),
         ("cargo check --all-targets", None, R(&[("src", S), ("Cargo.toml", S)])),
         ("RUST_LOG=debug cargo check", None, R(&[("src", S), ("Cargo.toml", S)])),
         ("mytool pattern a b", None, R(&[("a", E), ("b", E)])),
@@ -393,6 +398,10 @@ fn argv_form() {
     );
     assert!(matches!(
         classify_argv(&["npm", "test"], None, root, &config),
+        ShellClass::Project { .. }
+    ));
+    assert!(matches!(
+        classify_argv(&["make", "test"], None, root, &config),
         ShellClass::Opaque { .. }
     ));
 }
@@ -504,4 +513,68 @@ fn unknown_dir_or_root_agrees_with_the_two_separate_walks() {
     // its directory, and a read from the root.
     let (class, reads) = classify_in_unknown_dir_or_root("cat a.py", root, &config);
     assert!(matches!(class, ShellClass::Opaque { .. }) && reads, "{class:?}");
+}
+
+#[test]
+fn project_commands() {
+    let root = Path::new(ROOT);
+    let config = ShellConfig::default();
+    let project = |cmd: &str| match classify(cmd, None, root, &config) {
+        ShellClass::Project { deps, outputs } => Some((deps, outputs)),
+        _ => None,
+    };
+    let (deps, outputs) = project("pytest -q").unwrap();
+    assert!(deps.is_empty(), "{deps:?}");
+    assert!(outputs.contains(&".pytest_cache".to_string()) && outputs.contains(&"**/__pycache__".to_string()));
+    let (deps, _) = project("pytest -q 2>&1 | tail -3 && cat setup.cfg").unwrap();
+    assert_eq!(
+        deps,
+        vec![Dep::exact(DepPath::new("setup.cfg"))],
+        "the other reads stay"
+    );
+    let (deps, outputs) = project("cd /elsewhere && cargo check").unwrap();
+    assert_eq!(
+        deps,
+        vec![Dep::subtree(DepPath::new("/elsewhere"))],
+        "a directory outside is read too"
+    );
+    assert_eq!(outputs, ["target"]);
+    let (_, outputs) = project("cargo test && python -m pytest").unwrap();
+    assert!(outputs.contains(&"target".to_string()) && outputs.contains(&".pytest_cache".to_string()));
+    for opaque in [
+        "pytest --lf",
+        "pytest -vf",
+        "pytest --junitxml=r.xml",
+        "cargo clippy --fix",
+        "pytest $ARGS",
+    ] {
+        assert!(
+            matches!(classify(opaque, None, root, &config), ShellClass::Opaque { .. }),
+            "{opaque}"
+        );
+    }
+    assert!(matches!(
+        classify("pytest > log", None, root, &config),
+        ShellClass::Write { .. }
+    ));
+    // Built-ins off: only the configuration's entries; an entry replaces a built-in.
+    let off = ShellConfig {
+        builtins: false,
+        ..ShellConfig::default()
+    };
+    assert!(matches!(
+        classify("pytest", None, root, &off),
+        ShellClass::Opaque { .. }
+    ));
+    let mine: ShellConfig = toml::from_str("[projects.pytest]\noutputs = [\"out\"]\n").unwrap();
+    assert!(matches!(classify("pytest", None, root, &mine), ShellClass::Project { outputs, .. } if outputs == ["out"]));
+    let exact: ShellConfig = toml::from_str("[projects.\"make check\"]\nextra_args = false\n").unwrap();
+    assert!(matches!(
+        classify("make check", None, root, &exact),
+        ShellClass::Project { .. }
+    ));
+    assert!(matches!(
+        classify("make check V=1", None, root, &exact),
+        ShellClass::Opaque { .. }
+    ));
 }

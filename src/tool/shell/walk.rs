@@ -64,6 +64,9 @@ pub(super) struct Effects {
     pub writes: Vec<DepPath>,
     /// Its output depends on something not tracked (an environment variable, the time).
     pub dynamic: Option<String>,
+    /// Project commands walked, and the outputs they declare.
+    pub projects: usize,
+    pub outputs: Vec<String>,
 }
 
 /// The classifier's state while it walks one command.
@@ -91,6 +94,8 @@ impl<'a> Walker<'a> {
             mut deps,
             mut writes,
             dynamic,
+            projects,
+            mut outputs,
         } = self.fx;
         if !writes.is_empty() {
             writes.sort();
@@ -105,6 +110,11 @@ impl<'a> Walker<'a> {
         // A subtree dependency makes an exact one of the same path redundant.
         deps.sort_by(|a, b| a.dep.cmp(&b.dep).then(b.scope.cmp(&a.scope)));
         deps.dedup_by(|later, first| later.dep == first.dep);
+        if projects > 0 {
+            outputs.sort();
+            outputs.dedup();
+            return ShellClass::Project { deps, outputs };
+        }
         ShellClass::Read { deps }
     }
 
