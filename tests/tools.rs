@@ -357,3 +357,39 @@ fn a_persistent_shell_without_a_directory_caches_nothing_relative() {
         t.classify(&cat)
     );
 }
+
+#[test]
+fn regression_a_search_from_above_the_root_sees_writes_inside_it() {
+    // `find /` and `grep -r x /` read the workspace too: `/` is above the root.
+    let t = tools();
+    let bash = |c: &str| call("bash", json!({"command": c, "cwd": "/ws"}));
+    for read in ["find / -name a.py", "grep -rn x /", "ls -R /"] {
+        t.execute(&bash(read), ok("old")).unwrap();
+        assert!(t.get(&bash(read)).is_some(), "{read} is cached");
+    }
+    t.execute(
+        &call("write_file", json!({"path": "src/a.py", "content": "x"})),
+        ok("ok"),
+    )
+    .unwrap();
+    for read in ["find / -name a.py", "grep -rn x /", "ls -R /"] {
+        assert!(t.get(&bash(read)).is_none(), "{read} read src/a.py: it goes");
+    }
+}
+
+#[test]
+fn a_change_outside_the_root_leaves_searches_of_the_root() {
+    let t = tools();
+    let bash = |c: &str| call("bash", json!({"command": c, "cwd": "/ws"}));
+    t.execute(&bash("grep -rn x ."), ok("hits")).unwrap();
+    t.execute(&bash("cat /etc/hosts"), ok("127.0.0.1")).unwrap();
+    t.execute(&bash("find / -name hosts"), ok("/etc/hosts")).unwrap();
+    t.execute(
+        &call("write_file", json!({"path": "/etc/hosts", "content": "x"})),
+        ok("ok"),
+    )
+    .unwrap();
+    assert!(t.get(&bash("cat /etc/hosts")).is_none());
+    assert!(t.get(&bash("find / -name hosts")).is_none(), "/ holds /etc");
+    assert!(t.get(&bash("grep -rn x .")).is_some(), "the root does not hold /etc");
+}

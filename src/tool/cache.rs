@@ -15,7 +15,7 @@ use super::policy::{Policy, ShellPolicy, ToolPolicy};
 use super::project::Projects;
 use super::shell::{self, ShellClass};
 use super::view::View;
-use super::ws_path::{WsCtx, WsPath};
+use super::ws_path::{outside_dep, WsCtx, WsPath};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 use serde_json::Value;
 
@@ -375,7 +375,7 @@ impl<V: ToolOutput> ToolCache<V> {
                 }
                 deps.push(Dep::subtree(self.projects.node(&outputs)));
                 // It reads what is installed outside the workspace too.
-                deps.push(Dep::subtree(DepPath::new("/")));
+                deps.push(Dep::subtree(outside_dep()));
                 match canonical_key(call, root, &serde_json::Map::new()) {
                     Ok(key) => Decision::Read {
                         key: key.in_workspace(ws.id),
@@ -510,7 +510,7 @@ impl<V: ToolOutput> ToolCache<V> {
                 let _after = Invalidate {
                     cache: &self.cache,
                     projects: &self.projects,
-                    what: What::Paths(&paths),
+                    what: What::Paths(&paths, ws.sync.healthy()),
                 };
                 run(call).map(ran)
             }
@@ -576,6 +576,10 @@ impl<V: ToolOutput> ToolCache<V> {
             },
             Decision::Write { .. } => {
                 self.invalidate_paths(&pending.written);
+                // What else it touched (temporary files) arrives now, not later.
+                if let Some(point) = pending.ws.sync.healthy() {
+                    point.sync();
+                }
                 false
             }
             Decision::Opaque => {
@@ -673,7 +677,7 @@ impl<V: ToolOutput> ToolCache<V> {
             return Invalidate {
                 cache: &self.cache,
                 projects: &self.projects,
-                what: What::Paths(&[]),
+                what: What::Paths(&[], None),
             };
         }
         if let Some(point) = ws.sync.healthy() {
@@ -747,8 +751,11 @@ pub(crate) struct Invalidate<'a, V: Clone + Send + Sync + 'static> {
 
 /// What an [`Invalidate`] invalidates.
 pub(crate) enum What<'a> {
-    /// These paths (none: nothing).
-    Paths(&'a [WsPath]),
+    /// These paths (none: nothing); then, with the workspace's watcher,
+    /// a sync, so that the events of what else the write touched (a
+    /// temporary file, a rename) arrive now and not after the next read
+    /// is cached.
+    Paths(&'a [WsPath], Option<std::sync::Arc<dyn super::sync_point::SyncPoint>>),
     /// Everything in this workspace.
     Workspace(u64),
     /// Whatever the workspace's watcher sees changed (it flushes the
@@ -760,10 +767,13 @@ pub(crate) enum What<'a> {
 impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
     fn drop(&mut self) {
         match self.what {
-            What::Paths(paths) => {
+            What::Paths(paths, ref sync) => {
                 if !paths.is_empty() {
                     // Routed now, after the change (see `project`'s ordering).
                     self.cache.invalidate_many(&self.projects.with_nodes(paths));
+                }
+                if let Some(point) = sync {
+                    point.sync();
                 }
             }
             What::Workspace(ws) => self.cache.mark_stale(WsPath::top(ws)),

@@ -37,7 +37,7 @@ impl<V: ToolOutput> ToolCache<V> {
                 let _after = Invalidate {
                     cache: self.cache(),
                     projects: &self.projects,
-                    what: What::Paths(&paths),
+                    what: What::Paths(&paths, ws.sync.healthy()),
                 };
                 run(call.clone()).await
             }

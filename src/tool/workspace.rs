@@ -9,10 +9,13 @@
 //! the other.
 //!
 //! Each workspace's paths hang below one node of its own, its *top*
-//! ([`WsPath::top`]): its root, the relative path `""`, which is also the
-//! parent of `/` (so paths outside the root are in the workspace too). An
-//! opaque command marks the top stale, which hides every entry of that
-//! workspace in O(1) and nothing else.
+//! ([`WsPath::top`]), which has two children: the root directory (the
+//! relative path `""`, above every path inside the root) and `/` (above every
+//! path outside it), so a change outside the root never reaches a listing or
+//! search of the root. An absolute path above the root (`/` itself, for
+//! `find / -name x`) is the top. An opaque command without a watcher marks
+//! the top stale, which hides every entry of that workspace in O(1) and
+//! nothing else.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -10,7 +10,9 @@ use super::sync_point::SyncSlot;
 use crate::{Dep, DepPath, Dependency};
 
 /// A dependency inside one workspace: its number and a path. The
-/// workspace's root (`""`) is the ancestor of all its paths, `/` included.
+/// workspace's top is the ancestor of all its paths: of its root directory
+/// (`""`, above every relative path) and of `/` (above every absolute path
+/// outside the root), which are siblings.
 ///
 /// ```
 /// use depcache::tool::WsPath;
@@ -18,8 +20,9 @@ use crate::{Dep, DepPath, Dependency};
 ///
 /// let a = WsPath::new(1, DepPath::new("src/a.py"));
 /// assert_eq!(a.parent(), Some(WsPath::new(1, DepPath::new("src"))));
+/// assert_eq!(WsPath::new(1, DepPath::new("src")).parent(), Some(WsPath::new(1, DepPath::root())));
+/// assert_eq!(WsPath::new(1, DepPath::root()).parent(), Some(WsPath::top(1)));
 /// assert_eq!(WsPath::new(1, DepPath::new("/")).parent(), Some(WsPath::top(1)));
-/// assert_eq!(WsPath::top(1), WsPath::new(1, DepPath::root()));
 /// assert_eq!(WsPath::top(1).parent(), None);
 /// // The same path in another workspace is another dependency.
 /// assert_ne!(a, WsPath::new(2, DepPath::new("src/a.py")));
@@ -30,6 +33,18 @@ pub struct WsPath {
     path: DepPath,
 }
 
+/// The name of a workspace's top: a path no file system has (a NUL byte).
+const TOP: &str = "\0";
+
+/// What a read names to depend on everything outside the root
+/// ([`WsPath::outside`]; `/` itself, above the root, names the top).
+const OUTSIDE: &str = "\0outside";
+
+/// The dependency on every path outside the root, as a read names it.
+pub(crate) fn outside_dep() -> DepPath {
+    DepPath::new(OUTSIDE)
+}
+
 impl WsPath {
     /// `path` in workspace `ws`.
     pub fn new(ws: u64, path: DepPath) -> Self {
@@ -37,8 +52,8 @@ impl WsPath {
     }
 
     /// Everything of workspace `ws` outside its root: the absolute paths,
-    /// below `/`, which hangs below the top. A watcher of the root does not
-    /// see them change.
+    /// below `/`, which hangs below the top beside the root directory. A
+    /// watcher of the root does not see them change.
     pub(crate) fn outside(ws: u64) -> Self {
         WsPath {
             ws,
@@ -46,12 +61,12 @@ impl WsPath {
         }
     }
 
-    /// The top of workspace `ws`, its root: every path of the workspace is
-    /// below it.
+    /// The top of workspace `ws`: every path of the workspace, inside its
+    /// root or outside, is below it.
     pub fn top(ws: u64) -> Self {
         WsPath {
             ws,
-            path: DepPath::root(),
+            path: DepPath::new(TOP),
         }
     }
 
@@ -60,24 +75,27 @@ impl WsPath {
         self.ws
     }
 
-    /// The path (`""` for the top).
+    /// The path (`""` for the root directory).
     pub fn path(&self) -> &DepPath {
         &self.path
+    }
+
+    fn is_top(&self) -> bool {
+        self.path.as_path().as_os_str() == TOP
     }
 }
 
 impl Dependency for WsPath {
     fn parent(&self) -> Option<Self> {
-        let parent = match self.path.parent() {
+        if self.is_top() {
+            return None;
+        }
+        let path = match self.path.parent() {
             Some(p) => p,
-            // `/` hangs below the workspace's root; the root is the top.
-            None if self.path.as_path().has_root() => DepPath::root(),
-            None => return None,
+            // The root directory and `/` hang below the top.
+            None => return Some(WsPath::top(self.ws)),
         };
-        Some(WsPath {
-            ws: self.ws,
-            path: parent,
-        })
+        Some(WsPath { ws: self.ws, path })
     }
 }
 
@@ -114,8 +132,16 @@ impl WsCtx {
         self.sync.set(point);
     }
 
-    /// `path` of this workspace.
+    /// `path` of this workspace. An absolute path above the root (`/`, for
+    /// `find / -name x`) holds everything: it is the top.
     pub(crate) fn dep(&self, path: &DepPath) -> WsPath {
+        let p = path.as_path();
+        if p.is_absolute() && self.root.starts_with(p) {
+            return WsPath::top(self.id);
+        }
+        if p.as_os_str() == OUTSIDE {
+            return WsPath::outside(self.id);
+        }
         WsPath::new(self.id, path.clone())
     }
 
@@ -156,6 +182,26 @@ mod tests {
         assert_eq!(chain.last(), Some(&WsPath::top(3)));
         assert_eq!(chain.len(), 4, "{chain:?}");
         let rel = WsPath::new(3, DepPath::new("a"));
-        assert_eq!(rel.parent(), Some(WsPath::top(3)));
+        let chain: Vec<WsPath> = std::iter::successors(Some(rel), |p| p.parent()).collect();
+        assert_eq!(
+            chain,
+            [
+                WsPath::new(3, DepPath::new("a")),
+                WsPath::new(3, DepPath::root()),
+                WsPath::top(3)
+            ]
+        );
+        assert!(
+            !chain.contains(&WsPath::outside(3)),
+            "outside the root is a sibling of the root"
+        );
+    }
+
+    #[test]
+    fn a_path_above_the_root_is_the_top() {
+        let ws = WsCtx::new(1, "", Path::new("/testbed"));
+        assert_eq!(ws.dep(&DepPath::new("/")), WsPath::top(1));
+        assert_eq!(ws.dep(&DepPath::new("/etc")), WsPath::new(1, DepPath::new("/etc")));
+        assert_eq!(ws.dep(&DepPath::root()), WsPath::new(1, DepPath::root()));
     }
 }
