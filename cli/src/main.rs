@@ -1,7 +1,6 @@
 //! `depcache`: replay agent traces through the cache, and benchmark it.
 
 mod bench;
-mod real;
 mod replay_cmd;
 
 use std::process::ExitCode;

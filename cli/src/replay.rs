@@ -44,6 +44,13 @@ pub enum Mode {
     ShellOpaque,
     /// Naive: shell commands are cacheable reads and never invalidate anything.
     ShellNeverWrites,
+    /// depcache with a watcher on the directory the calls really run in
+    /// (real execution only): writes and opaque commands sync on it instead
+    /// of flushing, and project commands are cacheable reads.
+    DepcacheSync,
+    /// depcache without a watcher (real execution only): every opaque
+    /// command flushes its workspace.
+    DepcacheFlush,
 }
 
 impl Mode {
@@ -56,6 +63,14 @@ impl Mode {
         Mode::ShellNeverWrites,
     ];
 
+    /// The modes of a real execution, side by side.
+    pub const REAL: [Mode; 2] = [Mode::DepcacheSync, Mode::DepcacheFlush];
+
+    /// True for the modes that use depcache's own policies.
+    pub fn is_depcache(self) -> bool {
+        matches!(self, Mode::Depcache | Mode::DepcacheSync | Mode::DepcacheFlush)
+    }
+
     /// A short name.
     pub fn name(self) -> &'static str {
         match self {
@@ -64,6 +79,8 @@ impl Mode {
             Mode::FlushOnWrite => "flush on write",
             Mode::ShellOpaque => "shell all opaque",
             Mode::ShellNeverWrites => "shell never writes",
+            Mode::DepcacheSync => "depcache, sync",
+            Mode::DepcacheFlush => "depcache, flush",
         }
     }
 }
@@ -87,7 +104,8 @@ pub struct Options {
     pub mode: Mode,
     /// Where the sessions ran; `None`: as each trace's header says
     /// ([`Header::sandbox`](depcache::trace::Header::sandbox)). Real execution
-    /// (`real`) always shares one workspace, the directory it runs in.
+    /// decides by itself: one workspace for [`Real::Shared`], one per session
+    /// for [`Real::PerSession`].
     pub sandbox: Option<Sandbox>,
     /// Execute the calls for real instead of replaying recorded outputs (and
     /// check every hit against a fresh execution).
@@ -96,24 +114,58 @@ pub struct Options {
 
 /// Runs tool calls for real, for [`Options::real`].
 pub trait Executor: Send + Sync {
-    /// Runs `call`; its output, or an error text (a failed call: not cached).
-    fn run(&self, call: &ToolCall) -> Result<String, String>;
+    /// Runs `call`: its output, or why it has none (a failed call is not cached).
+    fn run(&self, call: &ToolCall) -> Result<String, RunError>;
 
-    /// The directory the calls really touch, watched for changes during the
-    /// replay (requires the `watch` feature), with a map from its paths to the
-    /// trace's dependencies.
+    /// The directory the calls really touch, which stands for the trace's
+    /// workspace: [`Mode::DepcacheSync`] watches it.
     fn watch_root(&self) -> Option<&std::path::Path> {
         None
     }
 }
 
-/// A shared [`Executor`].
+/// Why a real call has no output of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// A command exited with a non-zero code (`grep` that found nothing):
+    /// an answer like any other, which an agent sees and the cache keeps
+    /// (as `<exit N>` and the standard output; it teaches no view).
+    Exit {
+        /// The exit code (-1: killed by a signal).
+        code: i32,
+        /// What it printed.
+        stdout: String,
+    },
+    /// It could not run (a missing file for a file tool, no command).
+    Failed(String),
+    /// It ran past the harness's timeout and was killed.
+    TimedOut,
+    /// Not run: it would reach the network (what it would do).
+    Skipped(String),
+}
+
+/// Opens the directory each session runs in, for [`Real::PerSession`].
+pub trait Sessions: Send + Sync {
+    /// An executor in a fresh directory of its own for `session`; `None` if
+    /// there is none for it (the session is skipped and counted).
+    fn open(&self, session: &str) -> Result<Option<Arc<dyn Executor>>, String>;
+}
+
+/// Real execution, for [`Options::real`].
 #[derive(Clone)]
-pub struct Real(pub Arc<dyn Executor>);
+pub enum Real {
+    /// Every session in one directory: one workspace.
+    Shared(Arc<dyn Executor>),
+    /// Each session in a directory of its own: one workspace each.
+    PerSession(Arc<dyn Sessions>),
+}
 
 impl std::fmt::Debug for Real {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Real(..)")
+        match self {
+            Real::Shared(_) => f.write_str("Real::Shared(..)"),
+            Real::PerSession(_) => f.write_str("Real::PerSession(..)"),
+        }
     }
 }
 
@@ -174,6 +226,28 @@ pub struct Report {
     pub calls_per_sec: f64,
     /// Up to 5 examples of stale serves: (session, line, tool).
     pub stale_examples: Vec<(String, usize, String)>,
+    /// Real execution: hits whose fresh output differed but varies by itself
+    /// (two fresh runs differ, or one timed out): not counted stale.
+    pub varying: u64,
+    /// Real execution: calls not run because they would reach the network.
+    pub skipped_network: u64,
+    /// Real execution: calls killed at the harness's timeout.
+    pub timeouts: u64,
+    /// Real execution: sessions skipped, with no directory to run in.
+    pub sessions_missing: u64,
+    /// Real execution, sync mode: sessions whose directory was watched (the
+    /// others ran flushing: the watcher could not start).
+    pub sessions_watched: u64,
+    /// Real execution, sync mode: syncs that caught up.
+    pub syncs: u64,
+    /// Real execution, sync mode: syncs that flushed instead (the watcher
+    /// could not show it had caught up in time).
+    pub sync_flushes: u64,
+    /// Seconds the tools ran (real execution, or durations the trace records).
+    pub tool_seconds: f64,
+    /// Seconds of tool time the hits saved: what each hit's own fresh run
+    /// took (real execution), or the duration the trace records for it.
+    pub saved_seconds: f64,
 }
 
 impl Report {
@@ -189,6 +263,15 @@ impl Report {
         self.reachable += other.reachable;
         self.checked_recorded += other.checked_recorded;
         self.stale_examples.extend(other.stale_examples);
+        self.varying += other.varying;
+        self.skipped_network += other.skipped_network;
+        self.timeouts += other.timeouts;
+        self.sessions_missing += other.sessions_missing;
+        self.sessions_watched += other.sessions_watched;
+        self.syncs += other.syncs;
+        self.sync_flushes += other.sync_flushes;
+        self.tool_seconds += other.tool_seconds;
+        self.saved_seconds += other.saved_seconds;
     }
 
     /// hits / lookups.
@@ -326,6 +409,9 @@ struct Shared<'a> {
     /// Real mode: reads share it, writes and opaque calls take it alone, so a
     /// hit's verification run is not raced by another session's write.
     gate: std::sync::RwLock<()>,
+    /// Calls done so far (all traces), and whom to tell.
+    done: &'a AtomicUsize,
+    progress: &'a (dyn Fn(usize) + Sync),
     lat: Mutex<Histogram<u64>>,
     counts: Mutex<Report>,
 }
@@ -353,24 +439,19 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             }
             b.build().unwrap_or_else(|_| Cache::new(opts.capacity))
         };
-        let tools = ToolCache::with_cache(&trace.header.workspace, cache).views(trace.header.raw_shell_output);
+        // A real executor's outputs are the commands' exact standard output.
+        let raw = trace.header.raw_shell_output || opts.real.is_some();
+        let tools = ToolCache::with_cache(&trace.header.workspace, cache).views(raw);
         tools.set_policy(opts.policy.clone());
-        let _watcher = match opts
-            .real
-            .as_ref()
-            .and_then(|r| r.0.watch_root().map(std::path::Path::to_path_buf))
-        {
-            Some(dir) => {
-                let real_root = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
-                let map =
-                    move |p: &std::path::Path| p.strip_prefix(&real_root).ok().map(|p| WsPath::new(0, DepPath::new(p)));
-                tools
-                    .cache()
-                    .watch(&dir, depcache::watch::WatchConfig::default(), map)
-                    .ok()
-            }
-            None => None,
+        // One shared directory, watched in sync mode (per-session
+        // directories are watched by their sessions).
+        let watcher = match (&opts.real, opts.mode) {
+            (Some(Real::Shared(exec)), Mode::DepcacheSync) => exec
+                .watch_root()
+                .and_then(|dir| tools.watch_dir(dir, depcache::watch::WatchConfig::default()).ok()),
+            _ => None,
         };
+        let watched = u64::from(watcher.is_some());
         let truth = ToolCache::new(&trace.header.workspace, 1);
         truth.set_policy(Policy {
             unknown: ToolPolicy::Opaque,
@@ -381,6 +462,8 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
             truth,
             opts,
             gate: std::sync::RwLock::new(()),
+            done: &done,
+            progress,
             lat: Mutex::new(Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")),
             counts: Mutex::new(Report::default()),
         };
@@ -397,7 +480,8 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                 .push(c);
         }
         let sandbox = match (&opts.real, opts.sandbox) {
-            (Some(_), _) => Sandbox::Shared,
+            (Some(Real::Shared(_)), _) => Sandbox::Shared,
+            (Some(Real::PerSession(_)), _) => Sandbox::PerSession,
             (None, Some(s)) => s,
             (None, None) => trace.header.sandbox,
         };
@@ -443,13 +527,18 @@ pub fn replay(traces: &[Trace], opts: &Options, progress: &(dyn Fn(usize) + Sync
                 s.spawn(|| loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(lane) = next else { break };
-                    run_session(&shared, &lane, &done, progress);
+                    run_session(&shared, &lane);
                 });
             }
         });
         let stats = shared.tools.stats();
         let c = shared.counts.into_inner().unwrap_or_else(|p| p.into_inner());
         total.absorb(c);
+        total.sessions_watched += watched;
+        if let Some(w) = &watcher {
+            total.syncs += w.handler().stats().syncs;
+            total.sync_flushes += w.handler().stats().sync_flushes;
+        }
         total.invalidations += stats.invalidation_calls;
         total.entries_invalidated += stats.entries_invalidated;
         let _ = lat.add(&*shared.lat.lock().unwrap_or_else(|p| p.into_inner()));
@@ -552,9 +641,119 @@ fn covers(ours: &Decision, model: &Decision) -> bool {
     }
 }
 
-fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progress: &(dyn Fn(usize) + Sync)) {
+/// The executor of a session's real calls, and its watcher (sync mode, a
+/// directory of its own); `None` if the session has no directory (counted).
+fn open_real(sh: &Shared<'_>, lane: &Lane<'_, '_>, local: &mut Report) -> Option<RealSession> {
+    let session = lane.calls.first().map_or("", |c| c.session.as_str());
+    let exec = match sh.opts.real.as_ref()? {
+        Real::Shared(exec) => {
+            return Some(RealSession {
+                exec: exec.clone(),
+                watcher: None,
+                gate: true,
+            })
+        }
+        Real::PerSession(sessions) => match sessions.open(session) {
+            Ok(Some(exec)) => exec,
+            Ok(None) => {
+                local.sessions_missing += 1;
+                return None;
+            }
+            Err(e) => {
+                eprintln!("session {session}: {e}");
+                local.sessions_missing += 1;
+                return None;
+            }
+        },
+    };
+    let watcher = match (sh.opts.mode, exec.watch_root()) {
+        (Mode::DepcacheSync, Some(dir)) => lane.ws.watch_dir(dir, depcache::watch::WatchConfig::default()).ok(),
+        _ => None,
+    };
+    local.sessions_watched += u64::from(watcher.is_some());
+    Some(RealSession {
+        exec,
+        watcher,
+        gate: false,
+    })
+}
+
+/// A session's real execution.
+struct RealSession {
+    exec: Arc<dyn Executor>,
+    /// Dropped before the executor (whose directory it watches).
+    watcher: Option<depcache::watch::Watcher>,
+    /// The directory is shared with other sessions: take the gate.
+    gate: bool,
+}
+
+impl RealSession {
+    /// Counts its watcher's syncs into `report`.
+    fn count_syncs(&self, report: &mut Report) {
+        if let Some(w) = &self.watcher {
+            let stats = w.handler().stats();
+            report.syncs += stats.syncs;
+            report.sync_flushes += stats.sync_flushes;
+        }
+    }
+}
+
+impl Drop for RealSession {
+    fn drop(&mut self) {
+        // Stop watching before the executor may delete the directory.
+        self.watcher.take();
+    }
+}
+
+/// A real call's result as the cache keeps it: a non-zero exit is an answer
+/// (marked, and teaching no view); only a call that could not run is not.
+fn answer(r: Result<String, RunError>) -> Result<Out, RunError> {
+    match r {
+        Ok(o) => Ok(Out::new(&o)),
+        Err(RunError::Exit { code, stdout }) => Ok(Out {
+            text: format!("<exit {code}>\n{stdout}").into(),
+            complete: false,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// How a hit compares with a fresh run of its call: run again when they
+/// differ, to tell a stale serve from output that varies by itself. Also
+/// returns how long the first fresh run took (the tool time the hit saved).
+fn verify(exec: &dyn Executor, call: &ToolCall, served: &str) -> (Verdict, Duration) {
+    let started = Instant::now();
+    let fresh = answer(exec.run(call)).map(|o| o.text);
+    let took = started.elapsed();
+    if fresh.as_deref() == Ok(served) {
+        return (Verdict::Fresh, took);
+    }
+    if matches!(fresh, Err(RunError::TimedOut)) {
+        return (Verdict::Varies, took);
+    }
+    let again = answer(exec.run(call)).map(|o| o.text);
+    if again == fresh {
+        if std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
+            eprintln!("stale {}\n--- served\n{served}\n--- fresh\n{fresh:?}", call.name);
+        }
+        (Verdict::Stale, took)
+    } else {
+        (Verdict::Varies, took)
+    }
+}
+
+fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>) {
     let mut local = Report::default();
     let calls = &lane.calls;
+    let (done, progress) = (sh.done, sh.progress);
+    // Before anything is classified: a project command is a read only while watched.
+    let real = open_real(sh, lane, &mut local);
+    if sh.opts.real.is_some() && real.is_none() {
+        // Relaxed: a progress counter; nothing is read through it.
+        done.fetch_add(calls.len(), Ordering::Relaxed);
+        sh.counts.lock().unwrap_or_else(|p| p.into_inner()).absorb(local);
+        return;
+    }
     let mut lat = Vec::with_capacity(calls.len());
     // The last recorded output of each cacheable call, and how many changes
     // the fixed model had seen then, for the ceiling and the reachable repeats.
@@ -582,22 +781,23 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             )),
             Some(_) => None,
         };
-        let real = sh.opts.real.as_ref();
-        let _gate = real.map(|_| match truth_decision {
+        let _gate = real.as_ref().filter(|r| r.gate).map(|_| match truth_decision {
             Decision::Read { .. } | Decision::Uncached { .. } => {
                 Gate::Shared(sh.gate.read().unwrap_or_else(|p| p.into_inner()))
             }
             _ => Gate::Alone(sh.gate.write().unwrap_or_else(|p| p.into_inner())),
         });
         let ran = std::cell::Cell::new(false);
+        // Why the real call has no output, if it has none.
+        let failure: std::cell::Cell<Option<RunError>> = std::cell::Cell::new(None);
         // Time spent in the (simulated or real) tool, subtracted from the cache's latency.
         let in_tool = std::cell::Cell::new(Duration::ZERO);
         let run = |_: &ToolCall| {
             ran.set(true);
             let started = Instant::now();
             let _timer = Defer(|| in_tool.set(in_tool.get() + started.elapsed()));
-            if let Some(r) = real {
-                return r.0.run(&tc.to_call()).map(|o| Out::new(&o)).map_err(|_| ());
+            if let Some(r) = &real {
+                return answer(r.exec.run(&tc.to_call())).map_err(|e| failure.set(Some(e)));
             }
             if !tc.ok {
                 return Err(());
@@ -638,7 +838,7 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
                 lookup = matches!(decision, Decision::Read { .. });
                 run(&call)
             }
-            Mode::Depcache => {
+            Mode::Depcache | Mode::DepcacheSync | Mode::DepcacheFlush => {
                 lookup = matches!(decision, Decision::Read { .. });
                 lane.ws.serve_decided(&call, decision, run).map(|s| {
                     viewed = matches!(s.source, Source::View(_));
@@ -688,6 +888,18 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             }
         };
         lat.push(t0.elapsed().saturating_sub(in_tool.get()));
+        match failure.take() {
+            Some(RunError::Skipped(_)) => local.skipped_network += 1,
+            Some(RunError::TimedOut) => local.timeouts += 1,
+            _ => {}
+        }
+        if ran.get() {
+            local.tool_seconds += match (&real, tc.duration) {
+                (Some(_), _) => in_tool.get().as_secs_f64(),
+                (None, Some(d)) => d.as_secs_f64(),
+                (None, None) => 0.0,
+            };
+        }
         if let Some((all, agreed)) = effects {
             if let Some(e) = all {
                 e.end(&lane.sim);
@@ -697,26 +909,21 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             }
         }
         local.calls += 1;
+        if std::env::var_os("DEPCACHE_DEBUG_CALLS").is_some() {
+            debug_call(sh.opts.mode, tc, step, &lane.ws.classify(&call), lookup, ran.get());
+        }
         if lookup {
             local.lookups += 1;
             if !ran.get() {
                 local.hits += 1;
                 local.views += u64::from(viewed);
-                let fresh = real.map(|r| r.0.run(&tc.to_call()));
                 let verdict = match (&result, &tc.output, &floor) {
-                    (Ok(v), _, _) if fresh.is_some() => match &fresh {
-                        Some(Ok(o)) => {
-                            let differs = *v.text != **o;
-                            if differs && std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
-                                eprintln!(
-                                    "stale {}:{} {}\n--- cached\n{}\n--- fresh\n{o}",
-                                    tc.session, tc.line, tc.tool, v.text
-                                );
-                            }
-                            Verdict::of(differs)
-                        }
-                        _ => Verdict::Stale,
-                    },
+                    (Ok(v), _, _) if real.is_some() => {
+                        let exec = &*real.as_ref().map(|r| r.exec.clone()).expect("checked just before");
+                        let (verdict, took) = verify(exec, &tc.to_call(), &v.text);
+                        local.saved_seconds += took.as_secs_f64();
+                        verdict
+                    }
                     (Ok(v), Some(o), _) => {
                         local.checked_recorded += 1;
                         if *v.text != **o && std::env::var_os("DEPCACHE_DEBUG_STALE").is_some() {
@@ -742,8 +949,12 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
                     // without outputs there is nothing to compare.
                     _ => Verdict::Fresh,
                 };
+                if real.is_none() {
+                    local.saved_seconds += tc.duration.map_or(0.0, |d| d.as_secs_f64());
+                }
                 match verdict {
                     Verdict::Fresh => {}
+                    Verdict::Varies => local.varying += 1,
                     Verdict::ReliesOnPolicy => local.policy_reliant_hits += 1,
                     Verdict::Stale => {
                         local.stale_serves += 1;
@@ -768,8 +979,40 @@ fn run_session(sh: &Shared<'_>, lane: &Lane<'_, '_>, done: &AtomicUsize, progres
             h.saturating_record(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1));
         }
     }
+    if let Some(r) = &real {
+        r.count_syncs(&mut local);
+    }
     let mut c = sh.counts.lock().unwrap_or_else(|p| p.into_inner());
     c.absorb(local);
+}
+
+/// `DEPCACHE_DEBUG_CALLS=1`: one line per call on stderr (mode, session,
+/// step, decision, hit or miss, the command), to see where hits are lost.
+fn debug_call(mode: Mode, tc: &TraceCall, step: usize, decision: &Decision, lookup: bool, ran: bool) {
+    let kind = match decision {
+        Decision::Read { .. } => "read",
+        Decision::Write { .. } => "write",
+        Decision::Opaque => "opaque",
+        Decision::Uncached { .. } => "uncached",
+    };
+    let outcome = match (lookup, ran) {
+        (false, _) => "-",
+        (true, true) => "miss",
+        (true, false) => "HIT",
+    };
+    let command: String = tc
+        .args
+        .get("command")
+        .and_then(|c| c.as_str())
+        .unwrap_or("")
+        .chars()
+        .take(100)
+        .collect();
+    eprintln!(
+        "call {:?} {} {step} {kind} {outcome} {command:?}",
+        mode.name(),
+        tc.session
+    );
 }
 
 /// How a hit compares with the truth.
@@ -779,6 +1022,8 @@ enum Verdict {
     /// declares harmless (a command it calls read-only, say).
     ReliesOnPolicy,
     Stale,
+    /// Real execution: differs from a fresh run, but the call's output varies by itself.
+    Varies,
 }
 
 impl Verdict {
@@ -805,4 +1050,56 @@ impl<F: FnMut()> Drop for Defer<F> {
 enum Gate<'a> {
     Shared(std::sync::RwLockReadGuard<'a, ()>),
     Alone(std::sync::RwLockWriteGuard<'a, ()>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// Answers with `outputs` in turn, then repeats the last.
+    struct Scripted {
+        outputs: Vec<Result<String, RunError>>,
+        next: AtomicU64,
+    }
+
+    impl Executor for Scripted {
+        fn run(&self, _: &ToolCall) -> Result<String, RunError> {
+            // Relaxed: one thread.
+            let i = self.next.fetch_add(1, Ordering::Relaxed) as usize;
+            self.outputs[i.min(self.outputs.len() - 1)].clone()
+        }
+    }
+
+    fn verdict(served: &str, outputs: Vec<Result<String, RunError>>) -> Verdict {
+        let exec = Scripted {
+            outputs,
+            next: AtomicU64::new(0),
+        };
+        verify(&exec, &ToolCall::new("bash", serde_json::json!({})), served).0
+    }
+
+    #[test]
+    fn a_hit_is_stale_only_if_two_fresh_runs_agree_against_it() {
+        assert!(matches!(verdict("a", vec![Ok("a".into())]), Verdict::Fresh));
+        assert!(matches!(verdict("a", vec![Ok("b".into())]), Verdict::Stale));
+        assert!(matches!(
+            verdict("a", vec![Ok("b".into()), Ok("c".into())]),
+            Verdict::Varies
+        ));
+        assert!(matches!(verdict("a", vec![Err(RunError::TimedOut)]), Verdict::Varies));
+        let gone = RunError::Failed("no such file".into());
+        assert!(
+            matches!(verdict("a", vec![Err(gone)]), Verdict::Stale),
+            "the file is gone"
+        );
+        let exit = |code| {
+            Err(RunError::Exit {
+                code,
+                stdout: String::new(),
+            })
+        };
+        assert!(matches!(verdict("<exit 1>\n", vec![exit(1)]), Verdict::Fresh));
+        assert!(matches!(verdict("<exit 1>\n", vec![exit(2)]), Verdict::Stale));
+    }
 }

@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use depcache::tool::Policy;
 use depcache::trace::{Sandbox, Trace};
-use depcache_cli::replay::{replay, Mode, Options, Real, Report};
+use depcache_cli::real::{copy_tree, FsExecutor, RepoSessions};
+use depcache_cli::replay::{replay, Executor, Mode, Options, Real, Report};
 use depcache_cli::workload::{generate, Shape};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,11 +39,23 @@ pub struct Args {
     /// Skip bad trace lines (and count them) instead of stopping at the first.
     #[arg(long)]
     lenient: bool,
-    /// Run the calls for real against a copy of DIR (a fresh copy per policy),
-    /// with the file watcher on; every hit is checked against a fresh run. With
-    /// the built-in workload, its synthetic repository is written into the copy.
-    #[arg(long, value_name = "DIR")]
+    /// Run the calls for real against a copy of DIR (a fresh copy per mode),
+    /// all sessions in one directory; every hit is checked against a fresh run.
+    /// With the built-in workload, its synthetic repository is written into the
+    /// copy. Sync mode (a watcher on the copy) and flush mode side by side.
+    #[arg(long, value_name = "DIR", conflicts_with = "real_repos")]
     real: Option<PathBuf>,
+    /// Run each session for real in a fresh copy of DIR/<session> (a
+    /// repository at the version the session ran on), the trace's workspace
+    /// mapped into it; every hit is checked against a fresh run. Sessions
+    /// without a directory are skipped. See README "Replaying on real
+    /// repositories".
+    #[arg(long, value_name = "DIR")]
+    real_repos: Option<PathBuf>,
+    /// Real execution: longest a command may run, in seconds (its process
+    /// group is killed then).
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
     /// Built-in workload: sessions.
     #[arg(long, default_value_t = 8)]
     sessions: usize,
@@ -67,10 +81,21 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         calls_per_session: args.calls,
         ..Shape::default()
     };
-    if let Some(dir) = &args.real {
-        if !dir.is_dir() {
-            return Err(format!("--real {}: not a directory", dir.display()));
+    for (flag, dir) in [("--real", &args.real), ("--real-repos", &args.real_repos)] {
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                return Err(format!("{flag} {}: not a directory", dir.display()));
+            }
         }
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(format!(
+            "--timeout must be a positive number of seconds, got {}",
+            args.timeout
+        ));
+    }
+    if args.real_repos.is_some() && args.traces.is_empty() {
+        return Err("--real-repos needs a trace whose sessions name the directories".into());
     }
     let traces: Vec<Trace> = if args.traces.is_empty() {
         vec![generate(&shape)]
@@ -96,10 +121,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         None => None,
     };
     let total_calls: usize = traces.iter().map(|t| t.calls.len()).sum();
-    let bar = ProgressBar::with_draw_target(
-        Some((total_calls * Mode::ALL.len()) as u64),
-        ProgressDrawTarget::hidden(),
-    );
+    let real = args.real.is_some() || args.real_repos.is_some();
+    let modes: &[Mode] = if real { &Mode::REAL } else { &Mode::ALL };
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let bar = ProgressBar::with_draw_target(Some((total_calls * modes.len()) as u64), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:18} [{bar:40}] {pos}/{len} calls ({eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -107,7 +132,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     );
     let started = Instant::now();
     let mut reports = Vec::new();
-    for (i, mode) in Mode::ALL.into_iter().enumerate() {
+    for (i, &mode) in modes.iter().enumerate() {
         bar.set_message(mode.name());
         let opts = Options {
             threads: args.threads,
@@ -120,10 +145,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             sandbox: args.traces.is_empty().then_some(Sandbox::Shared),
             real: None,
         };
-        // Real mode: a fresh copy of the directory for each policy.
+        let workspace = PathBuf::from(&traces[0].header.workspace);
+        // Real mode: a fresh copy of the directory for each mode.
         let copy = match &args.real {
             Some(dir) => {
-                let copy = crate::real::copy_tree(dir)?;
+                let copy = copy_tree(dir)?;
                 if args.traces.is_empty() {
                     depcache_cli::workload::materialize(&shape, copy.path()).map_err(|e| e.to_string())?;
                 }
@@ -131,15 +157,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
             None => None,
         };
-        let opts = Options {
-            real: copy.as_ref().map(|c| {
-                Real(std::sync::Arc::new(crate::real::FsExecutor {
-                    dir: std::fs::canonicalize(c.path()).unwrap_or_else(|_| c.path().to_path_buf()),
-                    workspace: PathBuf::from(&traces[0].header.workspace),
-                }) as std::sync::Arc<dyn depcache_cli::replay::Executor>)
-            }),
-            ..opts
+        let real = match (&copy, &args.real_repos) {
+            (Some(c), _) => Some(Real::Shared(Arc::new(FsExecutor::new(
+                std::fs::canonicalize(c.path()).unwrap_or_else(|_| c.path().to_path_buf()),
+                workspace,
+                timeout,
+            )) as Arc<dyn Executor>)),
+            (None, Some(dir)) => Some(Real::PerSession(Arc::new(RepoSessions {
+                dir: dir.clone(),
+                workspace,
+                timeout,
+            }))),
+            (None, None) => None,
         };
+        let opts = Options { real, ..opts };
         let base = (i * total_calls) as u64;
         let progress = |n: usize| {
             if bar.is_hidden() && started.elapsed() > Duration::from_secs(1) {
@@ -162,10 +193,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     } else {
         print_table(&traces, &reports, skipped, &args);
     }
-    let ours = reports
+    let ours: u64 = reports
         .iter()
-        .find(|r| r.mode == Mode::Depcache.name())
-        .map_or(0, |r| r.stale_serves);
+        .filter(|r| modes.iter().any(|m| m.is_depcache() && m.name() == r.mode))
+        .map(|r| r.stale_serves)
+        .sum();
     if ours > 0 {
         eprintln!("error: depcache served {ours} stale results");
         return Ok(ExitCode::from(2));
@@ -234,10 +266,40 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
     println!("views = hits answered from file content seen before (part of hits); ceiling = cacheable");
     println!("calls whose recorded output equals the same call's previous one in its workspace;");
     println!("reach = those that no write or opaque call separates (servable without a watcher).");
-    println!("stale = hits whose output differs from the recorded output (or, without recorded");
+    if args.real.is_some() || args.real_repos.is_some() {
+        println!("stale = hits whose output differs from a fresh run of the call made right after");
+        println!("(twice, to exclude output that varies by itself).");
+    }
+    println!("Replayed: stale = hits whose output differs from the recorded output (or, without recorded");
     println!("outputs, from a simulated file system that versions every path the built-in policy");
     println!("says a call writes); policy = hits stale by that model only through calls that the");
     println!("replayed policy alone declares harmless (they rely on the policy being right).");
+    if args.real.is_some() || args.real_repos.is_some() {
+        println!();
+        for r in reports {
+            println!(
+                "{}: {} sessions ({} watched, {} without a directory); {} hits varied by themselves \
+                 (not stale); {} network calls skipped, {} timed out; tools ran {:.1} s, hits saved {:.1} s",
+                r.mode,
+                sessions(traces),
+                r.sessions_watched,
+                r.sessions_missing,
+                r.varying,
+                r.skipped_network,
+                r.timeouts,
+                r.tool_seconds,
+                r.saved_seconds
+            );
+        }
+    } else if reports.iter().any(|r| r.saved_seconds > 0.0) {
+        println!();
+        for r in reports.iter().filter(|r| r.saved_seconds > 0.0) {
+            println!(
+                "{}: tools ran {:.1} s (durations recorded in the trace), hits saved {:.1} s",
+                r.mode, r.tool_seconds, r.saved_seconds
+            );
+        }
+    }
     for r in reports.iter().filter(|r| !r.stale_examples.is_empty()) {
         let ex: Vec<String> = r
             .stale_examples
@@ -246,6 +308,20 @@ fn print_table(traces: &[Trace], reports: &[Report], skipped: usize, args: &Args
             .collect();
         println!("  {}: e.g. {}", r.mode, ex.join(", "));
     }
+}
+
+/// Distinct sessions over the traces.
+fn sessions(traces: &[Trace]) -> usize {
+    traces
+        .iter()
+        .map(|t| {
+            t.calls
+                .iter()
+                .map(|c| c.session.as_str())
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        })
+        .sum()
 }
 
 fn ns(n: u64) -> String {
