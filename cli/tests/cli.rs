@@ -438,3 +438,19 @@ fn bench_refuses_bad_arguments() {
     assert!(stderr(&o).starts_with("error: --plot:"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
 }
+
+#[test]
+fn recorded_durations_give_the_time_hits_saved() {
+    let f = trace_file(&[
+        HEADER,
+        r#"{"tool": "read_file", "args": {"path": "a.py"}, "output": "x", "duration_ms": 1500}"#,
+        r#"{"tool": "read_file", "args": {"path": "a.py"}, "output": "x", "duration_ms": 250}"#,
+        r#"{"tool": "read_file", "args": {"path": "b.py"}, "output": "y", "duration_ms": 40}"#,
+    ]);
+    let r = ours(f.path().to_str().unwrap(), "1");
+    assert_eq!(r["hits"], 1, "{r}");
+    assert!((r["saved_seconds"].as_f64().unwrap() - 0.25).abs() < 1e-9, "{r}");
+    assert!((r["tool_seconds"].as_f64().unwrap() - 1.54).abs() < 1e-9, "{r}");
+    let o = depcache(&["replay", f.path().to_str().unwrap()]);
+    assert!(stdout(&o).contains("hits saved 0.2 s"), "{}", stdout(&o));
+}
