@@ -11,7 +11,9 @@ use super::error::ToolError;
 use super::extract::{DefaultExtractor, DepExtractor};
 use super::fingerprint::{self, Print};
 use super::output::{Body, Origin, Served, Source, Stored, ToolOutput};
-use super::policy::{Policy, ShellPolicy, ToolPolicy};
+use super::patch;
+use super::path_args::unknown_arg;
+use super::policy::{Policy, ShellPolicy, ToolPolicy, WritePolicy};
 use super::project::Projects;
 use super::shell::{self, ShellClass};
 use super::view::View;
@@ -300,7 +302,8 @@ impl<V: ToolOutput> ToolCache<V> {
     pub(crate) fn classify_in(&self, ws: &WsCtx, call: &ToolCall) -> Decision {
         let policy = self.policy.load();
         let root = &ws.root;
-        let decided = match policy.get(&call.name) {
+        let tool_policy = policy.resolve(call);
+        let decided = match tool_policy {
             ToolPolicy::Read(read) => canonical_key(call, root, &read.defaults).and_then(|key| {
                 let deps = self.extractor.read_deps(call, read, root)?;
                 Ok(if deps.is_empty() {
@@ -312,23 +315,45 @@ impl<V: ToolOutput> ToolCache<V> {
                     }
                 })
             }),
-            ToolPolicy::Write(w) => self.extractor.written_paths(call, &w.args, root).map(|mut paths| {
-                paths.extend(w.fixed.iter().map(|f| DepPath::in_workspace(root, f)));
-                if paths.is_empty() && w.opaque_if_no_path {
-                    Decision::Opaque
-                } else {
-                    Decision::Write { paths }
-                }
-            }),
-            ToolPolicy::Opaque => Ok(Decision::Opaque),
+            ToolPolicy::Write(w) => Ok(self.classify_write(call, w, root)),
+            ToolPolicy::Opaque | ToolPolicy::ByArg(_) => Ok(Decision::Opaque),
             ToolPolicy::Never => Ok(Decision::Uncached { reason: None }),
             ToolPolicy::Shell(sh) => Ok(self.classify_shell(ws, call, sh)),
         };
-        decided.unwrap_or_else(|e| match policy.get(&call.name) {
+        decided.unwrap_or_else(|e| match tool_policy {
             // A write we cannot parse may still write: be safe.
             ToolPolicy::Write(_) => Decision::Opaque,
             _ => Decision::Uncached { reason: Some(e) },
         })
+    }
+
+    /// A write: the paths its schema's arguments (or its patch) name. What it
+    /// cannot tell the whole target of is opaque, never a partial invalidation.
+    fn classify_write(&self, call: &ToolCall, w: &WritePolicy, root: &Path) -> Decision {
+        let mut paths = Vec::new();
+        if !w.patch_args.is_empty() {
+            let patch = w.patch_args.iter().find_map(|a| call.args.get(a).and_then(Value::as_str));
+            match patch.map(patch::written_paths) {
+                Some(Ok(spelled)) => paths.extend(spelled.iter().map(|p| DepPath::in_workspace(root, p))),
+                _ => return Decision::Opaque,
+            }
+        } else {
+            // No schema: an argument the cache knows neither as a path nor as
+            // content may name a target.
+            if w.args.is_empty() && unknown_arg(&call.args).is_some() {
+                return Decision::Opaque;
+            }
+            match self.extractor.written_paths(call, &w.args, root) {
+                Ok(found) => paths = found,
+                Err(_) => return Decision::Opaque,
+            }
+        }
+        paths.extend(w.fixed.iter().map(|f| DepPath::in_workspace(root, f)));
+        if paths.is_empty() && w.opaque_if_no_path {
+            Decision::Opaque
+        } else {
+            Decision::Write { paths }
+        }
     }
 
     fn classify_shell(&self, ws: &WsCtx, call: &ToolCall, policy: &ShellPolicy) -> Decision {

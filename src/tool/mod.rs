@@ -26,6 +26,7 @@ mod extract;
 mod fingerprint;
 mod learn;
 mod output;
+mod patch;
 mod path_args;
 mod policy;
 mod project;
@@ -44,7 +45,7 @@ pub use extract::{DefaultExtractor, DepExtractor};
 pub use output::{CallRef, Origin, Served, Source, Stored, ToolOutput};
 #[cfg(any(test, fuzzing, depcache_checks))]
 pub(crate) use path_args::is_path_arg;
-pub use policy::{Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
+pub use policy::{ByArgPolicy, Policy, ReadPolicy, ReadView, ShellPolicy, ToolPolicy, ViewFormat, WritePolicy};
 #[cfg(feature = "watch")]
 pub(crate) use project::Projects;
 #[cfg(feature = "watch")]

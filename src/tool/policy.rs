@@ -27,6 +27,46 @@ pub enum ToolPolicy {
     /// A shell tool: each command is parsed and classified as a cacheable read,
     /// a write of known paths, or opaque ([`shell::classify`](super::shell::classify)).
     Shell(ShellPolicy),
+    /// A tool whose meaning depends on one argument's value: OpenHands'
+    /// `str_replace_editor`, whose `command: "view"` reads and whose other
+    /// commands write.
+    ByArg(ByArgPolicy),
+}
+
+/// The policies of a tool by the value of one of its arguments.
+///
+/// ```
+/// use depcache::tool::{Policy, ToolPolicy};
+///
+/// let p = Policy::from_toml_str(r#"
+///     [tools.editor]
+///     kind = "by_arg"
+///     arg = "command"
+///     otherwise = { kind = "opaque" }
+///     [tools.editor.cases.view]
+///     kind = "read"
+///     scope = "subtree"
+///     [tools.editor.cases.create]
+///     kind = "write"
+/// "#).unwrap();
+/// assert!(matches!(p.get("editor"), ToolPolicy::ByArg(_)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ByArgPolicy {
+    /// The argument whose (string) value chooses the policy.
+    pub arg: String,
+    /// The policy of each value.
+    pub cases: BTreeMap<String, ToolPolicy>,
+    /// The policy of any other value, or of a call without the argument
+    /// (opaque by default: an unknown command may write).
+    #[serde(default = "opaque")]
+    pub otherwise: Box<ToolPolicy>,
+}
+
+fn opaque() -> Box<ToolPolicy> {
+    Box::new(ToolPolicy::Opaque)
 }
 
 /// The settings of a shell tool.
@@ -221,9 +261,19 @@ impl ReadPolicy {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct WritePolicy {
-    /// Arguments whose paths it changes; empty means every path argument.
+    /// Arguments whose paths it changes (the tool's schema). Empty: every
+    /// argument of a known path name, and then a call with an argument of a
+    /// name the cache knows neither as a path nor as content (`destination`
+    /// in a tool it has no schema of) is opaque: that argument may name what
+    /// it writes.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Arguments holding a patch in codex's `apply_patch` envelope (`***
+    /// Begin Patch` … `*** End Patch`): the paths of its `Add File`, `Update
+    /// File`, `Delete File` and `Move to` lines are what it writes. A call
+    /// whose patch does not parse is opaque.
+    #[serde(default)]
+    pub patch_args: Vec<String>,
     /// Paths it always changes (e.g. `.git` for `git_commit`).
     #[serde(default)]
     pub fixed: Vec<String>,
@@ -239,9 +289,28 @@ fn yes() -> bool {
 impl WritePolicy {
     fn fixed(paths: &[&str]) -> Self {
         WritePolicy {
-            args: vec![],
             fixed: paths.iter().map(|s| s.to_string()).collect(),
             opaque_if_no_path: true,
+            ..Default::default()
+        }
+    }
+
+    /// Writes the paths in these arguments (the tool's schema), and is
+    /// opaque if none is given.
+    pub fn args(names: &[&str]) -> Self {
+        WritePolicy {
+            args: names.iter().map(|s| s.to_string()).collect(),
+            opaque_if_no_path: true,
+            ..Default::default()
+        }
+    }
+
+    /// Writes the paths of the patch in one of these arguments.
+    pub fn patch(args: &[&str]) -> Self {
+        WritePolicy {
+            patch_args: args.iter().map(|s| s.to_string()).collect(),
+            opaque_if_no_path: true,
+            ..Default::default()
         }
     }
 }
@@ -410,6 +479,22 @@ impl Policy {
     /// The policy of `tool`.
     pub fn get(&self, tool: &str) -> &ToolPolicy {
         self.tools.get(tool).unwrap_or(&self.unknown)
+    }
+
+    /// The policy of `call`: its tool's, with a [`ToolPolicy::ByArg`]
+    /// resolved by the call's argument (a nesting deeper than 8, or a
+    /// value that is not a string, resolves to its `otherwise`; what stays a
+    /// `ByArg` is opaque).
+    pub fn resolve(&self, call: &super::ToolCall) -> &ToolPolicy {
+        let mut p = self.get(&call.name);
+        for _ in 0..8 {
+            let ToolPolicy::ByArg(by) = p else { return p };
+            p = match call.args.get(&by.arg).and_then(Value::as_str) {
+                Some(v) => by.cases.get(v).unwrap_or(&by.otherwise),
+                None => &by.otherwise,
+            };
+        }
+        p
     }
 
     /// This table with every entry of `other` added or replacing ours (and

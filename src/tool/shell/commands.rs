@@ -347,7 +347,16 @@ pub(super) fn builtin_readers() -> &'static HashMap<&'static str, CommandSpec> {
                     "--buffer-size",
                     "--parallel",
                 ],
-                &["-o", "--output", "--compress-program", "--files0-from"],
+                &[
+                    "-o",
+                    "--output",
+                    "--compress-program",
+                    "--files0-from",
+                    // A random order: the output changes by itself.
+                    "-R",
+                    "--random-sort",
+                    "--random-source",
+                ],
             ),
         );
         t.insert(
@@ -384,16 +393,6 @@ pub(super) fn builtin_readers() -> &'static HashMap<&'static str, CommandSpec> {
         t.insert(
             "column",
             file_reader(&["-s", "-c", "-o", "-N", "-E", "-H", "-W", "-R"], &[]),
-        );
-        t.insert(
-            "jq",
-            CommandSpec {
-                skip: 1,
-                pattern_options: strings(&["-f", "--from-file"]),
-                path_options: strings(&["-f", "--from-file", "-L"]),
-                value_options: strings(&["--arg", "--argjson", "--slurpfile", "--rawfile", "--indent"]),
-                ..file_reader(&[], &[])
-            },
         );
         t.insert(
             "file",

@@ -29,6 +29,7 @@ impl Walker<'_> {
                 }
                 done(cwds)
             }
+            "jq" => self.jq(args, cwds).map(|()| Some((cwds.clone(), cwds.clone()))),
             "pwd" => {
                 if *cwds == Cwds::Unknown {
                     self.dynamic("the unknown current directory");
@@ -922,7 +923,7 @@ impl Walker<'_> {
             if has(&["--since", "--until", "--after", "--before", "--relative-date"])
                 || rest
                     .iter()
-                    .any(|w| w.text == "--date=relative" || w.text == "--date=human")
+                    .any(|w| w.text == "--date=relative" || w.text == "--date=human" || git_time_dependent(&w.text))
             {
                 me.dynamic(format!("the current time (relative dates of `git {}`)", args[i].text));
             }
@@ -1040,4 +1041,125 @@ fn pathspec(w: &Word) -> Word {
         p.glob = Some(i);
     }
     p
+}
+
+/// True if a git argument makes the output depend on the current time: a
+/// relative date in a format (`%cr`, `%ar`, `%ch`, `%ah`, `%gr`,
+/// `%(committerdate:relative)`) or a reflog entry named by time
+/// (`HEAD@{1.hour.ago}`, `main@{yesterday}`; `@{1}`, `@{u}` and `@{push}`
+/// are not).
+fn git_time_dependent(arg: &str) -> bool {
+    const RELATIVE: &[&str] = &["%cr", "%ar", "%ch", "%ah", "%gr", ":relative", ":human"];
+    if RELATIVE.iter().any(|r| arg.contains(r)) {
+        return true;
+    }
+    let mut rest = arg;
+    while let Some(i) = rest.find("@{") {
+        let spec = &rest[i + 2..];
+        let spec = &spec[..spec.find('}').unwrap_or(spec.len())];
+        let by_count = spec.trim_start_matches('-').chars().all(|c| c.is_ascii_digit());
+        let named = matches!(spec, "u" | "upstream" | "push");
+        if !by_count && !named {
+            return true;
+        }
+        rest = &rest[i + 2..];
+    }
+    false
+}
+
+impl Walker<'_> {
+    /// `jq [options] FILTER [FILES]`: reads FILES (none: its input), the
+    /// files of `--rawfile NAME FILE` and `--slurpfile NAME FILE`, and the
+    /// filter file of `-f FILE` (then every operand is an input file).
+    /// `--arg NAME VALUE` and `--argjson NAME JSON` take two words that are
+    /// not paths; after `--args` / `--jsonargs` the operands are values, not
+    /// files. A filter that reads the clock or the environment (`now`,
+    /// `env`, `$ENV`) makes it opaque.
+    fn jq(&mut self, args: &[Word], cwds: &Cwds) -> Result<(), Reason> {
+        let mut filter_from_file = false;
+        let mut operands_are_values = false;
+        let mut operands: Vec<&Word> = Vec::new();
+        let mut i = 0;
+        let mut options_done = false;
+        while i < args.len() {
+            let w = &args[i];
+            self.note_dynamic(w);
+            i += 1;
+            let t = w.text.as_str();
+            if options_done || !t.starts_with('-') || t == "-" {
+                operands.push(w);
+                continue;
+            }
+            if !w.is_exact() {
+                return Err(format!("cannot tell whether `{}`… is an option of `jq`", short(t)));
+            }
+            match t {
+                "--" => options_done = true,
+                "--arg" | "--argjson" => i += 2,
+                "--rawfile" | "--slurpfile" => {
+                    let file = args.get(i + 1).ok_or_else(|| format!("`jq {t}` without a file"))?;
+                    self.read(file, Scope::Exact, cwds);
+                    i += 2;
+                }
+                "-f" | "--from-file" => {
+                    let file = args.get(i).ok_or("`jq -f` without a file")?;
+                    self.read(file, Scope::Exact, cwds);
+                    filter_from_file = true;
+                    i += 1;
+                }
+                "-L" | "--indent" => i += 1,
+                "--args" | "--jsonargs" => operands_are_values = true,
+                t if t.starts_with("-L") || t.starts_with("--indent=") => {}
+                t if t.starts_with("--") => {
+                    const FLAGS: &[&str] = &[
+                        "--raw-output", "--join-output", "--raw-output0", "--ascii-output", "--compact-output",
+                        "--tab", "--sort-keys", "--color-output", "--monochrome-output", "--null-input",
+                        "--raw-input", "--slurp", "--exit-status", "--seq", "--stream", "--stream-errors",
+                        "--unbuffered",
+                    ];
+                    if !FLAGS.contains(&t) {
+                        return Err(format!("`jq {t}` is not an option the cache knows"));
+                    }
+                }
+                // Clusters of one-letter flags (`-rc`, `-n`).
+                t if t[1..].chars().all(|c| "rjacCMnRseSh".contains(c)) => {}
+                t => return Err(format!("`jq {t}` is not an option the cache knows")),
+            }
+        }
+        let mut operands = operands.into_iter();
+        if !filter_from_file {
+            let Some(filter) = operands.next() else {
+                return Err("`jq` without a filter".into());
+            };
+            if !filter.is_exact() {
+                return Err("a `jq` filter known only when it runs".into());
+            }
+            if jq_reads_time_or_env(&filter.text) {
+                return Err("a `jq` filter that reads the clock or the environment".into());
+            }
+        }
+        if operands_are_values {
+            return Ok(());
+        }
+        for op in operands {
+            if !(op.is_exact() && op.text == "-") {
+                self.read(op, Scope::Exact, cwds);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True if a jq filter reads the clock (`now`) or the environment (`env`,
+/// `$ENV`), as a word of its own.
+fn jq_reads_time_or_env(filter: &str) -> bool {
+    let bytes = filter.as_bytes();
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    ["now", "env", "$ENV"].iter().any(|word| {
+        filter.match_indices(word).any(|(at, _)| {
+            let before = at.checked_sub(1).map(|j| bytes[j]);
+            let after = bytes.get(at + word.len()).copied();
+            !before.is_some_and(word_char) && !after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    })
 }

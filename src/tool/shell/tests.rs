@@ -578,3 +578,42 @@ fn project_commands() {
         ShellClass::Opaque { .. }
     ));
 }
+
+#[test]
+fn jq_options_take_their_arguments() {
+    table(&[
+        ("jq .a in.json", R(&[("in.json", E)])),
+        ("jq --rawfile tpl t.txt '.a' in.json", R(&[("t.txt", E), ("in.json", E)])),
+        ("jq --slurpfile s other.json -r '.a' in.json", R(&[("other.json", E), ("in.json", E)])),
+        ("jq --arg n v --argjson j 1 '.a' in.json", R(&[("in.json", E)])),
+        ("jq -f prog.jq a.json b.json", R(&[("prog.jq", E), ("a.json", E), ("b.json", E)])),
+        ("jq -n '$ARGS' --args a.json b.json", R(&[])),
+        ("jq -rc .a - < in.json", R(&[("in.json", E)])),
+        ("jq now", O("clock")),
+        ("jq -n 'now | todate'", O("clock")),
+        ("jq '.x + env.HOME' a.json", O("environment")),
+        ("jq '$ENV.PATH' a.json", O("environment")),
+        ("jq '.known' a.json", R(&[("a.json", E)])),
+        ("jq --rawfile x", O("without a file")),
+        ("jq --bogus . a.json", O("not an option")),
+    ]);
+}
+
+#[test]
+fn output_that_changes_with_time_is_never_a_read() {
+    table(&[
+        ("git log --format=%cr -3", O("current time")),
+        ("git log --pretty='%h %ar'", O("current time")),
+        ("git log --format='%ch'", O("current time")),
+        ("git for-each-ref --format='%(committerdate:relative)'", O("current time")),
+        ("git show HEAD@{1.hour.ago}", O("current time")),
+        ("git log main@{yesterday}..main", O("current time")),
+        ("git show HEAD@{1}", R(&[("", S)])),
+        ("git log @{u}..HEAD", R(&[("", S)])),
+        ("git log --format=%H%n%ad", R(&[("", S)])),
+        ("sort -R a.txt", O("")),
+        ("sort --random-sort a.txt", O("")),
+        ("shuf a.txt", O("")),
+        ("git grep -O foo", O("pager")),
+    ]);
+}
