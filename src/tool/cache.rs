@@ -332,7 +332,10 @@ impl<V: ToolOutput> ToolCache<V> {
     fn classify_write(&self, call: &ToolCall, w: &WritePolicy, root: &Path) -> Decision {
         let mut paths = Vec::new();
         if !w.patch_args.is_empty() {
-            let patch = w.patch_args.iter().find_map(|a| call.args.get(a).and_then(Value::as_str));
+            let patch = w
+                .patch_args
+                .iter()
+                .find_map(|a| call.args.get(a).and_then(Value::as_str));
             match patch.map(patch::written_paths) {
                 Some(Ok(spelled)) => paths.extend(spelled.iter().map(|p| DepPath::in_workspace(root, p))),
                 _ => return Decision::Opaque,
@@ -359,10 +362,29 @@ impl<V: ToolOutput> ToolCache<V> {
     fn classify_shell(&self, ws: &WsCtx, call: &ToolCall, policy: &ShellPolicy) -> Decision {
         let root = &ws.root;
         let arg = |k: &str| call.args.get(k);
-        let Some(Value::String(command)) = arg(&policy.command_arg) else {
-            return Decision::Opaque; // a shell call we cannot read may do anything
+        // Input typed into a running program (OpenHands' `is_input`), or a
+        // command left running: not a command whose output is its result.
+        if ["is_input", "run_in_background"]
+            .iter()
+            .any(|k| arg(k).is_some_and(|v| v == &Value::Bool(true) || v == "true"))
+        {
+            return Decision::Opaque;
+        }
+        // codex's `workdir` where the policy names no `cwd` argument.
+        let cwd = arg(&policy.cwd_arg).or_else(|| arg("workdir")).and_then(Value::as_str);
+        let command = match arg(&policy.command_arg) {
+            Some(Value::String(command)) => command,
+            // An argument vector (codex: `["bash", "-lc", "script"]`).
+            Some(Value::Array(items)) if arg(&policy.args_arg).is_none() => {
+                let argv: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                let class = match argv {
+                    Some(argv) if !argv.is_empty() => shell::classify_argv(&argv, cwd, root, &policy.config),
+                    _ => return Decision::Opaque,
+                };
+                return self.shell_decision(ws, call, class);
+            }
+            _ => return Decision::Opaque, // a shell call we cannot read may do anything
         };
-        let cwd = arg(&policy.cwd_arg).and_then(Value::as_str);
         let class = match arg(&policy.args_arg) {
             Some(Value::Array(items)) => {
                 let mut argv = vec![command.as_str()];
@@ -385,6 +407,12 @@ impl<V: ToolOutput> ToolCache<V> {
             Some(Value::Null) | None => shell::classify(command, cwd, root, &policy.config),
             Some(_) => return Decision::Opaque,
         };
+        self.shell_decision(ws, call, class)
+    }
+
+    /// The decision for a shell call of class `class`.
+    fn shell_decision(&self, ws: &WsCtx, call: &ToolCall, class: ShellClass) -> Decision {
+        let root = &ws.root;
         match class {
             ShellClass::Read { deps } => match canonical_key(call, root, &serde_json::Map::new()) {
                 Ok(key) => Decision::Read {

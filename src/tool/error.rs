@@ -49,4 +49,12 @@ pub enum ToolError {
         /// The root asked for.
         requested: String,
     },
+    /// [`Policy::for_agent`](super::Policy::for_agent) does not know the agent.
+    #[error("no policy for agent `{name}` (known: {known})")]
+    UnknownAgent {
+        /// The name asked for.
+        name: String,
+        /// The names it knows.
+        known: String,
+    },
 }

@@ -106,7 +106,10 @@ mod tests {
     #[test]
     fn malformed_patches_are_refused() {
         assert_eq!(written_paths("diff --git a/x b/x"), Err(PatchError::NoBegin));
-        assert_eq!(written_paths("*** Begin Patch\n*** Add File: a\n+x\n"), Err(PatchError::NoEnd));
+        assert_eq!(
+            written_paths("*** Begin Patch\n*** Add File: a\n+x\n"),
+            Err(PatchError::NoEnd)
+        );
         assert_eq!(written_paths("*** Begin Patch\n*** End Patch"), Err(PatchError::Empty));
         assert!(matches!(
             written_paths("*** Begin Patch\n*** Update File:   \n*** End Patch"),

@@ -380,6 +380,22 @@ impl Policy {
             }
         };
         let file_read = ReadPolicy::exact().with_defaults(serde_json::json!({"offset": 0, "startLine": 1}));
+        // Each agent's tools, as its public source declares them (names are
+        // case-sensitive, so Claude Code's `Read` is not `read`):
+        // - codex: codex-rs/core/src/tools/spec.rs (shell, apply_patch,
+        //   read_file, list_dir, grep_files, view_image);
+        // - Claude Code: its tool reference (Read, Write, Edit, MultiEdit,
+        //   NotebookEdit, Glob, Grep, LS, Bash);
+        // - OpenHands: openhands/agenthub/codeact_agent/tools/
+        //   (str_replace_editor, execute_bash);
+        // - SWE-agent: tools/defaults, tools/search, tools/edit_anthropic
+        //   (open, search_file, search_dir, find_file, create);
+        // - Goose: crates/goose-mcp/src/developer (shell, text_editor);
+        // - Cline: src/core/prompts/system.ts (read_file, write_to_file,
+        //   replace_in_file, search_files, list_files,
+        //   list_code_definition_names, execute_command);
+        // - the MCP filesystem server: modelcontextprotocol/servers,
+        //   src/filesystem/index.ts.
         add(
             &[
                 "read_file",
@@ -390,19 +406,49 @@ impl Policy {
                 "check_file_exists",
                 "stat",
                 "open_file",
+                "Read",
+                "read_text_file",
+                "read_media_file",
+                "read_multiple_files",
+                "get_file_info",
+                "view_image",
+                "open",
             ],
             Read(file_read),
         );
         add(
-            &["list_directory", "ls", "list_dir", "list_files", "tree"],
+            &[
+                "list_directory",
+                "ls",
+                "list_dir",
+                "list_files",
+                "tree",
+                "LS",
+                "list_directory_with_sizes",
+                "directory_tree",
+                "list_code_definition_names",
+            ],
             Read(ReadPolicy::workspace().with_defaults(serde_json::json!({"recursive": false}))),
         );
         add(
-            &["search_file_content", "grep", "search", "code_search", "rg", "ripgrep"],
+            &[
+                "search_file_content",
+                "grep",
+                "search",
+                "code_search",
+                "rg",
+                "ripgrep",
+                "Grep",
+                "grep_files",
+                "search_files",
+                "search_dir",
+            ],
             Read(ReadPolicy::workspace()),
         );
+        // SWE-agent: the open file when no `file` is named (not cached).
+        add(&["search_file"], Read(ReadPolicy::exact()));
         add(
-            &["find_files", "find", "glob", "file_search"],
+            &["find_files", "find", "glob", "file_search", "Glob", "find_file"],
             Read(ReadPolicy::workspace().with_globs(&["pattern", "glob"])),
         );
         add(
@@ -422,16 +468,43 @@ impl Policy {
                 "edit_file",
                 "str_replace",
                 "str_replace_editor",
-                "apply_patch",
                 "create_directory",
-                "move_file",
                 "rename_file",
                 "copy_file",
+                "write_to_file",
+                "replace_in_file",
+                "create",
             ],
             Write(WritePolicy {
                 opaque_if_no_path: true,
                 ..Default::default()
             }),
+        );
+        add(
+            &["Write", "Edit", "MultiEdit"],
+            Write(WritePolicy::args(&["file_path"])),
+        );
+        add(&["NotebookEdit"], Write(WritePolicy::args(&["notebook_path"])));
+        add(&["move_file"], Write(WritePolicy::args(&["source", "destination"])));
+        add(&["apply_patch"], Write(WritePolicy::patch(&["input", "patch"])));
+        // A view (of a file or a directory) reads; every other command writes `path`.
+        let editor = ByArg(ByArgPolicy {
+            arg: "command".into(),
+            cases: [
+                ("view".to_string(), Read(ReadPolicy::subtree())),
+                ("create".to_string(), Write(WritePolicy::args(&["path"]))),
+                ("write".to_string(), Write(WritePolicy::args(&["path"]))),
+                ("str_replace".to_string(), Write(WritePolicy::args(&["path"]))),
+                ("insert".to_string(), Write(WritePolicy::args(&["path"]))),
+                ("undo_edit".to_string(), Write(WritePolicy::args(&["path"]))),
+            ]
+            .into_iter()
+            .collect(),
+            otherwise: Box::new(Opaque),
+        });
+        add(
+            &["str_replace_editor", "text_editor", "str_replace_based_edit_tool"],
+            editor,
         );
         add(
             &[
@@ -467,6 +540,8 @@ impl Policy {
                 "exec",
                 "terminal",
                 "run_terminal_cmd",
+                "Bash",
+                "execute_command",
             ],
             Shell(ShellPolicy::default()),
         );
@@ -474,6 +549,57 @@ impl Policy {
             tools: t,
             unknown: Never,
         }
+    }
+
+    /// The agents [`for_agent`](Policy::for_agent) knows.
+    pub const AGENTS: &'static [&'static str] = &[
+        "codex",
+        "claude-code",
+        "openhands",
+        "swe-agent",
+        "goose",
+        "cline",
+        "mcp-filesystem",
+    ];
+
+    /// The defaults as one agent's tools mean them, where the names of
+    /// agents conflict. codex's `shell` starts every command in its
+    /// `workdir` (or the workspace root): no directory carries over. The
+    /// others' tools are in [`defaults`](Policy::defaults) as they are.
+    /// Tools an agent does not declare stay neither cached nor
+    /// invalidating.
+    ///
+    /// ```
+    /// use depcache::tool::{Decision, Policy, ToolCache, ToolCall};
+    /// use serde_json::json;
+    ///
+    /// let tools: ToolCache = ToolCache::new("/repo", 1000);
+    /// tools.set_policy(Policy::for_agent("codex").unwrap());
+    /// let ls = ToolCall::new("shell", json!({"command": ["bash", "-lc", "ls src"], "workdir": "/repo"}));
+    /// assert!(matches!(tools.classify(&ls), Decision::Read { .. }));
+    /// assert!(Policy::for_agent("hal-9000").is_err());
+    /// ```
+    pub fn for_agent(name: &str) -> Result<Policy, ToolError> {
+        let mut p = Policy::defaults();
+        match name {
+            "codex" => {
+                let shell = ShellPolicy {
+                    cwd_arg: "workdir".into(),
+                    persistent_cwd: false,
+                    ..ShellPolicy::default()
+                };
+                p.tools.insert("shell".into(), ToolPolicy::Shell(shell.clone()));
+                p.tools.insert("container.exec".into(), ToolPolicy::Shell(shell));
+            }
+            "claude-code" | "openhands" | "swe-agent" | "goose" | "cline" | "mcp-filesystem" => {}
+            other => {
+                return Err(ToolError::UnknownAgent {
+                    name: other.to_string(),
+                    known: Self::AGENTS.join(", "),
+                })
+            }
+        }
+        Ok(p)
     }
 
     /// The policy of `tool`.

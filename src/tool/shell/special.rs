@@ -1112,9 +1112,22 @@ impl Walker<'_> {
                 t if t.starts_with("-L") || t.starts_with("--indent=") => {}
                 t if t.starts_with("--") => {
                     const FLAGS: &[&str] = &[
-                        "--raw-output", "--join-output", "--raw-output0", "--ascii-output", "--compact-output",
-                        "--tab", "--sort-keys", "--color-output", "--monochrome-output", "--null-input",
-                        "--raw-input", "--slurp", "--exit-status", "--seq", "--stream", "--stream-errors",
+                        "--raw-output",
+                        "--join-output",
+                        "--raw-output0",
+                        "--ascii-output",
+                        "--compact-output",
+                        "--tab",
+                        "--sort-keys",
+                        "--color-output",
+                        "--monochrome-output",
+                        "--null-input",
+                        "--raw-input",
+                        "--slurp",
+                        "--exit-status",
+                        "--seq",
+                        "--stream",
+                        "--stream-errors",
                         "--unbuffered",
                     ];
                     if !FLAGS.contains(&t) {

@@ -583,10 +583,19 @@ fn project_commands() {
 fn jq_options_take_their_arguments() {
     table(&[
         ("jq .a in.json", R(&[("in.json", E)])),
-        ("jq --rawfile tpl t.txt '.a' in.json", R(&[("t.txt", E), ("in.json", E)])),
-        ("jq --slurpfile s other.json -r '.a' in.json", R(&[("other.json", E), ("in.json", E)])),
+        (
+            "jq --rawfile tpl t.txt '.a' in.json",
+            R(&[("t.txt", E), ("in.json", E)]),
+        ),
+        (
+            "jq --slurpfile s other.json -r '.a' in.json",
+            R(&[("other.json", E), ("in.json", E)]),
+        ),
         ("jq --arg n v --argjson j 1 '.a' in.json", R(&[("in.json", E)])),
-        ("jq -f prog.jq a.json b.json", R(&[("prog.jq", E), ("a.json", E), ("b.json", E)])),
+        (
+            "jq -f prog.jq a.json b.json",
+            R(&[("prog.jq", E), ("a.json", E), ("b.json", E)]),
+        ),
         ("jq -n '$ARGS' --args a.json b.json", R(&[])),
         ("jq -rc .a - < in.json", R(&[("in.json", E)])),
         ("jq now", O("clock")),
@@ -605,7 +614,10 @@ fn output_that_changes_with_time_is_never_a_read() {
         ("git log --format=%cr -3", O("current time")),
         ("git log --pretty='%h %ar'", O("current time")),
         ("git log --format='%ch'", O("current time")),
-        ("git for-each-ref --format='%(committerdate:relative)'", O("current time")),
+        (
+            "git for-each-ref --format='%(committerdate:relative)'",
+            O("current time"),
+        ),
         ("git show HEAD@{1.hour.ago}", O("current time")),
         ("git log main@{yesterday}..main", O("current time")),
         ("git show HEAD@{1}", R(&[("", S)])),

@@ -1,0 +1,382 @@
+//! Each agent's tools, with calls shaped exactly as the agent sends them:
+//! what is cached, what a write invalidates, what stays opaque. The README's
+//! dialect table names these tests.
+
+use std::sync::Arc;
+
+use depcache::tool::{Decision, Policy, ToolCache, ToolCall};
+use depcache::DepPath;
+use serde_json::{json, Value};
+
+const ROOT: &str = "/repo";
+
+fn tools(agent: &str) -> ToolCache {
+    let t = ToolCache::new(ROOT, 1000);
+    t.set_policy(Policy::for_agent(agent).unwrap());
+    t
+}
+
+fn c(name: &str, args: Value) -> ToolCall {
+    ToolCall::new(name, args)
+}
+
+fn is_read(t: &ToolCache, call: &ToolCall) -> bool {
+    matches!(t.classify(call), Decision::Read { .. })
+}
+
+/// The paths a write invalidates, sorted; `None` if it is not a write.
+fn writes(t: &ToolCache, call: &ToolCall) -> Option<Vec<String>> {
+    match t.classify(call) {
+        Decision::Write { paths } => {
+            let mut p: Vec<String> = paths.iter().map(|p| p.as_path().display().to_string()).collect();
+            p.sort();
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+fn opaque(t: &ToolCache, call: &ToolCall) -> bool {
+    t.classify(call) == Decision::Opaque
+}
+
+fn run(t: &ToolCache, call: &ToolCall, out: &str) {
+    t.execute(call, |_| Ok::<Arc<str>, ()>(out.into())).unwrap();
+}
+
+#[test]
+fn codex() {
+    let t = tools("codex");
+    let sh = |argv: &[&str], workdir: &str| {
+        c(
+            "shell",
+            json!({"command": argv, "workdir": workdir, "timeout_ms": 10000}),
+        )
+    };
+    assert!(is_read(&t, &sh(&["bash", "-lc", "cat src/a.py"], "/repo")));
+    assert!(is_read(&t, &sh(&["rg", "-n", "fn main"], "/repo")));
+    // The directory is the call's workdir: `cat a.py` in /repo/src reads src/a.py.
+    let Decision::Read { deps, .. } = t.classify(&sh(&["cat", "a.py"], "/repo/src")) else {
+        panic!()
+    };
+    assert_eq!(deps[0].dep, DepPath::new("src/a.py"));
+    assert_eq!(
+        writes(&t, &sh(&["bash", "-lc", "sed -i s/a/b/ x.py"], "/repo")),
+        Some(vec!["x.py".into()])
+    );
+    assert!(opaque(&t, &sh(&["bash", "-lc", "python x.py"], "/repo")));
+    let patch =
+        "*** Begin Patch\n*** Update File: src/a.py\n@@\n-a\n+b\n*** Add File: docs/new.md\n+x\n*** End Patch\n";
+    assert_eq!(
+        writes(&t, &c("apply_patch", json!({"input": patch}))),
+        Some(vec!["docs/new.md".into(), "src/a.py".into()]),
+        "a well-formed patch never flushes"
+    );
+    assert!(
+        opaque(&t, &c("apply_patch", json!({"input": "--- a/x\n+++ b/x\n"}))),
+        "malformed: opaque"
+    );
+    assert!(opaque(&t, &c("apply_patch", json!({"input": 7}))));
+    assert!(is_read(
+        &t,
+        &c(
+            "read_file",
+            json!({"file_path": "/repo/src/a.py", "offset": 1, "limit": 50})
+        )
+    ));
+    assert!(is_read(
+        &t,
+        &c("list_dir", json!({"dir_path": "/repo/src", "depth": 2}))
+    ));
+    assert!(is_read(
+        &t,
+        &c(
+            "grep_files",
+            json!({"pattern": "TODO", "include": "*.rs", "path": "/repo"})
+        )
+    ));
+    // A patch drops exactly what it touched.
+    let read_a = c("read_file", json!({"file_path": "/repo/src/a.py"}));
+    let read_b = c("read_file", json!({"file_path": "/repo/src/b.py"}));
+    run(&t, &read_a, "a");
+    run(&t, &read_b, "b");
+    run(&t, &c("apply_patch", json!({"input": patch})), "ok");
+    assert!(t.get(&read_a).is_none() && t.get(&read_b).is_some());
+}
+
+#[test]
+fn claude_code() {
+    let t = tools("claude-code");
+    assert!(is_read(
+        &t,
+        &c("Read", json!({"file_path": "/repo/a.py", "offset": 10, "limit": 20}))
+    ));
+    assert!(is_read(
+        &t,
+        &c("Glob", json!({"pattern": "**/*.py", "path": "/repo/src"}))
+    ));
+    assert!(is_read(
+        &t,
+        &c(
+            "Grep",
+            json!({"pattern": "def ", "path": "/repo", "output_mode": "content", "-n": true})
+        )
+    ));
+    assert!(is_read(&t, &c("LS", json!({"path": "/repo/src"}))));
+    assert_eq!(
+        writes(&t, &c("Write", json!({"file_path": "/repo/a.py", "content": "x"}))),
+        Some(vec!["a.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "Edit",
+                json!({"file_path": "/repo/a.py", "old_string": "a", "new_string": "b", "replace_all": false})
+            )
+        ),
+        Some(vec!["a.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "MultiEdit",
+                json!({"file_path": "/repo/b.py", "edits": [{"old_string": "a", "new_string": "b"}]})
+            )
+        ),
+        Some(vec!["b.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "NotebookEdit",
+                json!({"notebook_path": "/repo/n.ipynb", "new_source": "x", "cell_id": "c1"})
+            )
+        ),
+        Some(vec!["n.ipynb".into()])
+    );
+    // Bash keeps its directory between calls: a relative read is not cached.
+    let bash = |cmd: &str| c("Bash", json!({"command": cmd, "description": "d"}));
+    assert!(!is_read(&t, &bash("cat a.py")));
+    assert!(is_read(&t, &bash("cat /repo/a.py")));
+    assert!(opaque(
+        &t,
+        &c("Bash", json!({"command": "npm run dev", "run_in_background": true}))
+    ));
+    assert!(opaque(&t, &c("Write", json!({"content": "x"}))), "no file_path: opaque");
+}
+
+#[test]
+fn openhands() {
+    let t = tools("openhands");
+    let ed = |args: Value| c("str_replace_editor", args);
+    let view = ed(json!({"command": "view", "path": "/repo/src/a.py", "view_range": [1, 40]}));
+    assert!(is_read(&t, &view), "a view is a cacheable read");
+    assert!(is_read(&t, &ed(json!({"command": "view", "path": "/repo/src"}))));
+    for cmd in ["create", "str_replace", "insert", "undo_edit"] {
+        let w = ed(
+            json!({"command": cmd, "path": "/repo/src/a.py", "file_text": "x", "old_str": "a", "new_str": "b", "insert_line": 3}),
+        );
+        assert_eq!(writes(&t, &w), Some(vec!["src/a.py".into()]), "{cmd}");
+    }
+    assert!(opaque(
+        &t,
+        &ed(json!({"command": "rewrite_everything", "path": "/repo/a"}))
+    ));
+    assert!(opaque(&t, &ed(json!({"path": "/repo/a"}))), "no command");
+    assert!(
+        opaque(&t, &ed(json!({"command": 3, "path": "/repo/a"}))),
+        "a command that is not a string"
+    );
+    // A view and the listing of its directory go when the file is edited.
+    let listing = ed(json!({"command": "view", "path": "/repo/src"}));
+    run(&t, &view, "1\tprint(1)");
+    run(&t, &listing, "a.py");
+    run(
+        &t,
+        &ed(json!({"command": "str_replace", "path": "/repo/src/a.py", "old_str": "1", "new_str": "2"})),
+        "ok",
+    );
+    assert!(t.get(&view).is_none() && t.get(&listing).is_none());
+    let bash = |args: Value| c("execute_bash", args);
+    assert!(is_read(
+        &t,
+        &bash(json!({"command": "cat /repo/a.py", "security_risk": "LOW"}))
+    ));
+    assert!(
+        opaque(&t, &bash(json!({"command": "y", "is_input": "true"}))),
+        "input to a running program"
+    );
+}
+
+#[test]
+fn swe_agent() {
+    let t = tools("swe-agent");
+    assert!(is_read(
+        &t,
+        &c("open", json!({"path": "/repo/a.py", "line_number": 10}))
+    ));
+    assert!(is_read(
+        &t,
+        &c("search_file", json!({"search_term": "def", "file": "/repo/a.py"}))
+    ));
+    assert!(
+        !is_read(&t, &c("search_file", json!({"search_term": "def"}))),
+        "the open file: not cached"
+    );
+    assert!(is_read(
+        &t,
+        &c("search_dir", json!({"search_term": "def", "dir": "/repo/src"}))
+    ));
+    assert!(is_read(
+        &t,
+        &c("find_file", json!({"file_name": "a.py", "dir": "/repo"}))
+    ));
+    assert_eq!(
+        writes(&t, &c("create", json!({"filename": "/repo/new.py"}))),
+        Some(vec!["new.py".into()])
+    );
+    for cursor in ["goto", "scroll_up", "scroll_down"] {
+        assert!(
+            matches!(
+                t.classify(&c(cursor, json!({"line_number": 5}))),
+                Decision::Uncached { .. }
+            ),
+            "{cursor}"
+        );
+    }
+    assert!(
+        opaque(
+            &t,
+            &c("edit", json!({"start_line": 1, "end_line": 2, "replacement_text": "x"}))
+        ),
+        "edits the open file"
+    );
+}
+
+#[test]
+fn goose() {
+    let t = tools("goose");
+    assert!(is_read(&t, &c("shell", json!({"command": "cat /repo/a.py"}))));
+    assert!(is_read(
+        &t,
+        &c("text_editor", json!({"command": "view", "path": "/repo/a.py"}))
+    ));
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "text_editor",
+                json!({"command": "write", "path": "/repo/a.py", "file_text": "x"})
+            )
+        ),
+        Some(vec!["a.py".into()])
+    );
+    assert!(is_read(&t, &c("tree", json!({"path": "/repo"}))));
+}
+
+#[test]
+fn cline() {
+    let t = tools("cline");
+    assert!(is_read(&t, &c("read_file", json!({"path": "src/a.py"}))));
+    assert!(is_read(
+        &t,
+        &c(
+            "search_files",
+            json!({"path": "src", "regex": "TODO", "file_pattern": "*.py"})
+        )
+    ));
+    assert!(is_read(&t, &c("list_files", json!({"path": "src", "recursive": true}))));
+    assert!(is_read(&t, &c("list_code_definition_names", json!({"path": "src"}))));
+    assert_eq!(
+        writes(&t, &c("write_to_file", json!({"path": "src/a.py", "content": "x"}))),
+        Some(vec!["src/a.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "replace_in_file",
+                json!({"path": "src/a.py", "diff": "<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE"})
+            )
+        ),
+        Some(vec!["src/a.py".into()])
+    );
+    assert!(opaque(
+        &t,
+        &c(
+            "execute_command",
+            json!({"command": "npm start", "requires_approval": false})
+        )
+    ));
+}
+
+#[test]
+fn mcp_filesystem() {
+    let t = tools("mcp-filesystem");
+    assert!(is_read(
+        &t,
+        &c("read_text_file", json!({"path": "/repo/docs/new.md", "head": 10}))
+    ));
+    assert!(is_read(
+        &t,
+        &c("read_multiple_files", json!({"paths": ["/repo/a", "/repo/b"]}))
+    ));
+    assert!(is_read(
+        &t,
+        &c(
+            "list_directory_with_sizes",
+            json!({"path": "/repo/docs", "sortBy": "size"})
+        )
+    ));
+    assert!(is_read(&t, &c("directory_tree", json!({"path": "/repo"}))));
+    assert!(is_read(&t, &c("get_file_info", json!({"path": "/repo/a"}))));
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "edit_file",
+                json!({"path": "/repo/a", "edits": [{"oldText": "x", "newText": "y"}], "dryRun": false})
+            )
+        ),
+        Some(vec!["a".into()])
+    );
+    assert_eq!(
+        writes(&t, &c("create_directory", json!({"path": "/repo/d"}))),
+        Some(vec!["d".into()])
+    );
+    // The move's destination is written too: the read of it and the listing go.
+    let mv = c(
+        "move_file",
+        json!({"source": "/repo/old.md", "destination": "/repo/docs/new.md"}),
+    );
+    assert_eq!(writes(&t, &mv), Some(vec!["docs/new.md".into(), "old.md".into()]));
+    let read_new = c("read_text_file", json!({"path": "/repo/docs/new.md"}));
+    let list_docs = c("list_directory", json!({"path": "/repo/docs"}));
+    run(&t, &read_new, "error: no such file");
+    run(&t, &list_docs, "");
+    run(&t, &mv, "ok");
+    assert!(t.get(&read_new).is_none(), "a read of the destination goes");
+    assert!(
+        t.get(&list_docs).is_none(),
+        "the listing of the destination's directory goes"
+    );
+}
+
+#[test]
+fn a_write_whose_target_the_cache_cannot_find_is_opaque() {
+    let t = ToolCache::new(ROOT, 100);
+    // A tool of no known schema with an argument that may name its target.
+    assert!(opaque(&t, &c("copy_file", json!({"path": "a", "dst": "b"}))));
+    assert!(opaque(&t, &c("write_file", json!({"path": "a", "mirror_to": "b"}))));
+    assert_eq!(
+        writes(&t, &c("write_file", json!({"path": "a", "content": "x"}))),
+        Some(vec!["a".into()])
+    );
+    assert!(Policy::for_agent("nobody")
+        .unwrap_err()
+        .to_string()
+        .contains("known: codex"));
+}
