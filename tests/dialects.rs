@@ -380,3 +380,59 @@ fn a_write_whose_target_the_cache_cannot_find_is_opaque() {
         .to_string()
         .contains("known: codex"));
 }
+
+#[test]
+fn bad_input_in_every_dialect_is_conservative_never_a_panic() {
+    let bad_values = [
+        json!(null),
+        json!(7),
+        json!(true),
+        json!([1, "x", null]),
+        json!({"nested": {"path": 3}}),
+        json!(""),
+        json!("a\u{0}b"),
+        json!("../../../../etc/passwd"),
+        json!("/etc/shadow"),
+        json!("~/x"),
+        json!("*** Begin Patch\n*** Update File:\n*** End Patch"),
+        json!("x".repeat(10_000)),
+    ];
+    let keys = [
+        "path",
+        "file_path",
+        "dir_path",
+        "paths",
+        "command",
+        "input",
+        "source",
+        "destination",
+        "workdir",
+        "cwd",
+        "notebook_path",
+        "filename",
+        "pattern",
+        "is_input",
+    ];
+    for agent in Policy::AGENTS {
+        let t = tools(agent);
+        let names: Vec<String> = t.policy().tools.keys().cloned().collect();
+        for name in &names {
+            let mut calls = vec![c(name, json!({})), c(name, json!([1, 2])), c(name, json!("text"))];
+            for k in keys {
+                for v in &bad_values {
+                    calls.push(c(name, json!({ k: v })));
+                    calls.push(c(name, json!({ k: v, "command": "view" })));
+                }
+            }
+            for call in &calls {
+                // A write names what it writes, or it is opaque.
+                if let Decision::Write { paths } = t.classify(call) {
+                    assert!(!paths.is_empty(), "{agent} {name} {}: a write of nothing", call.args);
+                }
+                // Whatever it decided, running it through the cache is safe.
+                let out = t.execute(call, |_| Ok::<Arc<str>, ()>("out".into()));
+                assert!(out.is_ok(), "{agent} {name} {}", call.args);
+            }
+        }
+    }
+}

@@ -33,6 +33,11 @@
 //! `commit`/`push` (`.git`, and, unless `--no-verify`, the workspace: hooks),
 //! `checkout`/`reset`/`stash`/`apply`/`merge`/... (the workspace).
 //!
+//! Option arity follows each program's manual: an option takes no word, one
+//! (`-n 5`, `--exclude=x`), or two: `jq`'s `--arg NAME VALUE`, `--argjson`,
+//! `--rawfile NAME FILE` and `--slurpfile NAME FILE` (whose FILE it reads),
+//! the only two-word options among the known readers and writers.
+//!
 //! Commands that only print their arguments (`echo`, `printf`, `true`, `pwd`)
 //! read nothing: alone they are a `Read` with no dependencies, which a cache
 //! may keep forever (their output never changes) or not keep (the tool
