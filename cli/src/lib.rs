@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod classic;
+pub mod eviction;
 pub mod real;
 pub mod replay;
 pub mod workload;
