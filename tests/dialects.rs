@@ -102,6 +102,18 @@ fn codex() {
     run(&t, &read_b, "b");
     run(&t, &c("apply_patch", json!({"input": patch})), "ok");
     assert!(t.get(&read_a).is_none() && t.get(&read_b).is_some());
+    // The other shells of codex: a string command with a workdir; sessions
+    // that outlive the call, and typed input, are opaque.
+    assert!(is_read(
+        &t,
+        &c("shell_command", json!({"command": "cat a.py", "workdir": "/repo"}))
+    ));
+    for tool in ["exec_command", "write_stdin", "local_shell", "js_repl"] {
+        assert!(
+            opaque(&t, &c(tool, json!({"cmd": "ls", "session_id": 1, "chars": "y\n"}))),
+            "{tool}"
+        );
+    }
 }
 
 #[test]
@@ -209,51 +221,56 @@ fn openhands() {
         opaque(&t, &bash(json!({"command": "y", "is_input": "true"}))),
         "input to a running program"
     );
+    assert!(
+        opaque(&t, &bash(json!({"command": ""}))),
+        "more output of a running program"
+    );
+    assert!(opaque(&t, &c("execute_ipython_cell", json!({"code": "open('a','w')"}))));
+    // OpenHands V1's tool names.
+    assert!(is_read(
+        &t,
+        &c("file_editor", json!({"command": "view", "path": "/repo/a.py"}))
+    ));
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "file_editor",
+                json!({"command": "create", "path": "/repo/a.py", "file_text": "x"})
+            )
+        ),
+        Some(vec!["a.py".into()])
+    );
+    assert!(opaque(&t, &c("terminal", json!({"command": "y", "is_input": true}))));
 }
 
 #[test]
 fn swe_agent() {
     let t = tools("swe-agent");
-    assert!(is_read(
-        &t,
-        &c("open", json!({"path": "/repo/a.py", "line_number": 10}))
-    ));
-    assert!(is_read(
-        &t,
-        &c("search_file", json!({"search_term": "def", "file": "/repo/a.py"}))
-    ));
-    assert!(
-        !is_read(&t, &c("search_file", json!({"search_term": "def"}))),
-        "the open file: not cached"
-    );
-    assert!(is_read(
-        &t,
-        &c("search_dir", json!({"search_term": "def", "dir": "/repo/src"}))
-    ));
-    assert!(is_read(
-        &t,
-        &c("find_file", json!({"file_name": "a.py", "dir": "/repo"}))
-    ));
-    assert_eq!(
-        writes(&t, &c("create", json!({"filename": "/repo/new.py"}))),
-        Some(vec!["new.py".into()])
-    );
-    for cursor in ["goto", "scroll_up", "scroll_down"] {
-        assert!(
-            matches!(
-                t.classify(&c(cursor, json!({"line_number": 5}))),
-                Decision::Uncached { .. }
-            ),
-            "{cursor}"
-        );
+    // Its file tools keep state (the open file) and resolve relative paths
+    // against the shell's directory: reads run uncached, writes are opaque.
+    for read in [
+        c("open", json!({"path": "/repo/a.py", "line_number": 10})),
+        c("goto", json!({"line_number": 5})),
+        c("scroll_down", json!({})),
+        c("search_file", json!({"search_term": "def", "file": "/repo/a.py"})),
+        c("search_dir", json!({"search_term": "def", "dir": "/repo/src"})),
+        c("find_file", json!({"file_name": "a.py", "dir": "/repo"})),
+    ] {
+        assert!(matches!(t.classify(&read), Decision::Uncached { .. }), "{}", read.name);
     }
-    assert!(
-        opaque(
-            &t,
-            &c("edit", json!({"start_line": 1, "end_line": 2, "replacement_text": "x"}))
-        ),
-        "edits the open file"
-    );
+    for write in [
+        c("create", json!({"filename": "new.py"})),
+        c("edit", json!({"start_line": 1, "end_line": 2, "replacement_text": "x"})),
+        c("insert", json!({"text": "x", "line": 3})),
+    ] {
+        assert!(opaque(&t, &write), "{}", write.name);
+    }
+    // Its str_replace_editor takes absolute paths: as OpenHands'.
+    assert!(is_read(
+        &t,
+        &c("str_replace_editor", json!({"command": "view", "path": "/repo/a.py"}))
+    ));
 }
 
 #[test]
@@ -275,6 +292,32 @@ fn goose() {
         Some(vec!["a.py".into()])
     );
     assert!(is_read(&t, &c("tree", json!({"path": "/repo"}))));
+    // Goose's names as the model sees them, and its newer file tools.
+    assert!(is_read(
+        &t,
+        &c(
+            "developer__text_editor",
+            json!({"command": "view", "path": "/repo/a.py"})
+        )
+    ));
+    assert!(
+        is_read(&t, &c("developer__shell", json!({"command": "cat a.py"}))),
+        "a process of its own"
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c("developer__file_write", json!({"path": "/repo/a.py", "content": "x"}))
+        ),
+        Some(vec!["a.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c("file_edit", json!({"path": "/repo/a.py", "before": "a", "after": "b"}))
+        ),
+        Some(vec!["a.py".into()])
+    );
 }
 
 #[test]
@@ -311,6 +354,36 @@ fn cline() {
             json!({"command": "npm start", "requires_approval": false})
         )
     ));
+    // The SDK's tools.
+    assert_eq!(
+        writes(
+            &t,
+            &c("editor", json!({"path": "src/a.py", "old_text": "a", "new_text": "b"}))
+        ),
+        Some(vec!["src/a.py".into()])
+    );
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "write_to_file",
+                json!({"absolutePath": "/repo/src/a.py", "content": "x"})
+            )
+        ),
+        Some(vec!["src/a.py".into()])
+    );
+    assert!(is_read(
+        &t,
+        &c("read_files", json!({"files": [{"path": "src/a.py", "start_line": 1}]}))
+    ));
+    assert!(opaque(&t, &c("run_commands", json!({"commands": ["ls"]}))));
+    assert!(opaque(
+        &t,
+        &c(
+            "use_mcp_tool",
+            json!({"server_name": "fs", "tool_name": "write_file", "arguments": "{}"})
+        )
+    ));
 }
 
 #[test]
@@ -332,7 +405,6 @@ fn mcp_filesystem() {
         )
     ));
     assert!(is_read(&t, &c("directory_tree", json!({"path": "/repo"}))));
-    assert!(is_read(&t, &c("get_file_info", json!({"path": "/repo/a"}))));
     assert_eq!(
         writes(
             &t,
@@ -363,6 +435,30 @@ fn mcp_filesystem() {
         t.get(&list_docs).is_none(),
         "the listing of the destination's directory goes"
     );
+    assert!(
+        matches!(
+            t.classify(&c("get_file_info", json!({"path": "/repo/a"}))),
+            Decision::Uncached { .. }
+        ),
+        "it shows the access time"
+    );
+    // Through a client, the server's tools are namespaced: a write still
+    // writes; a read of some server is not taken for a local file's.
+    assert_eq!(
+        writes(
+            &t,
+            &c(
+                "mcp__filesystem__write_file",
+                json!({"path": "/repo/a", "content": "x"})
+            )
+        ),
+        Some(vec!["a".into()])
+    );
+    assert!(matches!(
+        t.classify(&c("mcp__gdrive__read_file", json!({"path": "/repo/a"}))),
+        Decision::Uncached { .. }
+    ));
+    assert!(opaque(&t, &c("mcp__box__bash", json!({"command": "ls"}))));
 }
 
 #[test]

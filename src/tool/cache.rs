@@ -373,6 +373,9 @@ impl<V: ToolOutput> ToolCache<V> {
         // codex's `workdir` where the policy names no `cwd` argument.
         let cwd = arg(&policy.cwd_arg).or_else(|| arg("workdir")).and_then(Value::as_str);
         let command = match arg(&policy.command_arg) {
+            // A blank command reads more of what a running program prints
+            // (OpenHands): what that program does meanwhile is unknown.
+            Some(Value::String(command)) if command.trim().is_empty() => return Decision::Opaque,
             Some(Value::String(command)) => command,
             // An argument vector (codex: `["bash", "-lc", "script"]`).
             Some(Value::Array(items)) if arg(&policy.args_arg).is_none() => {

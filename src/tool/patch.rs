@@ -65,6 +65,10 @@ pub(crate) fn written_paths(patch: &str) -> Result<Vec<String>, PatchError> {
         if line.trim() == "*** End of File" {
             continue;
         }
+        // codex trims a header line (`  *** Update File: a` is one): so
+        // does this, at the cost of reading a context line that looks like a
+        // header as one more written path (an extra invalidation).
+        let line = line.trim();
         if let Some(header) = HEADERS.iter().find(|h| line.starts_with(*h)) {
             let path = line[header.len()..].trim();
             if path.is_empty() {
@@ -98,6 +102,9 @@ mod tests {
             written_paths(p).unwrap(),
             ["docs/new.md", "src/a.py", "src/b.py", "old.txt"]
         );
+        // Padded headers are headers.
+        let padded = "*** Begin Patch\n*** Add File: b\n+x\n  *** Update File: a.py\n@@\n-a\n+b\n *** Delete File: c\n*** End Patch";
+        assert_eq!(written_paths(padded).unwrap(), ["b", "a.py", "c"]);
         // Hunk text that looks like a header is content (it starts with + or -).
         let q = "*** Begin Patch\n*** Update File: a\n@@\n+*** Add File: not/a/file\n*** End of File\n*** End Patch";
         assert_eq!(written_paths(q).unwrap(), ["a"]);

@@ -34,6 +34,8 @@ pub(crate) const PATH_ARGS: &[&str] = &[
     "old_path",
     "absolute_path",
     "notebook_path",
+    "absolutePath",
+    "image_file",
 ];
 
 /// True if an argument of this name holds paths.
@@ -95,6 +97,8 @@ pub(crate) const CONTENT_ARGS: &[&str] = &[
     "edit_mode",
     "security_risk",
     "timeout",
+    "before",
+    "after",
 ];
 
 /// The first argument name, at any depth, that holds a string (or strings)

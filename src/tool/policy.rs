@@ -388,12 +388,19 @@ impl Policy {
         //   NotebookEdit, Glob, Grep, LS, Bash);
         // - OpenHands: openhands/agenthub/codeact_agent/tools/
         //   (str_replace_editor, execute_bash);
-        // - SWE-agent: tools/defaults, tools/search, tools/edit_anthropic
-        //   (open, search_file, search_dir, find_file, create);
-        // - Goose: crates/goose-mcp/src/developer (shell, text_editor);
-        // - Cline: src/core/prompts/system.ts (read_file, write_to_file,
-        //   replace_in_file, search_files, list_files,
-        //   list_code_definition_names, execute_command);
+        //   also shell_command, exec_command, write_stdin, local_shell and
+        //   js_repl;
+        // - OpenHands V1: software-agent-sdk openhands-tools (file_editor,
+        //   planning_file_editor, terminal);
+        // - SWE-agent: tools/windowed, tools/search, tools/windowed_edit_*
+        //   (in `for_agent("swe-agent")`: they keep state);
+        // - Goose: crates/goose-mcp/src/developer (shell, file_write,
+        //   file_edit, tree; developer__-prefixed as goose names them; the
+        //   older text_editor);
+        // - Cline: src/core/prompts/system-prompt/tools/ and the SDK's
+        //   extensions/tools (read_file(s), write_to_file, replace_in_file,
+        //   new_rule, editor, search_files, list_files,
+        //   list_code_definition_names, execute_command, run_commands);
         // - the MCP filesystem server: modelcontextprotocol/servers,
         //   src/filesystem/index.ts.
         add(
@@ -410,9 +417,8 @@ impl Policy {
                 "read_text_file",
                 "read_media_file",
                 "read_multiple_files",
-                "get_file_info",
+                "read_files",
                 "view_image",
-                "open",
             ],
             Read(file_read),
         );
@@ -441,14 +447,11 @@ impl Policy {
                 "Grep",
                 "grep_files",
                 "search_files",
-                "search_dir",
             ],
             Read(ReadPolicy::workspace()),
         );
-        // SWE-agent: the open file when no `file` is named (not cached).
-        add(&["search_file"], Read(ReadPolicy::exact()));
         add(
-            &["find_files", "find", "glob", "file_search", "Glob", "find_file"],
+            &["find_files", "find", "glob", "file_search", "Glob"],
             Read(ReadPolicy::workspace().with_globs(&["pattern", "glob"])),
         );
         add(
@@ -473,7 +476,12 @@ impl Policy {
                 "copy_file",
                 "write_to_file",
                 "replace_in_file",
-                "create",
+                "new_rule",
+                "editor",
+                "file_write",
+                "file_edit",
+                "developer__file_write",
+                "developer__file_edit",
             ],
             Write(WritePolicy {
                 opaque_if_no_path: true,
@@ -503,9 +511,36 @@ impl Policy {
             otherwise: Box::new(Opaque),
         });
         add(
-            &["str_replace_editor", "text_editor", "str_replace_based_edit_tool"],
+            &[
+                "str_replace_editor",
+                "text_editor",
+                "str_replace_based_edit_tool",
+                "developer__text_editor",
+                "file_editor",
+                "planning_file_editor",
+            ],
             editor,
         );
+        // Programs, and sessions that outlive the call or take typed input:
+        // they may change anything (codex's exec_command sessions,
+        // write_stdin, local_shell, js_repl; OpenHands' IPython cells;
+        // Cline's run_commands and use_mcp_tool; SWE-agent's insert).
+        add(
+            &[
+                "exec_command",
+                "write_stdin",
+                "local_shell",
+                "js_repl",
+                "js_repl_poll",
+                "execute_ipython_cell",
+                "run_commands",
+                "use_mcp_tool",
+                "insert",
+            ],
+            Opaque,
+        );
+        // The file's access time is in its answer (as `stat`'s).
+        add(&["get_file_info"], Never);
         add(
             &[
                 "git_add",
@@ -542,6 +577,8 @@ impl Policy {
                 "run_terminal_cmd",
                 "Bash",
                 "execute_command",
+                "shell_command",
+                "developer__shell",
             ],
             Shell(ShellPolicy::default()),
         );
@@ -591,7 +628,36 @@ impl Policy {
                 p.tools.insert("shell".into(), ToolPolicy::Shell(shell.clone()));
                 p.tools.insert("container.exec".into(), ToolPolicy::Shell(shell));
             }
-            "claude-code" | "openhands" | "swe-agent" | "goose" | "cline" | "mcp-filesystem" => {}
+            "goose" => {
+                // Each shell call is a process of its own.
+                let shell = ToolPolicy::Shell(ShellPolicy {
+                    persistent_cwd: false,
+                    ..ShellPolicy::default()
+                });
+                p.tools.insert("shell".into(), shell.clone());
+                p.tools.insert("developer__shell".into(), shell);
+            }
+            "swe-agent" => {
+                // Its file tools keep state (the open file, a cursor) and
+                // resolve relative paths against the shell's directory: a
+                // cached `open` would not move the cursor, and `create x.py`
+                // may be anywhere. Reads run uncached; writes are opaque.
+                for read in [
+                    "open",
+                    "goto",
+                    "scroll_up",
+                    "scroll_down",
+                    "search_file",
+                    "search_dir",
+                    "find_file",
+                ] {
+                    p.tools.insert(read.into(), ToolPolicy::Never);
+                }
+                for write in ["create", "edit", "insert", "submit"] {
+                    p.tools.insert(write.into(), ToolPolicy::Opaque);
+                }
+            }
+            "claude-code" | "openhands" | "cline" | "mcp-filesystem" => {}
             other => {
                 return Err(ToolError::UnknownAgent {
                     name: other.to_string(),
@@ -602,9 +668,25 @@ impl Policy {
         Ok(p)
     }
 
-    /// The policy of `tool`.
+    /// The policy of `tool`. A tool the table does not name but whose name
+    /// is a namespaced one it does (an MCP tool seen through a client:
+    /// `mcp__fs__write_file`, `developer__file_edit`) takes that tool's
+    /// policy if it writes; otherwise it is opaque if the bare tool runs
+    /// programs, and neither cached nor invalidating if it reads (another
+    /// server's `read_file` may read something else than a local file).
     pub fn get(&self, tool: &str) -> &ToolPolicy {
-        self.tools.get(tool).unwrap_or(&self.unknown)
+        static OPAQUE: ToolPolicy = ToolPolicy::Opaque;
+        static NEVER: ToolPolicy = ToolPolicy::Never;
+        if let Some(p) = self.tools.get(tool) {
+            return p;
+        }
+        let bare = tool.rsplit_once("__").map(|(_, b)| b).filter(|b| !b.is_empty());
+        match bare.and_then(|b| self.tools.get(b)) {
+            Some(p @ ToolPolicy::Write(_)) => p,
+            Some(ToolPolicy::Shell(_) | ToolPolicy::Opaque | ToolPolicy::ByArg(_)) => &OPAQUE,
+            Some(ToolPolicy::Read(_) | ToolPolicy::Never) => &NEVER,
+            None => &self.unknown,
+        }
     }
 
     /// The policy of `call`: its tool's, with a [`ToolPolicy::ByArg`]
