@@ -1,7 +1,9 @@
 //! [`SyncPoint`]: what the tool layer needs of a workspace's watcher to sync
 //! on it instead of flushing after a command it cannot see into.
 
-use std::sync::{Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
+
+use arc_swap::ArcSwapOption;
 
 /// A barrier on a workspace's watcher.
 pub(crate) trait SyncPoint: Send + Sync {
@@ -13,20 +15,20 @@ pub(crate) trait SyncPoint: Send + Sync {
 }
 
 /// A workspace's watcher, if one runs (weak: the user owns the watcher, and
-/// dropping it stops the syncing).
+/// dropping it stops the syncing). An `ArcSwapOption`, so that asking for it
+/// (every project read's classification) takes no lock.
 #[derive(Default)]
-pub(crate) struct SyncSlot(Mutex<Option<Weak<dyn SyncPoint>>>);
+pub(crate) struct SyncSlot(ArcSwapOption<Weak<dyn SyncPoint>>);
 
 impl SyncSlot {
     #[cfg(feature = "watch")]
     pub(crate) fn set(&self, point: Weak<dyn SyncPoint>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(point);
+        self.0.store(Some(Arc::new(point)));
     }
 
     /// The watcher, if it runs and is healthy.
-    pub(crate) fn healthy(&self) -> Option<std::sync::Arc<dyn SyncPoint>> {
-        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref()?.upgrade().filter(|p| p.is_healthy())
+    pub(crate) fn healthy(&self) -> Option<Arc<dyn SyncPoint>> {
+        self.0.load().as_deref()?.upgrade().filter(|p| p.is_healthy())
     }
 }
 

@@ -9,7 +9,7 @@ use notify::event::{AccessKind, AccessMode, EventKind};
 
 use super::barrier::Barrier;
 use super::{Sink, SyncFailure, Synced, WatchConfig, WatchError, WatchStats};
-use crate::sync::{lock, AtomicU64, Mutex, Ordering};
+use crate::sync::{lock, AtomicU64, AtomicU8, Mutex, Ordering};
 
 /// Turns notify events into invalidations. [`Watcher`](super::Watcher) feeds it; tests can
 /// call [`handle`](Handler::handle) with made-up events (an overflow, say).
@@ -17,6 +17,9 @@ pub struct Handler {
     /// Set when the watcher is dropped; events handled under this lock, so that
     /// once `Watcher::drop` returns no event is being handled or will be.
     pub(super) stopped: Mutex<bool>,
+    /// 1 once `stopped` is set: what `is_healthy` reads, so that asking
+    /// takes no lock (the lock is held while a batch is handled).
+    pub(super) stopping: AtomicU8,
     pub(super) root: PathBuf,
     /// The sync cookies (absent for a handler no watcher runs).
     pub(super) barrier: Option<Barrier>,
@@ -47,6 +50,7 @@ impl Handler {
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         Ok(Handler {
             stopped: Mutex::new(false),
+            stopping: AtomicU8::new(0),
             root,
             barrier: None,
             sync_timeout: config.sync_timeout,
@@ -143,7 +147,10 @@ impl Handler {
 
     /// True while the watcher runs and has missed nothing.
     pub fn is_healthy(&self) -> bool {
-        !*lock(&self.stopped) && self.barrier.as_ref().is_some_and(|b| !b.is_broken())
+        // Relaxed: a hint. A caller that sees a stopped handler as healthy
+        // syncs on it, and a stopped handler's sync flushes: it costs a
+        // flush, never a stale result.
+        self.stopping.load(Ordering::Relaxed) == 0 && self.barrier.as_ref().is_some_and(|b| !b.is_broken())
     }
 
     /// `p` made absolute, unless the ignore rules skip it (nothing covers it).

@@ -8,7 +8,7 @@ use super::barrier::Barrier;
 use super::{Handler, Synced, WatchError};
 use std::sync::Arc;
 
-use crate::sync::lock;
+use crate::sync::{lock, Ordering};
 
 /// Events handled as one batch at most.
 const MAX_BATCH: usize = 4096;
@@ -106,6 +106,8 @@ impl Drop for Watcher {
         // Waits for an event being handled, and stops the ones still queued in
         // notify's thread (it stops when the notify watcher drops, after this).
         *lock(&self.handler.stopped) = true;
+        // Relaxed: a hint for `is_healthy` (see there).
+        self.handler.stopping.store(1, Ordering::Relaxed);
         if let Some(b) = &self.handler.barrier {
             // Wakes syncs waiting for a cookie that will never be handled.
             b.break_down();
