@@ -17,7 +17,7 @@ use super::policy::{Policy, ShellPolicy, ToolPolicy, WritePolicy};
 use super::project::Projects;
 use super::shell::{self, ShellClass};
 use super::view::View;
-use super::ws_path::{outside_dep, WsCtx, WsPath};
+use super::ws_path::{WsCtx, WsPath};
 use crate::{Cache, Dep, DepPath, Stats, Ticket};
 use serde_json::Value;
 
@@ -429,9 +429,9 @@ impl<V: ToolOutput> ToolCache<V> {
                 if ws.sync.healthy().is_none() {
                     return Decision::Opaque;
                 }
+                // Below `/`: what an opaque command may change outside the
+                // root (what is installed) drops it too.
                 deps.push(Dep::subtree(self.projects.node(&outputs)));
-                // It reads what is installed outside the workspace too.
-                deps.push(Dep::subtree(outside_dep()));
                 match canonical_key(call, root, &serde_json::Map::new()) {
                     Ok(key) => Decision::Read {
                         key: key.in_workspace(ws.id),
@@ -448,10 +448,7 @@ impl<V: ToolOutput> ToolCache<V> {
     /// Invalidates `paths` and the project nodes their change reaches
     /// (call it after the change).
     pub(crate) fn invalidate_paths(&self, paths: &[WsPath]) -> usize {
-        match self.projects.route(paths) {
-            nodes if nodes.is_empty() => self.cache.invalidate_many(paths),
-            nodes => self.cache.invalidate_many(&[paths, &nodes[..]].concat()),
-        }
+        self.cache.invalidate_many(self.projects.with_nodes(paths).iter())
     }
 
     /// Lazily invalidates `path` and the project nodes its change reaches.
@@ -826,7 +823,7 @@ impl<V: Clone + Send + Sync + 'static> Drop for Invalidate<'_, V> {
             What::Paths(paths, ref sync) => {
                 if !paths.is_empty() {
                     // Routed now, after the change (see `project`'s ordering).
-                    self.cache.invalidate_many(&self.projects.with_nodes(paths));
+                    self.cache.invalidate_many(self.projects.with_nodes(paths).iter());
                 }
                 if let Some(point) = sync {
                     point.sync();

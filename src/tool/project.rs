@@ -5,8 +5,10 @@
 //! A project command reads the whole workspace, but writes its own caches
 //! (`.pytest_cache`, `target`) as it runs. Depending on the workspace's top
 //! would let each run drop its own result. Its entry depends instead on a
-//! *project node*: a dependency below the top (so a flush of the workspace
-//! reaches it) that no real path names, one per set of declared outputs.
+//! *project node*: a dependency below `/` that no real path names, one per
+//! set of declared outputs. Below `/`, a flush of the workspace reaches it,
+//! and so does an opaque command's invalidation of what lies outside the
+//! root (a `pip install` changes what `pytest` reads).
 //! Every invalidation of paths of a workspace goes through [`Projects::route`],
 //! which adds the project nodes of that workspace for which some path is not
 //! an output. A change in `.pytest_cache` thus drops `ls -a` and `find .`
@@ -28,8 +30,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use super::ws_path::WsPath;
 use crate::DepPath;
 
-/// One project node: its name (a relative path no file system has, as it
-/// holds NUL bytes) and the outputs a change of which does not reach it.
+/// One project node: its name (`/` and a component no file system has, as
+/// it holds NUL bytes) and the outputs a change of which does not reach it.
 struct Node {
     path: DepPath,
     outputs: Vec<String>,
@@ -75,7 +77,7 @@ impl Projects {
             return n.path.clone();
         }
         let node = Arc::new(Node {
-            path: DepPath::new(format!("\0project\0{}", current.len())),
+            path: DepPath::new(format!("/\0project\0{}", current.len())),
             outputs: outputs.to_vec(),
             matcher: matcher(outputs),
         });
@@ -87,7 +89,7 @@ impl Projects {
 
     /// True if `path` is a project node's name.
     pub(crate) fn is_node(path: &DepPath) -> bool {
-        path.as_path().as_os_str().as_encoded_bytes().first() == Some(&0)
+        path.as_path().as_os_str().as_encoded_bytes().starts_with(b"/\0")
     }
 
     /// The project nodes that a change of `paths` reaches: for each node and
@@ -95,26 +97,29 @@ impl Projects {
     /// workspace is not one of its outputs. Call it after the change.
     pub(crate) fn route(&self, paths: &[WsPath]) -> Vec<WsPath> {
         let nodes = self.nodes.load();
-        if nodes.is_empty() {
-            return Vec::new();
-        }
         let mut out: Vec<WsPath> = Vec::new();
-        for p in paths {
-            for n in nodes.iter() {
-                let hit = WsPath::new(p.workspace(), n.path.clone());
-                if !out.contains(&hit) && !n.matcher.is_match(p.path().as_path()) {
-                    out.push(hit);
+        if nodes.is_empty() {
+            return out;
+        }
+        for n in nodes.iter() {
+            let first = out.len();
+            for p in paths {
+                let reached = |o: &WsPath| o.workspace() == p.workspace();
+                if !out[first..].iter().any(reached) && !n.matcher.is_match(p.path().as_path()) {
+                    out.push(WsPath::new(p.workspace(), n.path.clone()));
                 }
             }
         }
         out
     }
 
-    /// `paths` with the project nodes their change reaches.
-    pub(crate) fn with_nodes(&self, paths: &[WsPath]) -> Vec<WsPath> {
-        let mut all = paths.to_vec();
-        all.extend(self.route(paths));
-        all
+    /// `paths` with the project nodes their change reaches (borrowed when
+    /// there are none: no copy of a large batch).
+    pub(crate) fn with_nodes<'a>(&self, paths: &'a [WsPath]) -> std::borrow::Cow<'a, [WsPath]> {
+        match self.route(paths) {
+            nodes if nodes.is_empty() => std::borrow::Cow::Borrowed(paths),
+            nodes => std::borrow::Cow::Owned([paths, &nodes[..]].concat()),
+        }
     }
 
     /// True if a change of `path` reaches some project node.

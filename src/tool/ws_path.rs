@@ -36,15 +36,6 @@ pub struct WsPath {
 /// The name of a workspace's top: a path no file system has (a NUL byte).
 const TOP: &str = "\0";
 
-/// What a read names to depend on everything outside the root
-/// ([`WsPath::outside`]; `/` itself, above the root, names the top).
-const OUTSIDE: &str = "\0outside";
-
-/// The dependency on every path outside the root, as a read names it.
-pub(crate) fn outside_dep() -> DepPath {
-    DepPath::new(OUTSIDE)
-}
-
 impl WsPath {
     /// `path` in workspace `ws`.
     pub fn new(ws: u64, path: DepPath) -> Self {
@@ -138,9 +129,6 @@ impl WsCtx {
         let p = path.as_path();
         if p.is_absolute() && self.root.starts_with(p) {
             return WsPath::top(self.id);
-        }
-        if p.as_os_str() == OUTSIDE {
-            return WsPath::outside(self.id);
         }
         WsPath::new(self.id, path.clone())
     }

@@ -60,7 +60,8 @@ where
     F: Fn(&Path) -> WsPath + Send + Sync + 'static,
 {
     fn invalidate(&self, path: &Path) {
-        self.invalidate_many(&[path.to_path_buf()]);
+        let dep = [(self.map)(path)];
+        self.cache.invalidate_batch(&self.projects.with_nodes(&dep));
     }
 
     fn invalidate_many(&self, paths: &[PathBuf]) {

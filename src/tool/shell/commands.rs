@@ -42,7 +42,9 @@ impl Walker<'_> {
         let config = self.config;
         let user = [(&config.readers, false), (&config.writers, true)]
             .into_iter()
-            .filter_map(|(table, write)| ShellConfig::lookup(table, &lead).map(|(n, s)| (n, s, write)))
+            .filter_map(|(table, write)| {
+                ShellConfig::lookup(table, &lead, |s| s.extra_args).map(|(n, s)| (n, s, write))
+            })
             .max_by_key(|(n, _, write)| (*n, *write));
         if let Some((n, spec, write)) = user {
             let args = &words[n..];

@@ -167,18 +167,20 @@ pub(super) fn entry_words(key: &str) -> Vec<&str> {
 
 impl ShellConfig {
     /// The longest entry of `table` whose words start `argv`, with the number
-    /// of words it matched.
-    pub(super) fn lookup<'a>(
-        table: &'a BTreeMap<String, CommandSpec>,
+    /// of words it matched. A multi-word entry matches a longer command only
+    /// if `extra_args(entry)` says more arguments may follow its words.
+    pub(super) fn lookup<'a, T>(
+        table: &'a BTreeMap<String, T>,
         argv: &[&str],
-    ) -> Option<(usize, &'a CommandSpec)> {
-        let mut best: Option<(usize, &CommandSpec)> = None;
+        extra_args: impl Fn(&T) -> bool,
+    ) -> Option<(usize, &'a T)> {
+        let mut best: Option<(usize, &T)> = None;
         for (key, spec) in table {
             let words = entry_words(key);
             if words.is_empty() || words.len() > argv.len() || words.iter().zip(argv).any(|(w, a)| w != a) {
                 continue;
             }
-            if words.len() > 1 && words.len() < argv.len() && !spec.extra_args {
+            if words.len() > 1 && words.len() < argv.len() && !extra_args(spec) {
                 continue;
             }
             if best.is_none_or(|(n, _)| words.len() > n) {

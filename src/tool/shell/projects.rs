@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args::listed;
 use super::commands::inside;
-use super::config::entry_words;
+use super::config::ShellConfig;
 use super::parse::{short, Reason, Word};
 use super::walk::{Cwds, Walker};
 use crate::Dep;
@@ -163,32 +163,14 @@ pub(super) fn builtin_projects() -> &'static BTreeMap<String, ProjectSpec> {
     })
 }
 
-/// The longest entry of `table` whose words start `argv`, with the number of
-/// words it matched.
-fn lookup<'a>(table: &'a BTreeMap<String, ProjectSpec>, argv: &[&str]) -> Option<(usize, &'a ProjectSpec)> {
-    let mut best: Option<(usize, &ProjectSpec)> = None;
-    for (key, spec) in table {
-        let words = entry_words(key);
-        if words.is_empty() || words.len() > argv.len() || words.iter().zip(argv).any(|(w, a)| w != a) {
-            continue;
-        }
-        if words.len() < argv.len() && !spec.extra_args {
-            continue;
-        }
-        if best.is_none_or(|(n, _)| words.len() > n) {
-            best = Some((words.len(), spec));
-        }
-    }
-    best
-}
-
 impl Walker<'_> {
     /// If `lead` (the command's leading exact words) starts a project command
     /// of the configuration or the built-in table, walks it and returns true.
     pub(super) fn project(&mut self, lead: &[&str], words: &[Word], cwds: &Cwds) -> Result<bool, Reason> {
-        let user = lookup(&self.config.projects, lead);
+        let lookup = |t| ShellConfig::lookup(t, lead, |s: &ProjectSpec| s.extra_args);
+        let user = lookup(&self.config.projects);
         let builtin = if self.config.builtins {
-            lookup(builtin_projects(), lead)
+            lookup(builtin_projects())
         } else {
             None
         };
