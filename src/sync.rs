@@ -261,6 +261,19 @@ pub mod fault {
         static RETIRE_CAS_ONCE: Cell<bool> = const { Cell::new(false) };
         static REGISTER_UNCOUNTED: Cell<bool> = const { Cell::new(false) };
         static BATCH_UNPINS_ONE: Cell<bool> = const { Cell::new(false) };
+        static PROBATION_RECHECKS_SLOT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// While set, a probation turn that judged the entry in its slot claims
+    /// the slot from whatever the slot holds *when it claims* (a second read),
+    /// not from the entry it judged: if that entry left meanwhile and another
+    /// took the slot, the other is displaced while live.
+    pub fn set_probation_rechecks_slot(on: bool) {
+        PROBATION_RECHECKS_SLOT.with(|c| c.set(on));
+    }
+
+    pub(crate) fn probation_rechecks_slot() -> bool {
+        PROBATION_RECHECKS_SLOT.with(|c| c.get())
     }
 
     /// While set, an eager invalidation's batched cleanup drops one pin per

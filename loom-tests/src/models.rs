@@ -830,3 +830,42 @@ pub fn f1_free_slot_put_vs_take() {
     }
     assert_eq!(all, [0, 1, 2].into(), "free slot was lost: took {all:?}");
 }
+
+/// Model 17: a probation turn ‖ the invalidation of the entry it judges and
+/// an insert that reuses that entry's slot, capacity 2.
+///
+/// The cache is full and `c` is on probation in slot 0 (its insert evicted
+/// `a`). Inserting `d` takes the next turn, which judges `c`: not hit, so it is
+/// evicted and `d` takes its slot. Meanwhile the main thread invalidates `c`
+/// (its cleanup frees slot 0) and inserts `e`, which takes the freed slot. The
+/// turn must claim slot 0 only from the entry it judged: never displace `e`
+/// (at quiescence every resident entry sits in its slot), and `c` is gone and
+/// removed once: as an eviction or in the invalidation's count.
+pub fn m17_probation_turn_vs_invalidate_reinsert() {
+    let c = flat(2);
+    c.insert("a", 1, ["x"]);
+    c.insert("b", 2, ["y"]);
+    c.insert("c", 3, ["z"]);
+    let evicted_before = c.stats().evictions;
+    let t = {
+        let c = c.clone();
+        thread::spawn(move || c.insert("d", 4, ["w"]))
+    };
+    let n = c.invalidate("z");
+    c.insert("e", 5, ["v"]);
+    t.join().unwrap();
+    assert_quiescent(&c, &["a", "b", "c", "d", "e"]);
+    assert_eq!(c.get(&"c"), None, "c survived its invalidation");
+    assert!(n <= 1, "one invalidation of z counted {n} entries");
+    let s = c.stats();
+    // Every insert is accounted for: resident, evicted, or invalidated.
+    assert_eq!(
+        s.inserts,
+        c.len() as u64 + s.evictions + s.entries_invalidated,
+        "inserts {} != resident {} + evicted {} + invalidated {} (evicted {evicted_before} before the race)",
+        s.inserts,
+        c.len(),
+        s.evictions,
+        s.entries_invalidated
+    );
+}

@@ -202,3 +202,13 @@ fn broken_m16_batch_unpins_one() {
     // the checker counts a pin that nothing holds.
     assert!(msg.contains("pins, expected"), "{msg}");
 }
+
+#[test]
+fn broken_m17_probation_rechecks_slot() {
+    let _fault = Fault::on(loom_fault::set_probation_rechecks_slot);
+    let msg = expect_failure(
+        "broken/m17_probation_turn_vs_invalidate_reinsert",
+        m17_probation_turn_vs_invalidate_reinsert,
+    );
+    assert!(msg.contains("is not in its slot"), "{msg}");
+}

@@ -189,3 +189,20 @@ fn t4() {
 fn f1() {
     check("f1_free_slot_put_vs_take", f1_free_slot_put_vs_take);
 }
+
+/// Preemption bound 1 unless `DEPCACHE_LOOM_EXTENDED=1`: the interleaving it
+/// guards needs one preemption (the turn stopped between judging the slot's
+/// entry and claiming the slot), and bound 2 explores 305,892 executions in
+/// about six minutes here (it passes).
+#[test]
+fn m17() {
+    let mut b = depcache_loom_tests::builder();
+    if std::env::var_os("DEPCACHE_LOOM_EXTENDED").is_none() {
+        b.preemption_bound = Some(1);
+    }
+    depcache_loom_tests::check_with(
+        "m17_probation_turn_vs_invalidate_reinsert",
+        &b,
+        m17_probation_turn_vs_invalidate_reinsert,
+    );
+}

@@ -278,8 +278,10 @@ where
         }
     }
 
-    /// Puts `e` in a slot: a fresh or freed one if there is one, else the one of
-    /// the entry the CLOCK hand evicts.
+    /// Puts `e` in a slot: a fresh or freed one if there is one; else, if its
+    /// key goes on probation (S3-FIFO's small FIFO: it has no ghost), the slot
+    /// of the entry its turn evicts; else the one of the entry the CLOCK hand
+    /// evicts.
     fn place(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
         while let Some(i) = self.ring.probably_free(guard) {
             e.set_slot(i);
@@ -287,39 +289,78 @@ where
                 return;
             }
         }
+        let turn = if self.ring.keeps_probation() && !self.ring.ghost.recall(self.entries.hash(&e.key)) {
+            self.ring.probation.turn()
+        } else {
+            None
+        };
+        let Some(turn) = turn else {
+            self.run_hand(e, guard);
+            return;
+        };
+        if let Some(j) = turn.oldest {
+            if self.try_slot(j, e, Hand::Probation, guard) {
+                turn.record(j);
+                return;
+            }
+        }
+        let i = self.run_hand(e, guard);
+        turn.record(i);
+    }
+
+    /// Runs the CLOCK hand until `e` has a slot; returns it.
+    fn run_hand(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) -> usize {
         loop {
             let i = self.ring.advance();
-            e.set_slot(i);
-            match self.ring.peek(i, guard) {
-                None => {
-                    if self.ring.claim(i, None, e, guard) {
-                        return;
-                    }
-                }
-                Some(victim) => {
-                    if self.sweep(&victim, Some(e), guard) && self.ring.claim(i, Some(&*victim), e, guard) {
-                        return;
-                    }
-                }
+            if self.try_slot(i, e, Hand::Clock, guard) {
+                return i;
             }
             crate::sync::spin();
         }
     }
 
-    /// The hand passes `victim`: true if its slot may be taken (it is dead, or
-    /// was invalid, expired or unreferenced and has now been removed; in the last
-    /// three cases the caller takes over its slot, so it is not released).
+    /// Puts `e` in slot `i` if it is empty or `hand` may take it from its entry.
+    fn try_slot(&self, i: usize, e: &Arc<Entry<K, V, D>>, hand: Hand, guard: &Guard<'_>) -> bool {
+        e.set_slot(i);
+        match self.ring.peek(i, guard) {
+            None => self.ring.claim(i, None, e, guard),
+            Some(victim) => {
+                if !self.sweep(&victim, Some(e), hand, guard) {
+                    return false;
+                }
+                // Loom builds only: the deliberately broken variant the models must catch.
+                #[cfg(depcache_loom)]
+                if hand == Hand::Probation && crate::sync::fault::probation_rechecks_slot() {
+                    let now = self.ring.peek(i, guard);
+                    return self.ring.claim(i, now.as_deref(), e, guard);
+                }
+                // From the entry judged, by CAS: if it left and the slot was
+                // taken again meanwhile, the claim fails and the hand runs.
+                self.ring.claim(i, Some(&*victim), e, guard)
+            }
+        }
+    }
+
+    /// `hand` passes `victim`: true if its slot may be taken (it is dead, or
+    /// was invalid, expired or not to be kept and has now been removed; in the
+    /// last three cases the caller takes over its slot, so it is not released).
     ///
     /// `inserting`: the entry the caller is inserting, not yet published;
     /// if the victim's cleanup unwinds (it runs user code: the key's and the
     /// dependencies' `Hash`, a weigher), it gives its pins back (`Unplace`).
-    fn sweep(&self, victim: &Entry<K, V, D>, inserting: Option<&Arc<Entry<K, V, D>>>, guard: &Guard<'_>) -> bool {
+    fn sweep(
+        &self,
+        victim: &Entry<K, V, D>,
+        inserting: Option<&Arc<Entry<K, V, D>>>,
+        hand: Hand,
+        guard: &Guard<'_>,
+    ) -> bool {
         match victim.state() {
             INIT => false,
             LIVE => {
                 let g = self.index.g();
                 let usable = self.usable(victim, g);
-                if usable && !victim.age() {
+                if usable && !hand.evicts(victim) {
                     return false;
                 }
                 // Each removal lands in exactly one counter: evicted (still usable),
@@ -334,6 +375,11 @@ where
                 if let Some(LIVE) = killed {
                     self.stats.sub(Counter::Resident, 1, guard);
                     let undo = inserting.map(|e| Unplace { sh: self, e, guard });
+                    if usable && hand == Hand::Probation {
+                        // Evicted from probation while valid: a ghost, so that its
+                        // key skips probation if it comes back soon.
+                        self.ring.ghost.remember(self.entries.hash(&victim.key));
+                    }
                     self.cleanup(victim, false, guard);
                     core::mem::forget(undo);
                     if usable {
@@ -368,9 +414,45 @@ where
             if victim.state() != LIVE {
                 continue;
             }
-            if self.sweep(&victim, None, guard) {
+            if self.sweep(&victim, None, Hand::Clock, guard) {
                 // `sweep` left the slot to us; we only wanted the weight back.
                 self.ring.release(i, &victim, guard);
+            }
+        }
+    }
+}
+
+/// Who passes an entry, and so what keeps it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hand {
+    /// The CLOCK hand: a hit since its last pass keeps the entry (the pass
+    /// takes one off its counter).
+    Clock,
+    /// The probation queue's turn: the entry stays if it was hit
+    /// [`PROMOTE_AT`] times since it went on probation, and is evicted
+    /// otherwise.
+    Probation,
+}
+
+/// Hits on probation that keep an entry (S3-FIFO's move to the main FIFO).
+const PROMOTE_AT: u8 = 1;
+
+impl Hand {
+    /// True if `victim`, valid, is to be evicted.
+    fn evicts<K, V, D>(self, victim: &Entry<K, V, D>) -> bool
+    where
+        K: Send + Sync + 'static,
+        V: Send + Sync + 'static,
+        D: Dependency,
+    {
+        match self {
+            Hand::Clock => victim.age(),
+            Hand::Probation => {
+                if victim.hits() < PROMOTE_AT {
+                    return true;
+                }
+                victim.reset_hits();
+                false
             }
         }
     }
@@ -406,6 +488,14 @@ where
         // `release` empties it only if it holds `e`.
         if i < self.sh.ring.capacity() {
             self.sh.ring.release(i, self.e, self.guard);
+            // The victim whose cleanup unwound is dead in slot `i`: the slot goes
+            // to the free set now, not when the CLOCK hand next passes (while
+            // probation turns reuse one another's slots, it may not pass soon).
+            if let Some(v) = self.sh.ring.peek(i, self.guard) {
+                if v.state() >= DEAD {
+                    self.sh.ring.release(i, &v, self.guard);
+                }
+            }
         }
         self.sh.index.release(&self.e.stamps);
     }

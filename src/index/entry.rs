@@ -232,6 +232,18 @@ where
         }
     }
 
+    /// The CLOCK counter: hits since the hand last passed (at most [`MAX_REFS`]).
+    pub(crate) fn hits(&self) -> u8 {
+        // Relaxed: see `touch`.
+        self.refs.load(Ordering::Relaxed)
+    }
+
+    /// Clears the CLOCK counter.
+    pub(crate) fn reset_hits(&self) {
+        // Relaxed: see `touch`.
+        self.refs.store(0, Ordering::Relaxed);
+    }
+
     /// The hand passes: lowers the CLOCK counter; true if it was already zero.
     pub(crate) fn age(&self) -> bool {
         // Relaxed: see `touch`.

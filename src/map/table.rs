@@ -313,15 +313,21 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
         }
     }
 
+    /// `key`'s hash, as the table places it.
     #[inline(always)]
-    fn head<Q: ?Sized + Hash>(&self, key: &Q) -> &Link<T> {
+    pub(crate) fn hash<Q: ?Sized + Hash>(&self, key: &Q) -> u64 {
         #[cfg(not(depcache_loom))]
         let h = self.hasher.hash_one(key);
         // Under loom: a fixed hasher, so that every replay hashes alike.
         #[cfg(depcache_loom)]
         let h = core::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key);
+        h
+    }
+
+    #[inline(always)]
+    fn head<Q: ?Sized + Hash>(&self, key: &Q) -> &Link<T> {
         // The mask keeps the index in bounds.
-        &self.heads[h as usize & self.mask]
+        &self.heads[self.hash(key) as usize & self.mask]
     }
 
     /// The bucket of `key`: hash once, then prefetch and look up in it.

@@ -1,21 +1,28 @@
-//! The CLOCK ring: a fixed array of slots, one per entry the cache may hold, a
-//! shared hand, the set of slots freed by removals ([`free`]), and in front of
-//! that set one freed slot per thread, which the thread that freed it takes
+//! The ring: a fixed array of slots, one per entry the cache may hold, the
+//! replacement policy over it (S3-FIFO: a probation queue of slot numbers
+//! ([`probation`]), a table of ghost fingerprints ([`ghost`]) and a CLOCK hand
+//! for the rest), the set of slots freed by removals ([`free`]), and in front
+//! of that set one freed slot per thread, which the thread that freed it takes
 //! back first.
 //!
 //! A slot is owned by whoever moves it by CAS: from empty or from its old entry
 //! to a new entry (an inserter), or from its entry to empty (the entry's cleaner,
 //! who then puts the index in the free set). Exactly one of the racers wins,
 //! so a slot never holds two entries and the cache never holds more entries than
-//! slots.
+//! slots. The policy only chooses which slot an inserter tries: it never owns
+//! one.
 
 mod cell;
 mod free;
+mod ghost;
+mod probation;
 
 pub(crate) use cell::{ArcCell, Peeked};
 pub(crate) use free::FreeSlots;
 #[cfg(depcache_loom)]
 pub use free::Probe as FreeProbe;
+pub(crate) use ghost::Ghost;
+pub(crate) use probation::Probation;
 
 use crate::index::Entry;
 use crossbeam_utils::CachePadded;
@@ -48,6 +55,10 @@ pub(crate) struct Ring<K, V, D> {
     /// of an insert). A slot left here by a thread that stops inserting is
     /// still empty in the ring: the hand claims it when it comes by.
     stash: Box<[CachePadded<AtomicUsize>]>,
+    /// S3-FIFO's small FIFO (see [`probation`]).
+    pub(crate) probation: Probation,
+    /// S3-FIFO's ghost FIFO (see [`ghost`]).
+    pub(crate) ghost: Ghost,
 }
 
 /// An empty stash.
@@ -63,11 +74,23 @@ impl<K, V, D> Ring<K, V, D> {
             stash: (0..stashes())
                 .map(|_| CachePadded::new(AtomicUsize::new(NO_SLOT)))
                 .collect(),
+            probation: Probation::new(capacity),
+            ghost: Ghost::new(if probation::positions(capacity) == 0 {
+                0
+            } else {
+                capacity
+            }),
         }
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.slots.len()
+    }
+
+    /// True if inserts into a full ring go on probation (two slots or more).
+    #[inline]
+    pub(crate) fn keeps_probation(&self) -> bool {
+        self.slots.len() >= 2
     }
 
     /// This thread's stash, if its number has one.

@@ -3,5 +3,6 @@
 //! stress test found (`regressions`, which use the test hooks).
 
 mod basics;
+mod eviction;
 mod model;
 mod regressions;

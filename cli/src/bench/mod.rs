@@ -2,6 +2,7 @@
 //! LRU in one process, printed as ratios measured in the same run.
 
 mod gets;
+mod inserts;
 mod invalidate;
 mod measure;
 mod peers;
@@ -26,6 +27,8 @@ pub enum Section {
     Gets,
     /// Zipf get / insert-on-miss throughput and hit ratio.
     Zipf,
+    /// Insert throughput in a full cache, with and without a dependency.
+    Inserts,
     /// Invalidation by dependency at each `--sizes`.
     Invalidate,
     /// Hit ratio on the classic traces.
@@ -178,6 +181,7 @@ pub fn run(args: Args) -> Result<ExitCode, BenchError> {
             zipf_keys: zipf::KEYS,
             zipf_s: zipf::S,
             zipf_capacity: zipf::CAPACITY,
+            insert_capacity: inserts::CAPACITY,
         },
         ..Report::default()
     };
@@ -188,6 +192,9 @@ pub fn run(args: Args) -> Result<ExitCode, BenchError> {
     }
     if wants(Section::Zipf) {
         report.zipf = zipf::run(&threads, secs, step)?;
+    }
+    if wants(Section::Inserts) {
+        report.insert = inserts::run(&threads, secs, step)?;
     }
     if wants(Section::Invalidate) {
         report.invalidate = invalidate::run(&sizes, budget, step)?;

@@ -16,7 +16,7 @@ const SIZE: (u32, u32) = (800, 500);
 fn color(cache: &str) -> RGBColor {
     match cache {
         "depcache" => RGBColor(214, 39, 40),
-        "depcache pin()" => RGBColor(255, 127, 14),
+        "depcache pin()" | "depcache, no dependency" => RGBColor(255, 127, 14),
         "moka" => RGBColor(31, 119, 180),
         "quick_cache" => RGBColor(44, 160, 44),
         "papaya" => RGBColor(80, 80, 80),
@@ -84,6 +84,7 @@ pub fn write(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
     for (file, title, runs) in [
         ("get_hit.svg", "Get hit throughput", &report.get_hit),
         ("zipf.svg", "Zipf mix (get, insert on miss) throughput", &report.zipf),
+        ("insert.svg", "Insert throughput (full cache)", &report.insert),
     ] {
         if !runs.is_empty() {
             let series = by_threads(runs);

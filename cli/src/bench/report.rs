@@ -17,6 +17,8 @@ pub struct Report {
     pub get_hit: Vec<ThroughputRun>,
     /// Zipf cache-aside mix, one entry per thread count.
     pub zipf: Vec<ThroughputRun>,
+    /// Inserts into a full cache, one entry per thread count.
+    pub insert: Vec<ThroughputRun>,
     /// Invalidation by dependency, one entry per cache size.
     pub invalidate: Vec<InvalidateRun>,
     /// Hit ratio on the classic traces, one entry per trace and size.
@@ -70,6 +72,8 @@ pub struct Settings {
     pub zipf_keys: u64,
     pub zipf_s: f64,
     pub zipf_capacity: u64,
+    /// Inserts: keys drawn uniformly from twice this capacity, into a full cache.
+    pub insert_capacity: u64,
 }
 
 /// One cache's throughput (and, for the Zipf mix, hit ratio).
@@ -88,23 +92,38 @@ pub struct ThroughputRun {
     pub results: Vec<Throughput>,
     /// depcache's throughput over each peer's (> 1: depcache is faster).
     pub ratios: BTreeMap<String, f64>,
+    /// The same for depcache without dependencies, where it ran.
+    pub no_dep_ratios: BTreeMap<String, f64>,
 }
 
 impl ThroughputRun {
     pub fn new(threads: usize, results: Vec<Throughput>) -> Self {
-        let ours = results.iter().find(|r| r.cache == DEPCACHE).map(|r| r.ops_per_sec);
-        let ratios = results
-            .iter()
-            .filter(|r| !r.cache.starts_with(DEPCACHE))
-            .filter_map(|r| Some((r.cache.clone(), ours? / r.ops_per_sec)))
-            .filter(|(_, x)| x.is_finite())
-            .collect();
+        let ratios = ratios_of(&results, DEPCACHE);
+        let no_dep_ratios = ratios_of(&results, NO_DEP);
         ThroughputRun {
             threads,
             results,
             ratios,
+            no_dep_ratios,
         }
     }
+}
+
+/// The name of depcache's results without dependencies (the insert comparison).
+pub const NO_DEP: &str = "depcache, no dependency";
+
+/// `ours`'s throughput over each peer's (> 1: `ours` is faster); empty if
+/// `ours` did not run.
+fn ratios_of(results: &[Throughput], ours: &str) -> BTreeMap<String, f64> {
+    let Some(ours) = results.iter().find(|r| r.cache == ours).map(|r| r.ops_per_sec) else {
+        return BTreeMap::new();
+    };
+    results
+        .iter()
+        .filter(|r| !r.cache.starts_with(DEPCACHE))
+        .map(|r| (r.cache.clone(), ours / r.ops_per_sec))
+        .filter(|(_, x)| x.is_finite())
+        .collect()
 }
 
 /// One cache's invalidations at one size.

@@ -24,10 +24,18 @@ pub fn render(r: &Report) -> String {
         );
         throughput(&mut out, &r.zipf, true);
     }
-    if !r.get_hit.is_empty() || !r.zipf.is_empty() {
+    if !r.insert.is_empty() {
         let _ = writeln!(
             out,
-            "× = depcache `get` throughput / this cache's, same run (> 1: depcache is faster)"
+            "\ninsert — into a full cache of {} entries, uniform random keys from twice that (replacing and evicting)",
+            r.settings.insert_capacity
+        );
+        throughput(&mut out, &r.insert, false);
+    }
+    if !r.get_hit.is_empty() || !r.zipf.is_empty() || !r.insert.is_empty() {
+        let _ = writeln!(
+            out,
+            "× = depcache's throughput / this cache's, same run (> 1: depcache is faster); × no dep: depcache's without dependencies"
         );
     }
     if !r.invalidate.is_empty() {
@@ -58,9 +66,15 @@ fn header(out: &mut String, r: &Report) {
 
 fn throughput(out: &mut String, runs: &[ThroughputRun], hits: bool) {
     let hit_col = if hits { format!("{:>8}", "hit%") } else { String::new() };
+    let no_dep = runs.iter().any(|r| !r.no_dep_ratios.is_empty());
+    let no_dep_col = if no_dep {
+        format!(" {:>11}", "× no dep")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{:<8} {:<16} {:>10}{hit_col} {:>11}",
+        "{:<8} {:<24} {:>10}{hit_col} {:>11}{no_dep_col}",
         "threads", "cache", "Mops/s", "×"
     );
     for run in runs {
@@ -69,17 +83,21 @@ fn throughput(out: &mut String, runs: &[ThroughputRun], hits: bool) {
                 (true, Some(h)) => format!("{:>7.1}%", 100.0 * h),
                 _ => String::new(),
             };
-            let ratio = run
-                .ratios
-                .get(&t.cache)
-                .map_or_else(String::new, |x| format!("{x:.2}×"));
+            let ratio = |m: &std::collections::BTreeMap<String, f64>| {
+                m.get(&t.cache).map_or_else(String::new, |x| format!("{x:.2}×"))
+            };
+            let extra = if no_dep {
+                format!(" {:>11}", ratio(&run.no_dep_ratios))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{:<8} {:<16} {:>10.2}{hit} {:>11}",
+                "{:<8} {:<24} {:>10.2}{hit} {:>11}{extra}",
                 run.threads,
                 t.cache,
                 t.ops_per_sec / 1e6,
-                ratio
+                ratio(&run.ratios)
             );
         }
     }
