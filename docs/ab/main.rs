@@ -58,6 +58,19 @@ macro_rules! suite {
                 }
                 t.elapsed().as_nanos() as f64 / ops as f64
             }
+            /// ns per insert of a fresh key without a dependency, evicting.
+            pub fn insert_no_dep() -> f64 {
+                let c: Cache<u64, u64, u64> = Cache::new(N as usize);
+                for k in 0..N {
+                    c.insert(k, k, [0u64; 0]);
+                }
+                let ops = 1_000_000;
+                let t = Instant::now();
+                for k in N..N + ops {
+                    c.insert(k, k, [0u64; 0]);
+                }
+                t.elapsed().as_nanos() as f64 / ops as f64
+            }
             /// ns per eager invalidation of one dependency with 10 dependents, 1e5 entries.
             pub fn invalidate() -> f64 {
                 let c: Cache<u64, u64, u64> = Cache::new(2 * N as usize);
@@ -100,10 +113,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(7);
-    let measures: [(&str, fn() -> f64, fn() -> f64); 5] = [
+    let measures: [(&str, fn() -> f64, fn() -> f64); 6] = [
         ("get hit", a::get, b::get),
         ("insert, own dependency", a::insert_own_dep, b::insert_own_dep),
         ("insert, shared dependency", a::insert_shared_dep, b::insert_shared_dep),
+        ("insert, no dependency", a::insert_no_dep, b::insert_no_dep),
         ("invalidate (10 dependents, 1e5)", a::invalidate, b::invalidate),
         ("mark_stale (1e5)", a::mark_stale, b::mark_stale),
     ];

@@ -96,7 +96,7 @@ where
     }
 
     /// [`cleanup`](Shared::cleanup) with `e`'s bucket, found by the caller.
-    fn cleanup_in(
+    pub(crate) fn cleanup_in(
         &self,
         bucket: Bucket<'_, Entry<K, V, D>>,
         e: &Entry<K, V, D>,

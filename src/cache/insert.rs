@@ -6,7 +6,7 @@ use super::{Cache, Shared};
 use crate::error::InsertError;
 use crate::index::Dependent;
 use crate::index::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
-use crate::map::Found;
+use crate::map::{Bucket, Found};
 use crate::reclaim::Guard;
 use crate::stats::Counter;
 use crate::sync::{fence, Arc, Ordering};
@@ -63,11 +63,15 @@ where
     {
         let sh = &self.shared;
         let guard = sh.guard();
+        // The key's bucket starts loading before the dependencies' nodes are
+        // looked up: two cold misses at full capacity, overlapped.
+        let bucket = sh.entries.bucket(&key);
+        bucket.prefetch();
         let lease = sh.lease_in(deps, &guard);
         // Stale: an invalidation ran between the lease above and the publication;
         // the insert is ordered before it and so is already undone. Too heavy: not
         // cacheable, as documented.
-        let _ = sh.publish(key, value, lease, &guard);
+        let _ = sh.publish_in(bucket, key, value, lease, &guard);
     }
 }
 
@@ -147,6 +151,24 @@ where
         &self,
         key: K,
         value: V,
+        lease: Lease<'_, K, V, D>,
+        guard: &Guard<'_>,
+    ) -> Result<(), InsertError<V>> {
+        let bucket = self.entries.bucket(&key);
+        bucket.prefetch();
+        self.publish_in(bucket, key, value, lease, guard)
+    }
+
+    /// [`publish`](Shared::publish) into `bucket`, `key`'s in the entries
+    /// table, whose head the caller has started loading. Its first item starts
+    /// loading before the slot is taken: the head and the item are cold misses
+    /// at full capacity, which the map insert would otherwise take one after
+    /// the other, under the bucket lock.
+    pub(crate) fn publish_in(
+        &self,
+        bucket: Bucket<'_, Entry<K, V, D>>,
+        key: K,
+        value: V,
         mut lease: Lease<'_, K, V, D>,
         guard: &Guard<'_>,
     ) -> Result<(), InsertError<V>> {
@@ -180,6 +202,7 @@ where
             // Relaxed: a budget counter; `make_weight_room` re-reads it.
             self.weight.fetch_add(weight, Ordering::Relaxed);
         }
+        bucket.prefetch_first(guard);
         self.place(&e, guard);
         if self.max_weight.is_some() {
             // The evictions run a weigher: if one unwinds, `e` leaves its slot.
@@ -199,7 +222,7 @@ where
         // The entry this one replaces is killed only once this one is live: a
         // refused insert must leave it as it was. `old` is unlinked, and stays
         // readable while `guard` lives.
-        let old = self.entries.insert(e.clone(), guard);
+        let old = self.entries.insert_in(bucket, e.clone(), guard);
         fence(Ordering::SeqCst);
         let valid = e.stamps_valid(self.index.floor());
         // Loom builds only: the deliberately broken variant the models must catch.
@@ -363,6 +386,14 @@ where
                 if usable && !hand.evicts(victim) {
                     return false;
                 }
+                // The victim's key is hashed once, for its ghost and its map
+                // removal, whose bucket starts loading now (a cold miss at full
+                // capacity, otherwise taken under the bucket lock). Hashing runs
+                // user code: if it unwinds, `e` gives its pins back.
+                let undo = inserting.map(|e| Unplace { sh: self, e, guard });
+                let hash = self.entries.hash(&victim.key);
+                let bucket = self.entries.bucket_hashed(hash);
+                bucket.prefetch();
                 // Each removal lands in exactly one counter: evicted (still usable),
                 // expired (`counts_as_expired`), or stale (DEAD_STALE: an eager
                 // invalidation that claimed it counts it).
@@ -374,20 +405,19 @@ where
                 };
                 if let Some(LIVE) = killed {
                     self.stats.sub(Counter::Resident, 1, guard);
-                    let undo = inserting.map(|e| Unplace { sh: self, e, guard });
                     if usable && hand == Hand::Probation {
                         // Evicted from probation while valid: a ghost, so that its
                         // key skips probation if it comes back soon.
-                        self.ring.ghost.remember(self.entries.hash(&victim.key));
+                        self.ring.ghost.remember(hash);
                     }
-                    self.cleanup(victim, false, guard);
-                    core::mem::forget(undo);
+                    self.cleanup_in(bucket, victim, false, guard);
                     if usable {
                         self.stats.add(Counter::Evictions, 1, guard);
                     } else if expired {
                         self.stats.add(Counter::Expirations, 1, guard);
                     }
                 }
+                core::mem::forget(undo);
                 true
             }
             _dead => true,

@@ -271,6 +271,25 @@ impl<T> Bucket<'_, T> {
     pub(crate) fn prefetch(self) {
         crate::sync::prefetch(self.0);
     }
+
+    /// Starts loading the bucket's first item, if it has one: an insert's
+    /// walk of the chain compares its key with each item's, and at full
+    /// capacity the first item is a cold miss taken under the bucket lock.
+    /// Called early enough that the head has arrived (after
+    /// [`prefetch`](Bucket::prefetch)), so this load does not wait long.
+    #[inline(always)]
+    pub(crate) fn prefetch_first(self, guard: &Guard<'_>) {
+        #[cfg(not(depcache_loom))]
+        {
+            let first = untag(self.0.read(guard));
+            if !first.is_null() {
+                // Only the address is used: prefetching reads nothing through it.
+                crate::sync::prefetch(first.cast_const());
+            }
+        }
+        #[cfg(depcache_loom)]
+        let _ = guard;
+    }
 }
 
 /// A bucket's writer lock, released (with the bucket's new first item) on drop.
@@ -326,8 +345,14 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
 
     #[inline(always)]
     fn head<Q: ?Sized + Hash>(&self, key: &Q) -> &Link<T> {
+        self.bucket_hashed(self.hash(key)).0
+    }
+
+    /// The bucket of the key whose [`hash`](Table::hash) is `hash`.
+    #[inline(always)]
+    pub(crate) fn bucket_hashed(&self, hash: u64) -> Bucket<'_, T> {
         // The mask keeps the index in bounds.
-        &self.heads[self.hash(key) as usize & self.mask]
+        Bucket(&self.heads[hash as usize & self.mask])
     }
 
     /// The bucket of `key`: hash once, then prefetch and look up in it.
@@ -562,15 +587,33 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
     }
 
     /// Links `item`, replacing the item with the same key if there is one; returns
-    /// the replaced item (unlinked, valid while `guard` lives).
+    /// the replaced item (unlinked, valid while `guard` lives). (The cache
+    /// inserts through [`insert_in`](Table::insert_in), with the bucket it
+    /// prefetched.)
+    #[cfg(any(test, depcache_loom))]
     pub(crate) fn insert<'g>(&self, item: Arc<T>, guard: &'g Guard<'_>) -> Option<Found<'g, T>>
+    where
+        T: 'g,
+    {
+        let bucket = self.bucket(item.key());
+        self.insert_in(bucket, item, guard)
+    }
+
+    /// [`insert`](Table::insert) into `bucket`, which must be the item's key's
+    /// (from [`bucket`](Table::bucket): the key is hashed once).
+    pub(crate) fn insert_in<'g>(
+        &self,
+        bucket: Bucket<'_, T>,
+        item: Arc<T>,
+        guard: &'g Guard<'_>,
+    ) -> Option<Found<'g, T>>
     where
         T: 'g,
     {
         let new = Arc::into_raw(item).cast_mut();
         // SAFETY: we own a count of `new`.
         let item = unsafe { &*new };
-        let head = self.head(item.key());
+        let head = bucket.0;
         let mut locked = Locked {
             head,
             first: self.lock(head),
