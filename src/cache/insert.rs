@@ -6,7 +6,7 @@ use super::{Cache, Shared};
 use crate::error::InsertError;
 use crate::index::Dependent;
 use crate::index::{Entry, Stamp, DEAD, INIT, LIVE, REFUSED};
-use crate::map::{Bucket, Found};
+use crate::map::Found;
 use crate::reclaim::Guard;
 use crate::stats::Counter;
 use crate::sync::{fence, Arc, Ordering};
@@ -63,15 +63,14 @@ where
     {
         let sh = &self.shared;
         let guard = sh.guard();
-        // The key's bucket starts loading before the dependencies' nodes are
-        // looked up: two cold misses at full capacity, overlapped.
-        let bucket = sh.entries.bucket(&key);
-        bucket.prefetch();
+        // The key's bucket and ghost start loading before the dependencies'
+        // nodes are looked up: cold misses at full capacity, overlapped.
+        let hash = sh.prefetch_for(&key);
         let lease = sh.lease_in(deps, &guard);
         // Stale: an invalidation ran between the lease above and the publication;
         // the insert is ordered before it and so is already undone. Too heavy: not
         // cacheable, as documented.
-        let _ = sh.publish_in(bucket, key, value, lease, &guard);
+        let _ = sh.publish_hashed(hash, key, value, lease, &guard);
     }
 }
 
@@ -154,19 +153,28 @@ where
         lease: Lease<'_, K, V, D>,
         guard: &Guard<'_>,
     ) -> Result<(), InsertError<V>> {
-        let bucket = self.entries.bucket(&key);
-        bucket.prefetch();
-        self.publish_in(bucket, key, value, lease, guard)
+        let hash = self.prefetch_for(&key);
+        self.publish_hashed(hash, key, value, lease, guard)
     }
 
-    /// [`publish`](Shared::publish) into `bucket`, `key`'s in the entries
-    /// table, whose head the caller has started loading. Its first item starts
-    /// loading before the slot is taken: the head and the item are cold misses
-    /// at full capacity, which the map insert would otherwise take one after
-    /// the other, under the bucket lock.
-    pub(crate) fn publish_in(
+    /// Hashes `key` for the entries table and starts loading its bucket's head
+    /// and its ghost's bucket; returns the hash.
+    #[inline]
+    fn prefetch_for(&self, key: &K) -> u64 {
+        let hash = self.entries.hash(key);
+        self.entries.bucket_hashed(hash).prefetch();
+        self.ring.ghost.prefetch(hash);
+        hash
+    }
+
+    /// [`publish`](Shared::publish) of a key whose hash is `hash`, whose
+    /// bucket's head the caller has started loading ([`Shared::prefetch_for`]).
+    /// The bucket's first item starts loading before the slot is taken: the
+    /// head and the item are cold misses at full capacity, which the map
+    /// insert would otherwise take one after the other, under the bucket lock.
+    pub(crate) fn publish_hashed(
         &self,
-        bucket: Bucket<'_, Entry<K, V, D>>,
+        hash: u64,
         key: K,
         value: V,
         mut lease: Lease<'_, K, V, D>,
@@ -192,6 +200,7 @@ where
             Some(ttl) => self.time.now().saturating_add(ttl),
             None => u64::MAX,
         };
+        let bucket = self.entries.bucket_hashed(hash);
         // The lease's pins move into the entry; its cleanup gives them back.
         let stamps = core::mem::take(&mut lease.stamps);
         // The entry gets a clone of the value (users put `Arc`s inside): a
@@ -203,7 +212,7 @@ where
             self.weight.fetch_add(weight, Ordering::Relaxed);
         }
         bucket.prefetch_first(guard);
-        self.place(&e, guard);
+        self.place(&e, hash, guard);
         if self.max_weight.is_some() {
             // The evictions run a weigher: if one unwinds, `e` leaves its slot.
             let undo = Unplace { sh: self, e: &e, guard };
@@ -305,14 +314,14 @@ where
     /// key goes on probation (S3-FIFO's small FIFO: it has no ghost), the slot
     /// of the entry its turn evicts; else the one of the entry the CLOCK hand
     /// evicts.
-    fn place(&self, e: &Arc<Entry<K, V, D>>, guard: &Guard<'_>) {
+    fn place(&self, e: &Arc<Entry<K, V, D>>, hash: u64, guard: &Guard<'_>) {
         while let Some(i) = self.ring.probably_free(guard) {
             e.set_slot(i);
             if self.ring.claim(i, None, e, guard) {
                 return;
             }
         }
-        let turn = if self.ring.keeps_probation() && !self.ring.ghost.recall(self.entries.hash(&e.key)) {
+        let turn = if self.ring.keeps_probation() && !self.ring.ghost.recall(hash) {
             self.ring.probation.turn()
         } else {
             None

@@ -45,6 +45,15 @@ impl Ghost {
         }
     }
 
+    /// Starts loading the bucket of `hash` (see `sync::prefetch`): an insert
+    /// into a full cache looks it up after the dependencies' nodes.
+    #[inline]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        if let Some(at) = self.fps.get(split(hash, self.mask).0) {
+            crate::sync::prefetch(at);
+        }
+    }
+
     /// True if the key of `hash` has a ghost, which this call removes.
     #[inline]
     pub(crate) fn recall(&self, hash: u64) -> bool {
