@@ -1,4 +1,5 @@
-//! Tickets, inserts, and the CLOCK hand that makes room for them.
+//! Tickets, inserts, and the replacement policy that makes room for them
+//! (S3-FIFO over the ring: ARCHITECTURE §6).
 
 use core::hash::{BuildHasher, Hash};
 
