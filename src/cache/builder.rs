@@ -62,7 +62,7 @@ impl<K, V, D> CacheBuilder<K, V, D, DefaultHashBuilder> {
 
 impl<K, V, D, S> CacheBuilder<K, V, D, S> {
     /// The most entries the cache holds (default 10,000). Memory for this many
-    /// slots (8 bytes each, with about 5 more for the replacement policy's
+    /// slots (8 bytes each, and 4.4 to 8.4 more for the replacement policy's
     /// ghosts and probation queue) is allocated up front. A full cache evicts
     /// by S3-FIFO: an entry not hit within a tenth of the capacity's inserts
     /// goes first, so a scan of one-time keys does not flush the entries in

@@ -454,10 +454,47 @@ where
             if victim.state() != LIVE {
                 continue;
             }
-            if self.sweep(&victim, None, Hand::Clock, guard) {
-                // `sweep` left the slot to us; we only wanted the weight back.
-                self.ring.release(i, &victim, guard);
-            }
+            // If `sweep` removes the victim it leaves the slot to us; we only
+            // wanted the weight back, so the slot is released, even when the
+            // victim's cleanup unwinds (a weigher's panic): a dead entry left
+            // in its slot waits for the hand, which probation turns may keep
+            // from passing.
+            let release = FreeIfDead {
+                sh: self,
+                i,
+                victim: &victim,
+                guard,
+            };
+            self.sweep(&victim, None, Hand::Clock, guard);
+            drop(release);
+        }
+    }
+}
+
+/// Releases slot `i` from `victim` when dropped, if `victim` is dead by then
+/// (removed by the sweep this guards, or by anyone else: the slot's `take` is
+/// a CAS, so one of the releasers gets it).
+struct FreeIfDead<'a, 'g, K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    sh: &'a Shared<K, V, D, S>,
+    i: usize,
+    victim: &'a Entry<K, V, D>,
+    guard: &'a Guard<'g>,
+}
+
+impl<K, V, D, S> Drop for FreeIfDead<'_, '_, K, V, D, S>
+where
+    K: Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    D: Dependency,
+{
+    fn drop(&mut self) {
+        if self.victim.state() >= DEAD {
+            self.sh.ring.release(self.i, self.victim, self.guard);
         }
     }
 }

@@ -600,7 +600,8 @@ impl<T: Keyed, S: BuildHasher> Table<T, S> {
     }
 
     /// [`insert`](Table::insert) into `bucket`, which must be the item's key's
-    /// (from [`bucket`](Table::bucket): the key is hashed once).
+    /// (from [`bucket`](Table::bucket) or [`bucket_hashed`](Table::bucket_hashed)
+    /// with its [`hash`](Table::hash): the key is hashed once).
     pub(crate) fn insert_in<'g>(
         &self,
         bucket: Bucket<'_, T>,

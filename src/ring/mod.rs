@@ -53,7 +53,8 @@ pub(crate) struct Ring<K, V, D> {
     /// touching the shared free set (whose count and summary words are lines
     /// every inserting thread writes; at 2 threads `FreeSlots::take` was 18%
     /// of an insert). A slot left here by a thread that stops inserting is
-    /// still empty in the ring: the hand claims it when it comes by.
+    /// still empty in the ring: the hand claims it when it comes by (which,
+    /// in a full ring, is when a probation turn does not evict).
     stash: Box<[CachePadded<AtomicUsize>]>,
     /// S3-FIFO's small FIFO (see [`probation`]).
     pub(crate) probation: Probation,

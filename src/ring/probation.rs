@@ -12,10 +12,14 @@
 //! The queue is a hint, like the free set: a position holds a slot number, not
 //! the entry, so the slot may hold another entry by the time it is judged (its
 //! entry was invalidated, or the hand evicted it, and the slot was reused).
-//! Judging that other entry evicts it only if it was not hit: a choice of
-//! victim the CLOCK hand could have made too. Every eviction still goes through
-//! the entry's state CAS and the slot's CAS, so no schedule of the queue can
-//! evict an entry twice, lose a slot, or leave a dead entry resident.
+//! That other entry is then judged instead: evicted if it was not hit, kept
+//! with its counter cleared if it was. That changes which entry goes, never
+//! what the cache serves: every eviction still goes through the entry's state
+//! CAS and the slot's CAS, so no schedule of the queue can evict an entry
+//! twice or leave a dead entry resident. (A slot a thread freed into its own
+//! stash and never took back is found only by the hand, which runs when a
+//! turn keeps its entry or finds nothing: while every turn evicts, such a
+//! slot, at most one per thread number, stays empty.)
 
 use crate::sync::{AtomicU32, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;

@@ -366,6 +366,42 @@ fn a_weigher_panicking_at_eviction_gives_the_new_entrys_pins_back() {
     assert_eq!(c.stats().index_nodes, 4);
 }
 
+/// The same with a weight budget: the eviction that makes weight room (the
+/// hand, after the new entry has its slot) unwinds in the victim's weigher;
+/// the victim's slot is freed all the same, not left to a dead entry until
+/// the hand passes.
+#[test]
+fn a_weigher_panicking_while_making_weight_room_frees_the_victims_slot() {
+    use crate::sync::{AtomicU64, Ordering};
+    let weighed_zero = std::sync::Arc::new(AtomicU64::new(0));
+    let w = weighed_zero.clone();
+    let c: Cache<u32, u32, u32> = Cache::builder()
+        .max_entries(100)
+        .max_weight(4)
+        .weigher(move |k, _| {
+            // Relaxed: a test counter on one thread.
+            if *k == 0 && w.fetch_add(1, Ordering::Relaxed) == 1 {
+                panic!("weigher");
+            }
+            1
+        })
+        .build()
+        .unwrap();
+    for k in 0..4 {
+        c.insert(k, k, [k]);
+    }
+    // Slots are free, so 4 takes one; the weight room's hand starts at
+    // slot 0, key 0's, and its removal weighs it again.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.insert(4, 4, [4])));
+    assert!(r.is_err(), "making weight room did not weigh its victim");
+    assert_eq!(c.get(&0), None, "the victim survived its eviction");
+    // The checker reads every slot before the weight counter, which stays
+    // off by the victim's weight (the weigher would not tell it).
+    if let Err(e) = c.check_invariants() {
+        assert!(!e.contains("slot"), "the dead victim still holds its slot: {e}");
+    }
+}
+
 #[test]
 fn weight_budget() {
     let c: Cache<u32, Vec<u8>, u32> = Cache::builder()
