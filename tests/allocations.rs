@@ -18,15 +18,19 @@ thread_local! {
 // SAFETY: every call is forwarded to `System` unchanged; the counter is a
 // thread-local `Cell` that never allocates.
 unsafe impl GlobalAlloc for Counting {
+    // SAFETY: `unsafe` as the trait declares it; the caller's contract is
+    // passed on to `System` unchanged.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCS.with(|c| c.set(c.get() + 1));
         // SAFETY: the caller's contract is `System`'s.
         unsafe { System.alloc(layout) }
     }
+    // SAFETY: as `alloc`.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
+    // SAFETY: as `alloc`.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCS.with(|c| c.set(c.get() + 1));
         // SAFETY: as above.

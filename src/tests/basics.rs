@@ -327,6 +327,23 @@ fn a_weigher_panicking_at_insert_leaves_no_pinned_node() {
     c.check_invariants().unwrap();
 }
 
+/// `b` with a weigher of 1 per entry that panics the second time it weighs
+/// key 0 (it answered at the insert: a weigher that is not a function of the
+/// key and value).
+fn weigher_panicking_on_key_0_again(b: crate::CacheBuilder<u32, u32, u32>) -> Cache<u32, u32, u32> {
+    use crate::sync::{AtomicU64, Ordering};
+    let weighed_zero = AtomicU64::new(0);
+    b.weigher(move |k, _| {
+        // Relaxed: a test counter on one thread.
+        if *k == 0 && weighed_zero.fetch_add(1, Ordering::Relaxed) == 1 {
+            panic!("weigher");
+        }
+        1
+    })
+    .build()
+    .unwrap()
+}
+
 /// A weigher that panics when the hand's eviction weighs its victim (it
 /// answered at the victim's insert: a weigher that is not a function of the
 /// key and value): the evicting insert unwinds, its dependency's node gets
@@ -335,20 +352,7 @@ fn a_weigher_panicking_at_insert_leaves_no_pinned_node() {
 /// victim's weight, which the weigher would not tell.
 #[test]
 fn a_weigher_panicking_at_eviction_gives_the_new_entrys_pins_back() {
-    use crate::sync::{AtomicU64, Ordering};
-    let weighed_zero = std::sync::Arc::new(AtomicU64::new(0));
-    let w = weighed_zero.clone();
-    let c: Cache<u32, u32, u32> = Cache::builder()
-        .max_entries(4)
-        .weigher(move |k, _| {
-            // Relaxed: a test counter on one thread.
-            if *k == 0 && w.fetch_add(1, Ordering::Relaxed) == 1 {
-                panic!("weigher");
-            }
-            1
-        })
-        .build()
-        .unwrap();
+    let c = weigher_panicking_on_key_0_again(Cache::builder().max_entries(4));
     for k in 0..4 {
         c.insert(k, k, [k]);
     }
@@ -372,21 +376,7 @@ fn a_weigher_panicking_at_eviction_gives_the_new_entrys_pins_back() {
 /// the hand passes.
 #[test]
 fn a_weigher_panicking_while_making_weight_room_frees_the_victims_slot() {
-    use crate::sync::{AtomicU64, Ordering};
-    let weighed_zero = std::sync::Arc::new(AtomicU64::new(0));
-    let w = weighed_zero.clone();
-    let c: Cache<u32, u32, u32> = Cache::builder()
-        .max_entries(100)
-        .max_weight(4)
-        .weigher(move |k, _| {
-            // Relaxed: a test counter on one thread.
-            if *k == 0 && w.fetch_add(1, Ordering::Relaxed) == 1 {
-                panic!("weigher");
-            }
-            1
-        })
-        .build()
-        .unwrap();
+    let c = weigher_panicking_on_key_0_again(Cache::builder().max_entries(100).max_weight(4));
     for k in 0..4 {
         c.insert(k, k, [k]);
     }
